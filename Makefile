@@ -1,0 +1,49 @@
+# Alumni Autopilot. Two commands on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+export PYTHONDONTWRITEBYTECODE := 1
+PYSTAMP := $(VENV)/.installed
+NODESTAMP := node_modules/.installed
+
+.PHONY: help install demo test lint unit bench emulator clean
+
+help:
+	@echo "make demo      run generate_slots locally on the emulator and print the schedule"
+	@echo "make test      the whole suite: ruff, mypy, unit, integration and end-to-end tests"
+	@echo "make bench     benchmarks; figures in reports/bench.md and reports/bench.json"
+	@echo "make emulator  a Firestore emulator in the foreground, for the organizer CLI"
+
+$(PYSTAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>/dev/null || \
+	  $(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(NODESTAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PYSTAMP) $(NODESTAMP)
+
+demo: install
+	$(PY) -m tools.demo
+
+lint: $(PYSTAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: install lint
+	$(PY) -m pytest -n 2 --dist loadfile
+
+bench: install
+	$(PY) -m tools.bench
+
+emulator: install
+	$(PY) -m tools.emulator
+
+clean:
+	rm -rf $(VENV) node_modules outbox build .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Alumni Autopilot: domain logic, use cases and adapters shared by every function."""

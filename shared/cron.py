@@ -1,0 +1,117 @@
+"""Cron plumbing shared by every Scheduler-triggered function.
+
+Cloud Scheduler delivers at least once; each request carries ``X-CloudScheduler-JobName`` and
+``X-CloudScheduler-ScheduleTime``, which together key the run: a duplicate delivery returns the
+first delivery's result, and a delivery arriving while the first is still running waits for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request, Response
+
+from shared import bootstrap, env, http, log
+from shared.config import ConfigError, CronAuth
+
+JOB_HEADER = "X-CloudScheduler-JobName"
+TIME_HEADER = "X-CloudScheduler-ScheduleTime"
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
+WAIT_FOR_TWIN_SECONDS = 25.0
+
+
+class Unauthorized(Exception):
+    pass
+
+
+class BadRequest(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CronRun:
+    job: str
+    schedule_time: dt.datetime  # when the run was due; "now" for the use case
+    scheduled: bool  # False for a manual call without Scheduler headers
+
+    @property
+    def key_data(self) -> dict[str, str]:
+        return {"job": self.job, "schedule_time": self.schedule_time.isoformat()}
+
+
+def parse_run(request: Request, now: dt.datetime) -> CronRun:
+    job = request.headers.get(JOB_HEADER, "").strip()
+    when = request.headers.get(TIME_HEADER, "").strip()
+    if not job and not when:
+        return CronRun(f"manual-{uuid.uuid4().hex[:12]}", now, False)
+    if not job or not when:
+        raise BadRequest(f"send both {JOB_HEADER} and {TIME_HEADER}, or neither (manual run)")
+    if len(job) > 500:
+        raise BadRequest(f"{JOB_HEADER} is too long")
+    try:
+        parsed = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"{TIME_HEADER} {when[:40]!r} is not an RFC 3339 time") from None
+    if parsed.tzinfo is None:
+        raise BadRequest(f"{TIME_HEADER} needs a time zone (e.g. 2026-12-01T00:00:00Z)")
+    return CronRun(job, parsed.astimezone(dt.UTC), True)
+
+
+def verify_caller(request: Request, auth: CronAuth) -> None:
+    """In ``oidc`` mode, check the Scheduler's ID token here too (audience always verified)."""
+    if auth.mode != "oidc":
+        return
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise Unauthorized("this function needs the Scheduler's OIDC token (Authorization: Bearer ...)")
+    from google.auth import exceptions as auth_exceptions
+    from google.auth.transport import requests as auth_requests
+    from google.oauth2 import id_token
+
+    try:
+        claims = id_token.verify_token(
+            header[len("Bearer "):], auth_requests.Request(), audience=auth.audience,
+            certs_url=os.environ.get(env.OIDC_CERTS_URL) or GOOGLE_CERTS_URL,
+        )
+    except (ValueError, auth_exceptions.GoogleAuthError) as exc:
+        raise Unauthorized(f"the OIDC token was refused: {str(exc).split(':')[0]}") from None
+    if claims.get("iss") not in GOOGLE_ISSUERS:
+        raise Unauthorized("the OIDC token was not issued by Google")
+    if auth.service_account and (claims.get("email") != auth.service_account or not claims.get("email_verified")):
+        raise Unauthorized("the OIDC token belongs to another service account")
+
+
+def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, Any]]) -> Response:
+    """Authenticate, key the run, run ``job`` once per Scheduler run, answer with its result."""
+    from shared.idempotency import IdempotencyInProgress
+
+    logger = log.get(function)
+    if request.method not in ("POST", "GET"):
+        return http.error(405, "use POST (Cloud Scheduler) or GET")
+    try:
+        cfg = bootstrap.config()
+        verify_caller(request, cfg.cron_auth)
+        run = parse_run(request, dt.datetime.now(dt.UTC))
+    except ConfigError as exc:
+        logger.error("invalid community config", error=str(exc))
+        return http.error(500, str(exc))
+    except Unauthorized as exc:
+        logger.warning("caller refused", reason=str(exc))
+        return http.error(401, str(exc))
+    except BadRequest as exc:
+        return http.error(400, str(exc))
+    if not run.scheduled:
+        return http.ok({"run": run.job, "duplicate": False, **job(run)})
+    try:
+        outcome = bootstrap.idempotency(function).run(run.key_data, lambda: job(run),
+                                                       wait_seconds=WAIT_FOR_TWIN_SECONDS)
+    except IdempotencyInProgress as exc:
+        return http.error(409, str(exc))
+    logger.info("cron run done", job=run.job, idempotency_key=outcome.key, outcome="replayed" if outcome.replayed else "ran")
+    return http.ok({"run": run.job, "duplicate": outcome.replayed, **outcome.result})

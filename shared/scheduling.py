@@ -1,0 +1,218 @@
+"""Pure scheduling: (series rules, date range, business calendar, exceptions) -> occurrences.
+
+No I/O here. An occurrence is identified by its series and its *key date*: the date the rule
+produced before any holiday/blackout shift (for a same-day-as series, its anchor's key date). The
+identity therefore survives shifts and organizer moves, which keeps calendar and Zoom ids stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
+
+from shared.config import (
+    Blackout,
+    Config,
+    DatesRule,
+    MonthlyRule,
+    SameDayAsRule,
+    Series,
+    WeeklyRule,
+)
+
+UTC = dt.UTC
+MAX_SHIFT_DAYS = 31  # a shift that finds no business day within a month skips the date instead
+
+
+class BusinessCalendar:
+    """Weekends, public holidays (from a maintained library) and the community's blackouts."""
+
+    def __init__(self, holiday_name: Callable[[dt.date], str | None], blackouts: Iterable[Blackout] = ()) -> None:
+        self._holiday_name = holiday_name
+        self._blackouts = tuple(blackouts)
+
+    def holiday(self, day: dt.date) -> str | None:
+        return self._holiday_name(day)
+
+    def blackout(self, day: dt.date) -> str | None:
+        for b in self._blackouts:
+            if b.contains(day):
+                return b.label
+        return None
+
+    def is_business_day(self, day: dt.date) -> bool:
+        return day.weekday() < 5 and self.holiday(day) is None and self.blackout(day) is None
+
+
+def holiday_lookup(country: str) -> Callable[[dt.date], str | None]:
+    """Holiday names for a country. Japan uses jpholiday (3 ms import, cold-start friendly);
+    other countries the ``holidays`` package, imported only when asked for."""
+    if country == "JP":
+        import jpholiday
+
+        return lambda d: jpholiday.is_holiday_name(d)
+    import holidays
+
+    cache: dict[int, Mapping[dt.date, str]] = {}
+
+    def lookup(d: dt.date) -> str | None:
+        if d.year not in cache:
+            cache[d.year] = holidays.country_holidays(country, years=d.year)
+        return cache[d.year].get(d)
+
+    return lookup
+
+
+def business_calendar(cfg: Config) -> BusinessCalendar:
+    return BusinessCalendar(holiday_lookup(cfg.community.holiday_country), cfg.scheduling.blackouts)
+
+
+@dataclass(frozen=True)
+class SlotException:
+    """An organizer's decision about one occurrence; it outlives every regeneration."""
+
+    action: str  # "cancel" | "move"
+    date: dt.date | None = None  # move: the new local date
+    start: dt.time | None = None  # move: a new start time (default: the series' time)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    series_id: str
+    key_date: dt.date
+    date: dt.date
+    start: dt.datetime  # aware, in the series' zone
+    end: dt.datetime  # aware; the nominal end when open_end
+    open_end: bool
+    status: str = "scheduled"  # or "cancelled"
+    note: str = ""
+    shifted_from: dt.date | None = None
+    anchor_id: str | None = None
+
+    @property
+    def slot_id(self) -> str:
+        return slot_id(self.series_id, self.key_date)
+
+
+def slot_id(series_id: str, key_date: dt.date) -> str:
+    return f"{series_id}_{key_date.isoformat()}"
+
+
+def at(day: dt.date, clock: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """Wall-clock ``clock`` on ``day`` in ``zone``; a time in a DST gap moves to the real instant after."""
+    naive = dt.datetime.combine(day, clock, tzinfo=zone)
+    return naive.astimezone(UTC).astimezone(zone)
+
+
+def rule_dates(series: Series, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Dates the rule produces in [start, end], before holidays and blackouts."""
+    rule = series.rule
+    if isinstance(rule, DatesRule):
+        return sorted({d for d in rule.dates if start <= d <= end})
+    if isinstance(rule, MonthlyRule):
+        first = start.replace(day=1)
+        it = rrule(MONTHLY, dtstart=dt.datetime.combine(first, dt.time()), until=dt.datetime.combine(end, dt.time()),
+                   byweekday=weekday(rule.weekday, rule.nth))
+    elif isinstance(rule, WeeklyRule):
+        origin = rule.starting or start
+        # Count weeks from the Monday of the origin's week, so "every 2 weeks" never drifts.
+        monday = origin - dt.timedelta(days=origin.weekday())
+        it = rrule(WEEKLY, dtstart=dt.datetime.combine(monday, dt.time()), until=dt.datetime.combine(end, dt.time()),
+                   interval=rule.interval, byweekday=rule.weekdays, wkst=0)
+    else:
+        raise TypeError(f"{type(rule).__name__} has no dates of its own")
+    lower = max(start, rule.starting) if isinstance(rule, WeeklyRule) and rule.starting else start
+    return [d.date() for d in it if d.date() >= lower]
+
+
+def apply_policy(day: dt.date, series: Series, cal: BusinessCalendar) -> tuple[dt.date | None, str]:
+    """Where an occurrence falls after the series' holiday/blackout policy, and why it moved."""
+    blackout = cal.blackout(day)
+    holiday = None if blackout else cal.holiday(day)
+    if blackout is None and holiday is None:
+        return day, ""
+    policy = series.on_blackout if blackout else series.on_holiday
+    reason = f"blackout: {blackout}" if blackout else f"holiday: {holiday}"
+    if policy == "allow":
+        return day, ""
+    if policy == "skip":
+        return None, reason
+    step = dt.timedelta(days=1 if policy == "next_business_day" else -1)
+    moved = day
+    for _ in range(MAX_SHIFT_DAYS):
+        moved += step
+        if cal.is_business_day(moved):
+            return moved, reason
+    return None, reason
+
+
+def expand(
+    cfg: Config,
+    start: dt.date,
+    end: dt.date,
+    cal: BusinessCalendar,
+    exceptions: Mapping[str, SlotException] | None = None,
+) -> list[Occurrence]:
+    """Every occurrence whose key date lies in [start, end], skipped ones left out."""
+    exceptions = exceptions or {}
+    nominal = dt.timedelta(minutes=cfg.scheduling.open_end_nominal_minutes)
+    by_series: dict[str, dict[dt.date, Occurrence]] = {}
+    out: list[Occurrence] = []
+    for sid in cfg.series_order():
+        series = cfg.series[sid]
+        zone = cfg.series_zone(sid)
+        made: dict[dt.date, Occurrence] = {}
+        if isinstance(series.rule, SameDayAsRule):
+            for key, anchor in by_series.get(series.rule.series, {}).items():
+                occ = _relative(sid, series, zone, key, anchor)
+                made[key] = _apply_exception(occ, exceptions.get(occ.slot_id), series, zone, nominal)
+        else:
+            taken: set[dt.date] = set()
+            for key in rule_dates(series, start, end):
+                day, reason = apply_policy(key, series, cal)
+                if day is None or day in taken:
+                    continue  # skipped, or shifted onto another occurrence of the same series
+                taken.add(day)
+                begin = at(day, series.start, zone)
+                length = nominal if series.open_end else dt.timedelta(minutes=series.duration_minutes or 0)
+                occ = Occurrence(sid, key, day, begin, begin + length, series.open_end,
+                                 note=reason if day != key else "", shifted_from=key if day != key else None)
+                made[key] = _apply_exception(occ, exceptions.get(occ.slot_id), series, zone, nominal)
+        by_series[sid] = made
+        out.extend(made.values())
+    return sorted(out, key=lambda o: (o.start, o.series_id))
+
+
+def _relative(sid: str, series: Series, zone: ZoneInfo, key: dt.date, anchor: Occurrence) -> Occurrence:
+    begin = at(anchor.date, series.start, zone)
+    end = anchor.start.astimezone(zone)
+    if anchor.status == "cancelled":
+        return Occurrence(sid, key, anchor.date, begin, max(end, begin), False, "cancelled",
+                          f"{anchor.series_id} is cancelled", anchor_id=anchor.slot_id)
+    if begin >= end:
+        return Occurrence(sid, key, anchor.date, begin, begin, False, "cancelled",
+                          f"{anchor.series_id} now starts at {end:%H:%M}, before this one", anchor_id=anchor.slot_id)
+    return Occurrence(sid, key, anchor.date, begin, end, False, shifted_from=anchor.shifted_from,
+                      note=anchor.note, anchor_id=anchor.slot_id)
+
+
+def _apply_exception(occ: Occurrence, exc: SlotException | None, series: Series, zone: ZoneInfo,
+                     nominal: dt.timedelta) -> Occurrence:
+    if exc is None:
+        return occ
+    if exc.action == "cancel":
+        return _replace(occ, status="cancelled", note=exc.reason or "cancelled by an organizer")
+    if exc.action == "move" and exc.date is not None:
+        begin = at(exc.date, exc.start or series.start, zone)
+        return _replace(occ, date=exc.date, start=begin, end=begin + (occ.end - occ.start),
+                        shifted_from=occ.key_date, note=exc.reason or "moved by an organizer")
+    return occ
+
+
+def _replace(occ: Occurrence, **changes: object) -> Occurrence:
+    return replace(occ, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,85 @@
+"""Shared fixtures: one Firestore emulator per test process, a fresh project per test.
+
+The emulator keeps data per project id, so giving every test its own project means tests never
+share data by accident, even when they run in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools import emulator as emulator_tools  # noqa: E402
+
+EXAMPLE_CONFIG = ROOT / "config" / "community.example.yaml"
+
+
+@pytest.fixture(scope="session")
+def emulator_host() -> Iterator[str]:
+    emu = emulator_tools.start()
+    os.environ["FIRESTORE_EMULATOR_HOST"] = emu.host
+    try:
+        yield emu.host
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def project(emulator_host: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A project id of this test's own; the bootstrap caches start empty and end empty."""
+    from shared import bootstrap
+
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", name)
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulator_host)
+    bootstrap.reset()
+    yield name
+    bootstrap.reset()
+
+
+@pytest.fixture
+def db(project: str):  # type: ignore[no-untyped-def]
+    from google.cloud import firestore
+
+    return firestore.Client(project=project)
+
+
+@pytest.fixture
+def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "outbox"
+    monkeypatch.setenv("OUTBOX_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def write_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Write a YAML config (text) and point COMMUNITY_CONFIG at it."""
+    from shared import bootstrap
+
+    def write(text: str) -> Path:
+        path = tmp_path / f"community-{uuid.uuid4().hex[:6]}.yaml"
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        monkeypatch.setenv("COMMUNITY_CONFIG", str(path))
+        bootstrap.config.cache_clear()
+        return path
+
+    return write
+
+
+@pytest.fixture
+def example_config(monkeypatch: pytest.MonkeyPatch) -> Path:
+    from shared import bootstrap
+
+    monkeypatch.setenv("COMMUNITY_CONFIG", str(EXAMPLE_CONFIG))
+    bootstrap.config.cache_clear()
+    return EXAMPLE_CONFIG
