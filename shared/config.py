@@ -290,10 +290,32 @@ class CronAuth(_Model):
         return self
 
 
+class ZoomAccount(_Model):
+    """An organizer's Zoom account. ``basic`` (free): 40 minutes; ``pro``: one meeting at a time;
+    ``business``: two at a time."""
+
+    user: str  # Zoom user id or e-mail
+    licence: Literal["basic", "pro", "business"] = "pro"
+
+
+class Organizer(_Model):
+    name: str
+    email: str
+    zoom: ZoomAccount | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v):
+            raise ValueError("is not an e-mail address")
+        return v
+
+
 class Config(_Model):
     community: Community
     scheduling: Scheduling = Scheduling()
     cron_auth: CronAuth = CronAuth()
+    organizers: dict[str, Organizer] = {}
     series: dict[str, Series] = {}
 
     @field_validator("series")
