@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
+export GRPC_VERBOSITY := ERROR
 PYSTAMP := $(VENV)/.installed
 NODESTAMP := node_modules/.installed
 
