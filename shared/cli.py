@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.environ.setdefault(env.LOG_LEVEL, "WARNING")  # the table, not the JSON logs, is for people
     if args.command is None:
         print(HELP)
         return 0
