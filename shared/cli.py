@@ -7,6 +7,7 @@ about one event (move, cancel, restore). ``autopilot --help`` and ``autopilot CO
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -84,7 +85,7 @@ def schedule_rows(slots: Sequence[dict[str, Any]], zone: str, include_all: bool 
 def print_schedule(months: int = 3, include_all: bool = False, out: Any = None) -> int:
     out = out or sys.stdout
     cfg = bootstrap.config()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     slots = bootstrap.slot_store().slots_between(now - dt.timedelta(hours=12), now + dt.timedelta(days=31 * months))
     rows = schedule_rows(slots, cfg.community.timezone, include_all)
     header = ["slot", "when (日時)", "title", "where", "status", "speaker", "host", "notes"]
@@ -103,14 +104,12 @@ def run_function(name: str, job: str | None, when: str | None) -> int:
     headers = {}
     if job:
         headers = {"X-CloudScheduler-JobName": job,
-                   "X-CloudScheduler-ScheduleTime": when or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()}
+                   "X-CloudScheduler-ScheduleTime": when or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
     client = functions_framework.create_app(name, str(source)).test_client()
     res = client.post("/", headers=headers)
     body = res.get_data(as_text=True)
-    try:
+    with contextlib.suppress(ValueError):
         body = json.dumps(json.loads(body), ensure_ascii=False, indent=2)
-    except ValueError:
-        pass
     print(f"{name}: HTTP {res.status_code}\n{body}")
     return 0 if res.status_code < 400 else 1
 
@@ -119,7 +118,7 @@ def _reconcile_now() -> dict[str, Any]:
     from shared.usecases.generate_slots import generate_slots
 
     cfg = bootstrap.config()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     today = now.astimezone(ZoneInfo(cfg.community.timezone)).date()
     return generate_slots(cfg, bootstrap.slot_store(), bootstrap.calendar_publisher(), today, now, "cli").summary()
 
@@ -135,7 +134,7 @@ def decide(slot_id: str, action: str, date: str | None = None, start: str | None
             print(f"{slot_id} has no move or cancel to undo", file=sys.stderr)
             return 2
     else:
-        data: dict[str, Any] = {"action": action, "reason": reason, "at": dt.datetime.now(dt.timezone.utc)}
+        data: dict[str, Any] = {"action": action, "reason": reason, "at": dt.datetime.now(dt.UTC)}
         try:
             if date:
                 data["date"] = dt.date.fromisoformat(date).isoformat()

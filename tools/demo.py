@@ -43,7 +43,7 @@ def main() -> int:
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 1
-        stamp = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")
+        stamp = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")
         headers = {"X-CloudScheduler-JobName": "generate-slots-daily", "X-CloudScheduler-ScheduleTime": stamp}
         with running("generate_slots") as fn:
             banner("generate_slots (a real functions-framework process)")
