@@ -105,7 +105,7 @@ def run_function(name: str, job: str | None, when: str | None) -> int:
     if job:
         headers = {"X-CloudScheduler-JobName": job,
                    "X-CloudScheduler-ScheduleTime": when or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
-    client = functions_framework.create_app(name, str(source)).test_client()
+    client = functions_framework.create_app(name, str(source)).test_client()  # type: ignore[no-untyped-call]
     res = client.post("/", headers=headers)
     body = res.get_data(as_text=True)
     with contextlib.suppress(ValueError):
