@@ -9,12 +9,14 @@ export GRPC_VERBOSITY := ERROR
 PYSTAMP := $(VENV)/.installed
 NODESTAMP := node_modules/.installed
 
-.PHONY: help install demo test lint unit bench emulator clean
+.PHONY: help install demo test lint unit bench emulator clean bundles smoke infra-check
 
 help:
 	@echo "make demo      run generate_slots locally on the emulator and print the schedule"
 	@echo "make test      the whole suite: ruff, mypy, unit, integration and end-to-end tests"
 	@echo "make bench     benchmarks; figures in reports/bench.md and reports/bench.json"
+	@echo "make bundles   one deployable zip per function in build/bundles/ (Terraform uploads them)"
+	@echo "make smoke     live smoke test against Zoom/Google (skipped unless credentials are set)"
 	@echo "make emulator  a Firestore emulator in the foreground, for the organizer CLI"
 
 $(PYSTAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -38,7 +40,16 @@ lint: $(PYSTAMP)
 	$(VENV)/bin/mypy
 
 test: install lint
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+bundles: $(PYSTAMP)
+	$(PY) -m tools.bundle
+
+infra-check: $(PYSTAMP)
+	$(PY) -m tools.infra_check
+
+smoke: $(PYSTAMP)
+	$(PY) -m tools.smoke
 
 bench: install
 	$(PY) -m tools.bench

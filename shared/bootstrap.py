@@ -12,9 +12,15 @@ from typing import TYPE_CHECKING
 from shared.config import Config, load_config
 
 if TYPE_CHECKING:
+    from shared.adapters.docs import FirestoreDocs
     from shared.adapters.firestore import FirestoreIdempotencyStore, FirestoreSlotStore, OpCounter
+    from shared.adapters.rhythm_store import FirestoreRhythmStore
     from shared.idempotency import Idempotency
-    from shared.ports import CalendarPublisher
+    from shared.mail import ExactlyOnceMailer
+    from shared.ports import Calendar, CalendarPublisher, DocStore, Meetings
+    from shared.usecases.applications import Deps as AppDeps
+    from shared.usecases.assign import Deps as AssignDeps
+    from shared.usecases.rhythm import Chat
 
 
 @cache
@@ -57,9 +63,142 @@ def calendar_publisher() -> CalendarPublisher:
     return OutboxCalendar()
 
 
+@cache
+def doc_store() -> DocStore:
+    from shared.adapters.documents import FirestoreDocStore
+
+    return FirestoreDocStore(ops=ops())
+
+
+@cache
+def mailer() -> ExactlyOnceMailer:
+    """The exactly-once mailer over MAIL_TRANSPORT (outbox by default; gmail; smtp)."""
+    import os
+
+    from shared import env
+    from shared.adapters.firestore import FirestoreIdempotencyStore
+    from shared.adapters.mail import GmailTransport, OutboxTransport, SmtpTransport
+    from shared.mail import ExactlyOnceMailer, Transport
+
+    sender = os.environ.get(env.MAIL_FROM) or f"{config().community.name} <no-reply@example.invalid>"
+    kind = (os.environ.get(env.MAIL_TRANSPORT) or "outbox").strip().lower()
+    transport: Transport
+    if kind == "gmail":
+        transport = GmailTransport(sender)
+    elif kind == "smtp":
+        transport = SmtpTransport(sender, os.environ.get(env.SMTP_HOST) or "smtp.gmail.com",
+                                  int(os.environ.get(env.SMTP_PORT) or 587), os.environ.get(env.SMTP_USER),
+                                  os.environ.get(env.SMTP_PASSWORD))
+    elif kind == "outbox":
+        transport = OutboxTransport(sender)
+    else:
+        raise RuntimeError(f"{env.MAIL_TRANSPORT}={kind!r} is not one of outbox, gmail, smtp")
+    return ExactlyOnceMailer(transport, FirestoreIdempotencyStore(ops=ops(), collection="mail_intents"))
+
+
+def application_deps() -> AppDeps:
+    import os
+
+    from shared import env, tokens
+    from shared.usecases.applications import Deps
+
+    return Deps(config(), doc_store(), mailer(), tokens.key_from_env(), os.environ.get(env.ACTIONS_BASE_URL))
+
+
+@cache
+def assign_docs() -> FirestoreDocs:
+    from shared.adapters.docs import FirestoreDocs
+
+    return FirestoreDocs(ops=ops())
+
+
+def assign_deps() -> AssignDeps:
+    """Speakers and host rotation (issue 5)."""
+    import os
+
+    from shared import env, tokens
+    from shared.usecases.assign import Deps, SignedLinks
+
+    return Deps(config(), assign_docs(), mailer(), SignedLinks(tokens.key_from_env(), os.environ.get(env.ACTIONS_BASE_URL)))
+
+
+def _live(kind: str) -> bool:
+    """Provisioning delivery: live when forced by config, or (auto) when credentials are present."""
+    import os
+
+    from shared import env
+
+    mode = config().provisioning.delivery
+    if mode != "auto":
+        return mode == "live"
+    if kind == "zoom":
+        return all(os.environ.get(n) for n in (env.ZOOM_ACCOUNT_ID, env.ZOOM_CLIENT_ID, env.ZOOM_CLIENT_SECRET))
+    return bool(os.environ.get(env.GOOGLE_APPLICATION_CREDENTIALS))
+
+
+@cache
+def meetings() -> Meetings:
+    """Zoom meetings (issue 4): the REST API with Server-to-Server OAuth, or zoom/*.json in the outbox."""
+    import os
+
+    from shared import env
+    from shared.adapters import zoom
+
+    if not _live("zoom"):
+        return zoom.OutboxMeetings()
+    return zoom.ZoomMeetings(
+        os.environ.get(env.ZOOM_ACCOUNT_ID, ""), os.environ.get(env.ZOOM_CLIENT_ID, ""),
+        os.environ.get(env.ZOOM_CLIENT_SECRET, ""),
+        api_base=os.environ.get(env.ZOOM_API_BASE_URL) or zoom.DEFAULT_API_BASE,
+        token_url=os.environ.get(env.ZOOM_OAUTH_TOKEN_URL) or zoom.DEFAULT_TOKEN_URL,
+    )
+
+
+@cache
+def calendar() -> Calendar:
+    """The community calendar (issue 4): Calendar API v3 with ADC, or calendar/*.ics in the outbox."""
+    import os
+
+    from shared import env
+    from shared.adapters import google_calendar
+
+    if not _live("calendar"):
+        return google_calendar.OutboxCalendarEvents()
+    ccfg = config().provisioning.calendar
+    return google_calendar.GoogleCalendar(ccfg.calendar_id, endpoint=os.environ.get(env.CALENDAR_API_ENDPOINT) or None,
+                                          delegated_subject=ccfg.delegated_subject)
+
+
+@cache
+def rhythm_store() -> FirestoreRhythmStore:
+    """Documents and bounded queries for the digest, prompt, reminders, proposals (issue 6)."""
+    from shared.adapters.rhythm_store import FirestoreRhythmStore
+
+    return FirestoreRhythmStore(ops=ops())
+
+
+@cache
+def chat() -> Chat:
+    """Slack incoming webhook when SLACK_WEBHOOK_URL is set, else the outbox (slack/*.json)."""
+    import os
+
+    from shared import env
+    from shared.adapters.slack import OutboxChat, SlackWebhook
+
+    url = os.environ.get(env.SLACK_WEBHOOK_URL)
+    return SlackWebhook(url) if url else OutboxChat()
+
+
 def reset() -> None:
     """Forget every cached adapter (tests, and the CLI after it changes the environment)."""
     from shared.adapters.firestore import default_client
 
     for fn in (config, ops, slot_store, idempotency_store, calendar_publisher, default_client):
         fn.cache_clear()
+    doc_store.cache_clear()  # applications (issue 3)
+    mailer.cache_clear()
+    assign_docs.cache_clear()  # speakers and hosts (issue 5)
+    meetings.cache_clear()  # Zoom and Calendar (issue 4)
+    calendar.cache_clear()
+    rhythm_store.cache_clear()  # community rhythm (issue 6)
+    chat.cache_clear()

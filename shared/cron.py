@@ -63,6 +63,26 @@ def parse_run(request: Request, now: dt.datetime) -> CronRun:
     return CronRun(job, parsed.astimezone(dt.UTC), True)
 
 
+# google-auth's messages, mapped to a reason a person can act on (the raw text can carry the token
+# itself, e.g. "Wrong number of segments in token: b'...'", or cut badly at the ':' of a URL).
+_REFUSALS = (
+    ("wrong audience", "it was issued for another audience (check cron_auth.audience: the function's URL)"),
+    ("expired", "it has expired"),
+    ("too early", "it is not valid yet (check the clock)"),
+    ("not found", "it was signed by a key Google does not publish"),
+    ("signature", "its signature does not verify"),
+    ("segments", "it is not a JWT"),
+)
+
+
+def _refusal(exc: Exception) -> str:
+    text = str(exc)
+    for marker, reason in _REFUSALS:
+        if marker in text.lower():
+            return reason
+    return text.split(":")[0][:80]
+
+
 def verify_caller(request: Request, auth: CronAuth) -> None:
     """In ``oidc`` mode, check the Scheduler's ID token here too (audience always verified)."""
     if auth.mode != "oidc":
@@ -80,7 +100,7 @@ def verify_caller(request: Request, auth: CronAuth) -> None:
             certs_url=os.environ.get(env.OIDC_CERTS_URL) or GOOGLE_CERTS_URL,
         )
     except (ValueError, auth_exceptions.GoogleAuthError) as exc:
-        raise Unauthorized(f"the OIDC token was refused: {str(exc).split(':')[0]}") from None
+        raise Unauthorized(f"the OIDC token was refused: {_refusal(exc)}") from None
     if claims.get("iss") not in GOOGLE_ISSUERS:
         raise Unauthorized("the OIDC token was not issued by Google")
     if auth.service_account and (claims.get("email") != auth.service_account or not claims.get("email_verified")):

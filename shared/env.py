@@ -10,3 +10,38 @@ FIRESTORE_DATABASE = "FIRESTORE_DATABASE"  # Firestore database id, default "(de
 FIRESTORE_EMULATOR_HOST = "FIRESTORE_EMULATOR_HOST"  # set locally only
 OIDC_CERTS_URL = "OIDC_CERTS_URL"  # only to test the in-function OIDC check offline
 LOG_LEVEL = "LOG_LEVEL"
+
+# Applications, mail and action links (issue 3)
+ACTION_LINK_KEY = "ACTION_LINK_KEY"  # HMAC key for one-click action links (secret, >= 16 bytes)
+ACTIONS_BASE_URL = "ACTIONS_BASE_URL"  # public URL of the `actions` function (links in mails)
+FORM_WEBHOOK_SECRET = "FORM_WEBHOOK_SECRET"  # noqa: S105  shared secret with the Apps Script (secret)
+FORMS_API_ENDPOINT = "FORMS_API_ENDPOINT"  # Forms API base URL (tests/staging point elsewhere)
+GMAIL_API_ENDPOINT = "GMAIL_API_ENDPOINT"  # Gmail API base URL (tests/staging point elsewhere)
+GOOGLE_API_CREDENTIALS = "GOOGLE_API_CREDENTIALS"  # path of a service-account or authorized-user JSON (secret)
+MAIL_TRANSPORT = "MAIL_TRANSPORT"  # outbox (default) | gmail | smtp
+MAIL_FROM = "MAIL_FROM"  # sender address ("Name <addr>" allowed); the Gmail delegated user
+SMTP_HOST = "SMTP_HOST"
+SMTP_PORT = "SMTP_PORT"  # default 587 (STARTTLS)
+SMTP_USER = "SMTP_USER"
+SMTP_PASSWORD = "SMTP_PASSWORD"  # noqa: S105  e.g. a Google App Password (secret)
+
+# Zoom meetings and calendar entries (issue 4)
+ZOOM_ACCOUNT_ID = "ZOOM_ACCOUNT_ID"  # Server-to-Server OAuth app (secret)
+ZOOM_CLIENT_ID = "ZOOM_CLIENT_ID"  # (secret)
+ZOOM_CLIENT_SECRET = "ZOOM_CLIENT_SECRET"  # noqa: S105 - (secret)
+ZOOM_API_BASE_URL = "ZOOM_API_BASE_URL"  # default https://api.zoom.us/v2 (tests/staging point elsewhere)
+ZOOM_OAUTH_TOKEN_URL = "ZOOM_OAUTH_TOKEN_URL"  # noqa: S105 - default https://zoom.us/oauth/token
+ZOOM_WEBHOOK_SECRET = "ZOOM_WEBHOOK_SECRET"  # noqa: S105 - webhook secret token of the Zoom app (secret)
+CALENDAR_API_ENDPOINT = "CALENDAR_API_ENDPOINT"  # Calendar API base URL (tests/staging point elsewhere)
+GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"  # ADC key file; unset on Cloud Functions
+
+# Read only on a developer's machine or in tests, never set in production: the one list that the
+# offline infra check (tools/infra_check.py) exempts from "Terraform must set every variable read".
+LOCAL_ONLY = frozenset({
+    FIRESTORE_EMULATOR_HOST, OIDC_CERTS_URL, GOOGLE_APPLICATION_CREDENTIALS,
+    FORMS_API_ENDPOINT, GMAIL_API_ENDPOINT, CALENDAR_API_ENDPOINT, ZOOM_API_BASE_URL, ZOOM_OAUTH_TOKEN_URL,
+})
+
+# Community rhythm (issue 6)
+SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"  # Slack incoming webhook for the weekly prompt (secret); unset: outbox slack/*.json
+ICS_FEED_TOKEN = "ICS_FEED_TOKEN"  # noqa: S105 (a variable name) optional fixed ICS feed token (secret); else only the rotated hash in Firestore

@@ -121,9 +121,15 @@ class Idempotency:
                     continue
                 raise IdempotencyInProgress(key)
             # A crashed holder (lease over) or an expired result: exactly one caller takes over.
-            if self.store.claim(f"{key}~{existing['token']}", self.clock() + self.expires_after) and \
+            # The claim name carries the lease period, so a taker that dies right after claiming blocks
+            # the key for one lease only, not until the claim's TTL.
+            period = int(self.clock().timestamp() // max(self.lease.total_seconds(), 1))
+            if self.store.claim(f"{key}~{existing['token']}~{period}", self.clock() + self.lease * 2) and \
                     self.store.replace_if(key, existing["token"], self._record(token, payload_hash)):
                 return Outcome(self._execute(key, token, handler), False, key)
+            if time.monotonic() < deadline:
+                self.sleep(0.05)  # another caller took over: wait for its result like for any holder
+                continue
             raise IdempotencyInProgress(key)
         raise IdempotencyInProgress(key)
 

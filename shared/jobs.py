@@ -17,3 +17,27 @@ def generate_slots(run: CronRun) -> dict[str, Any]:
     report = reconcile(cfg, bootstrap.slot_store(), bootstrap.calendar_publisher(), today,
                        now=run.schedule_time, run_key=run.job)
     return report.summary()
+
+
+def assign_speakers(run: CronRun) -> dict[str, Any]:
+    from shared.usecases.assign import assign_pass
+
+    return assign_pass(bootstrap.assign_deps(), now=run.schedule_time, run_key=run.job).summary()
+
+
+def provision_events(run: CronRun) -> dict[str, Any]:
+    """Zoom meetings and calendar entries for every slot (issue 4)."""
+    from shared.usecases.provision import provision_events as reconcile
+
+    report = reconcile(bootstrap.config(), bootstrap.slot_store(), bootstrap.idempotency_store(), bootstrap.meetings(),
+                       bootstrap.calendar(), now=run.schedule_time, run_key=run.job)
+    return report.summary()
+
+
+def zoom_event(event: dict[str, Any]) -> str:
+    """A verified Zoom webhook event, applied to its slot (issue 4)."""
+    import datetime as dt
+
+    from shared.usecases.provision import record_zoom_event
+
+    return record_zoom_event(bootstrap.slot_store(), bootstrap.idempotency_store(), event, dt.datetime.now(dt.UTC))

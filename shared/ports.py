@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -68,3 +68,133 @@ class CalendarEntry:
 class CalendarPublisher(Protocol):
     def publish(self, entry: CalendarEntry) -> bool:
         """Write the entry; False when an identical one is already there."""
+
+
+class DocStore(Protocol):
+    """Plain documents by (collection, id): applications, members, decisions, token nonces, state.
+
+    ``create`` is the one exclusive operation (Firestore create(): exactly one creator wins).
+    """
+
+    def create(self, collection: str, doc_id: str, data: Mapping[str, Any]) -> bool:
+        """Create; False when it exists already (atomic)."""
+
+    def get(self, collection: str, doc_id: str) -> dict[str, Any] | None: ...
+
+    def update(self, collection: str, doc_id: str, changes: Mapping[str, Any]) -> bool:
+        """Apply field changes; False when the document does not exist."""
+
+    def set(self, collection: str, doc_id: str, data: Mapping[str, Any]) -> None: ...
+
+    def delete(self, collection: str, doc_id: str) -> None: ...
+
+
+# --- Provisioning: Zoom meetings and Google Calendar entries (issue 4) ---------------------------
+
+
+class ProvisionError(Exception):
+    """Base of the errors the Meetings and Calendar ports raise."""
+
+
+class TransientError(ProvisionError):
+    """The vendor kept failing (5xx, timeouts) after the bounded retries: try again next run."""
+
+
+class RateLimited(ProvisionError):
+    """Retrying now is pointless: wait until ``until`` (Retry-After, or the daily reset at 00:00 UTC)."""
+
+    def __init__(self, until: dt.datetime, message: str = "", daily: bool = False) -> None:
+        super().__init__(message or f"rate limited until {until.isoformat()}")
+        self.until = until
+        self.daily = daily
+
+
+class PermanentError(ProvisionError):
+    """Retrying cannot help (unknown Zoom user, invalid credentials, no calendar access)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class Gone(ProvisionError):
+    """The meeting or event does not exist (any more)."""
+
+
+class Conflict(ProvisionError):
+    """The calendar already holds an event with this id (possibly cancelled)."""
+
+
+def meeting_marker(slot_key: str) -> str:
+    """The line that ties a Zoom meeting to its slot (Zoom takes no client-supplied id)."""
+    return f"[autopilot:{slot_key}]"
+
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    """A Zoom meeting as we want it. ``marker`` (the slot key) is carried in the agenda."""
+
+    marker: str
+    topic: str
+    agenda: str
+    start: dt.datetime  # aware
+    duration_minutes: int
+    timezone: str
+    waiting_room: bool = True
+    join_before_host: bool = False
+    alternative_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """What we keep of a Zoom meeting: never the ``start_url`` (it carries the host's token)."""
+
+    id: str  # Zoom's int64, kept as a string
+    join_url: str
+    agenda: str = ""
+    start: dt.datetime | None = None
+
+
+class Meetings(Protocol):
+    def create(self, host_user: str, spec: MeetingSpec) -> Meeting: ...
+
+    def update(self, meeting_id: str, spec: MeetingSpec) -> None:
+        """Patch the meeting; raises :class:`Gone` when somebody deleted it."""
+
+    def delete(self, meeting_id: str) -> bool:
+        """Delete; False when it was already gone."""
+
+    def list_upcoming(self, host_user: str) -> list[Meeting]:
+        """The host's upcoming meetings (the agenda may be empty when the listing omits it)."""
+
+    def get(self, meeting_id: str) -> Meeting | None: ...
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One entry of the community calendar, by its deterministic id (``shared.ids``)."""
+
+    event_id: str
+    title: str
+    start: dt.datetime  # aware; compared as instants
+    end: dt.datetime
+    timezone: str
+    description: str
+    location: str
+    status: str  # "confirmed" | "cancelled"
+    attendees: tuple[str, ...] = ()  # sorted, lower case
+    sequence: int = field(default=0, compare=False)  # outbox iCalendar only
+
+
+class Calendar(Protocol):
+    def insert(self, event: CalendarEvent, send_updates: str) -> None:
+        """Insert with the event's own id; raises :class:`Conflict` when the id exists (even deleted)."""
+
+    def get(self, event_id: str) -> CalendarEvent | None: ...
+
+    def patch(self, event: CalendarEvent, send_updates: str) -> None:
+        """Bring the event to ``event`` (also un-cancels it); raises :class:`Gone` when unknown."""
+
+    def delete(self, event_id: str, send_updates: str) -> bool:
+        """Cancel the event; False when it was already deleted."""

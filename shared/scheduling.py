@@ -109,6 +109,16 @@ def at(day: dt.date, clock: dt.time, zone: ZoneInfo) -> dt.datetime:
     return naive.astimezone(UTC).astimezone(zone)
 
 
+def plus(moment: dt.datetime, length: dt.timedelta) -> dt.datetime:
+    """``length`` of real time after ``moment`` (aware datetime arithmetic in one zone is wall-clock
+    arithmetic: 01:30 + 1 h on a fall-back night would otherwise last two hours)."""
+    return (moment.astimezone(UTC) + length).astimezone(moment.tzinfo)
+
+
+def _elapsed(begin: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    return end.astimezone(UTC) - begin.astimezone(UTC)
+
+
 def rule_dates(series: Series, start: dt.date, end: dt.date) -> list[dt.date]:
     """Dates the rule produces in [start, end], before holidays and blackouts."""
     rule = series.rule
@@ -131,15 +141,19 @@ def rule_dates(series: Series, start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def apply_policy(day: dt.date, series: Series, cal: BusinessCalendar) -> tuple[dt.date | None, str]:
-    """Where an occurrence falls after the series' holiday/blackout policy, and why it moved."""
+    """Where an occurrence falls after the series' holiday/blackout policy, and why it moved.
+
+    A blackout's policy comes first; when the series allows blackouts, a holiday on that day still
+    follows ``on_holiday`` (1/1 is both 元日 and inside the 12/29-1/3 blackout). A shift lands on
+    the nearest weekday that is neither a holiday nor a blackout."""
     blackout = cal.blackout(day)
-    holiday = None if blackout else cal.holiday(day)
-    if blackout is None and holiday is None:
-        return day, ""
-    policy = series.on_blackout if blackout else series.on_holiday
-    reason = f"blackout: {blackout}" if blackout else f"holiday: {holiday}"
-    if policy == "allow":
-        return day, ""
+    if blackout is not None and series.on_blackout != "allow":
+        policy, reason = series.on_blackout, f"blackout: {blackout}"
+    else:
+        holiday = cal.holiday(day)
+        if holiday is None or series.on_holiday == "allow":
+            return day, ""
+        policy, reason = series.on_holiday, f"holiday: {holiday}"
     if policy == "skip":
         return None, reason
     step = dt.timedelta(days=1 if policy == "next_business_day" else -1)
@@ -169,18 +183,25 @@ def expand(
         made: dict[dt.date, Occurrence] = {}
         if isinstance(series.rule, SameDayAsRule):
             for key, anchor in by_series.get(series.rule.series, {}).items():
-                occ = _relative(sid, series, zone, key, anchor)
+                occ = _relative(sid, series, zone, key, anchor, cfg.series[series.rule.series].start)
                 made[key] = _apply_exception(occ, exceptions.get(occ.slot_id), series, zone, nominal)
         else:
-            taken: set[dt.date] = set()
-            for key in rule_dates(series, start, end):
-                day, reason = apply_policy(key, series, cal)
-                if day is None or day in taken:
-                    continue  # skipped, or shifted onto another occurrence of the same series
-                taken.add(day)
+            # Two keys can land on one day (Mon+Tue weekly, Mon a holiday, next_business_day). One
+            # occurrence per day: the key that falls there by itself wins, else the earliest key. The
+            # rivals are looked at beyond the window, so the winner (and the slot id) does not depend
+            # on the day generate_slots runs.
+            margin = dt.timedelta(days=2 * MAX_SHIFT_DAYS + 1)
+            resolved = {key: apply_policy(key, series, cal) for key in rule_dates(series, start - margin, end + margin)}
+            winner: dict[dt.date, dt.date] = {}
+            for key, (day, _) in resolved.items():  # keys ascending
+                if day is not None and (day not in winner or (key == day and winner[day] != day)):
+                    winner[day] = key
+            for key, (day, reason) in resolved.items():
+                if day is None or not start <= key <= end or winner[day] != key:
+                    continue  # skipped, outside the window, or merged into another occurrence of the series
                 begin = at(day, series.start, zone)
                 length = nominal if series.open_end else dt.timedelta(minutes=series.duration_minutes or 0)
-                occ = Occurrence(sid, key, day, begin, begin + length, series.open_end,
+                occ = Occurrence(sid, key, day, begin, plus(begin, length), series.open_end,
                                  note=reason if day != key else "", shifted_from=key if day != key else None)
                 made[key] = _apply_exception(occ, exceptions.get(occ.slot_id), series, zone, nominal)
         by_series[sid] = made
@@ -188,14 +209,17 @@ def expand(
     return sorted(out, key=lambda o: (o.start, o.series_id))
 
 
-def _relative(sid: str, series: Series, zone: ZoneInfo, key: dt.date, anchor: Occurrence) -> Occurrence:
+def _relative(sid: str, series: Series, zone: ZoneInfo, key: dt.date, anchor: Occurrence, usual: dt.time) -> Occurrence:
+    """Ends when the anchor starts. Cancelled with it; also cancelled when an organizer moved the
+    anchor to start no later than this one (it then keeps the span up to the anchor's usual start,
+    so that even a cancelled entry ends after it starts)."""
     begin = at(anchor.date, series.start, zone)
     end = anchor.start.astimezone(zone)
     if anchor.status == "cancelled":
-        return Occurrence(sid, key, anchor.date, begin, max(end, begin), False, "cancelled",
+        return Occurrence(sid, key, anchor.date, begin, max(end, begin, key=lambda t: t.astimezone(UTC)), False, "cancelled",
                           f"{anchor.series_id} is cancelled", anchor_id=anchor.slot_id)
-    if begin >= end:
-        return Occurrence(sid, key, anchor.date, begin, begin, False, "cancelled",
+    if _elapsed(begin, end) <= dt.timedelta(0):
+        return Occurrence(sid, key, anchor.date, begin, at(anchor.date, usual, zone), False, "cancelled",
                           f"{anchor.series_id} now starts at {end:%H:%M}, before this one", anchor_id=anchor.slot_id)
     return Occurrence(sid, key, anchor.date, begin, end, False, shifted_from=anchor.shifted_from,
                       note=anchor.note, anchor_id=anchor.slot_id)
@@ -209,7 +233,7 @@ def _apply_exception(occ: Occurrence, exc: SlotException | None, series: Series,
         return _replace(occ, status="cancelled", note=exc.reason or "cancelled by an organizer")
     if exc.action == "move" and exc.date is not None:
         begin = at(exc.date, exc.start or series.start, zone)
-        return _replace(occ, date=exc.date, start=begin, end=begin + (occ.end - occ.start),
+        return _replace(occ, date=exc.date, start=begin, end=plus(begin, _elapsed(occ.start, occ.end)),
                         shifted_from=occ.key_date, note=exc.reason or "moved by an organizer")
     return occ
 

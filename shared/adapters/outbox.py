@@ -39,6 +39,13 @@ class Outbox:
         os.replace(tmp, target)
         return True
 
+    def has_line(self, category: str, name: str, line: bytes) -> bool:
+        """Whether ``category/name`` exists and holds exactly this line."""
+        try:
+            return line in (self.root / category / name).read_bytes().splitlines()
+        except FileNotFoundError:
+            return False
+
 
 def _normalise(data: bytes) -> bytes:
     # DTSTAMP is the time of writing; it does not make two entries different.
@@ -52,6 +59,9 @@ class OutboxCalendar:
         self.outbox = outbox or Outbox()
 
     def publish(self, entry: CalendarEntry) -> bool:
-        from shared.ics import entry_to_ics
+        from shared.ics import DIGEST_PROPERTY, entry_digest, entry_to_ics
 
-        return self.outbox.write("calendar", f"{entry.uid}.ics", entry_to_ics(entry))
+        name = f"{entry.uid}.ics"
+        if self.outbox.has_line("calendar", name, f"{DIGEST_PROPERTY}:{entry_digest(entry)}".encode()):
+            return False  # this very entry is there already: nothing to render (icalendar stays unimported)
+        return self.outbox.write("calendar", name, entry_to_ics(entry))

@@ -57,6 +57,11 @@ def is_assigned(slot: Mapping[str, Any]) -> bool:
     return bool(slot.get("speaker") or slot.get("host"))
 
 
+def edited_by_hand(slot: Mapping[str, Any]) -> bool:
+    """A person changed a generated field directly in Firestore since the last generated write."""
+    return slot.get("gen_hash") not in (None, fingerprint(slot))
+
+
 def _norm(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.astimezone(UTC).replace(microsecond=0).isoformat()
@@ -141,10 +146,15 @@ def generate_slots(
     for sid, current in existing.items():
         if sid in desired or current.get("key_date", "") > end.isoformat():
             continue  # still wanted, or beyond the horizon we manage this run
+        if current.get("managed_by", "series") != "series":
+            continue  # e.g. a member-proposed event: no series rule owns it
         if current.get("status") == "retired":
             continue
-        if is_assigned(current):
-            flags = {FLAG_NO_LONGER_MATCHES: i18n.text(cfg.community.locale, "flag_no_longer_matches")}
+        hand_edited = edited_by_hand(current)
+        if is_assigned(current) or hand_edited:  # a person's work: the organizers decide, not the rule
+            flags: dict[str, Any] = {FLAG_NO_LONGER_MATCHES: i18n.text(cfg.community.locale, "flag_no_longer_matches")}
+            if hand_edited:
+                flags[FLAG_EDITED] = {"proposed": {"status": "retired"}}
             if current.get("gen_flags") != flags:
                 if store.update_slot(sid, {"gen_flags": flags, "updated_at": now, "last_run": run_key}):
                     report.flagged.append(sid)
@@ -158,7 +168,7 @@ def generate_slots(
         seen = current.get("gen_hash")
 
         def unassigned_and_unchanged(cur: Mapping[str, Any], seen: Any = seen) -> bool:
-            return not is_assigned(cur) and cur.get("gen_hash") == seen
+            return not is_assigned(cur) and cur.get("gen_hash") == seen and not edited_by_hand(cur)
 
         if store.update_slot(sid, retired, guard=unassigned_and_unchanged):
             report.retired.append(sid)
@@ -178,7 +188,7 @@ def _reconcile(store: SlotStore, sid: str, current: Mapping[str, Any], want: Map
     """Bring one existing slot to ``want``. ``decided``: an organizer's exception covers it, so the
     change is a person's decision and applies even to an assigned slot."""
     changes = _changed(current, want)
-    edited_by_hand = current.get("gen_hash") not in (None, fingerprint(current))
+    hand_edited = edited_by_hand(current)
     if not changes:
         if current.get("gen_flags"):
             store.update_slot(sid, {"gen_flags": {}, **stamp})
@@ -187,8 +197,8 @@ def _reconcile(store: SlotStore, sid: str, current: Mapping[str, Any], want: Map
         report.unchanged += 1
         return current
     restoring = current.get("status") == "retired"
-    if (is_assigned(current) and not decided) or edited_by_hand:
-        code = FLAG_EDITED if edited_by_hand else FLAG_RULE_CHANGED
+    if (is_assigned(current) and not decided) or hand_edited:
+        code = FLAG_EDITED if hand_edited else FLAG_RULE_CHANGED
         flags = {code: {"proposed": {k: _norm(v) for k, v in changes.items()}}}
         if current.get("gen_flags") != flags:
             if store.update_slot(sid, {"gen_flags": flags, **stamp}):

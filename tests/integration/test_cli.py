@@ -21,7 +21,7 @@ def test_schedule_lines_up_japanese_titles(generated, capsys, monkeypatch):
     class Frozen(dt.datetime):
         @classmethod
         def now(cls, tz=None):
-            return dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc)
+            return dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 
     monkeypatch.setattr(cli.dt, "datetime", Frozen)
     assert cli.main(["schedule"]) == 0

@@ -1,0 +1,185 @@
+# The function catalogue: ONE entry per folder in functions/ (the offline checks in
+# tests/infra/test_terraform.py fail when the two drift apart). Adding a function = its folder +
+# one entry here. The entry point is the folder name; the deployed name uses hyphens.
+#
+#   kind          "http" (called by someone) or "cron" (called by Cloud Scheduler, with OIDC)
+#   schedule      cron only: unix-cron in the community time zone (var.time_zone)
+#   public        true only for callers that cannot send an OIDC token (Apps Script form webhook,
+#                 Zoom webhook, action links in mails, the ICS feed); such functions check a
+#                 signature or token themselves. Never for cron functions.
+#   env           names (from shared/env.py) whose values come from var.settings; every function
+#                 also gets local.common_env (main.tf)
+#   secrets       Secret Manager secrets (local.secrets) passed as environment variables
+#   secret_files  secrets mounted as a file; the variable holds the file's path
+#   memory/timeout/max_instances   sizing (var.function_overrides can change them per deployment)
+
+variable "functions" {
+  description = "The function catalogue (code, not a deployment setting: do not set it in tfvars)."
+  type = map(object({
+    kind          = string
+    description   = optional(string, "")
+    schedule      = optional(string)
+    public        = optional(bool, false)
+    env           = optional(list(string), [])
+    secrets       = optional(list(string), [])
+    secret_files  = optional(list(string), [])
+    memory        = optional(string, "256M")
+    timeout       = optional(number, 60)
+    max_instances = optional(number, 3)
+  }))
+
+  default = {
+    generate_slots = {
+      kind          = "cron"
+      description   = "Keeps the next months of event slots in Firestore"
+      schedule      = "15 4 * * *" # daily 04:15, community time
+      timeout       = 300
+      max_instances = 1
+    }
+    provision_events = {
+      kind          = "cron"
+      description   = "One Zoom meeting and one calendar entry per slot, kept in sync"
+      schedule      = "40 * * * *" # hourly; Zoom allows 100 meeting creates/updates per host and day
+      secrets       = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"]
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 540
+      max_instances = 1
+    }
+    assign_speakers = {
+      kind          = "cron"
+      description   = "Offers slots to queued speakers, rolls them forward, rotates host duty"
+      schedule      = "0 9 * * *" # daily 09:00, when mails are welcome
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "ACTIONS_BASE_URL"]
+      secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 300
+      max_instances = 1
+    }
+    poll_form_responses = {
+      kind          = "cron"
+      description   = "Safety net: re-sends form responses the Apps Script trigger missed"
+      schedule      = "*/30 * * * *"
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "ACTIONS_BASE_URL"]
+      secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 300
+      max_instances = 1
+    }
+    form_webhook = {
+      kind         = "http"
+      description  = "Signed Google Form submissions (Apps Script) become applications"
+      public       = true # Apps Script cannot send OIDC; HMAC-signed body instead
+      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "ACTIONS_BASE_URL"]
+      secrets      = ["FORM_WEBHOOK_SECRET", "ACTION_LINK_KEY", "SMTP_PASSWORD"]
+      secret_files = ["GOOGLE_API_CREDENTIALS"]
+      timeout      = 60
+    }
+    actions = {
+      kind         = "http"
+      description  = "One-click signed links in mails (approve, reject, accept an offer, ...)"
+      public       = true # opened from a mail client; the link carries an HMAC token
+      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "ACTIONS_BASE_URL"]
+      secrets      = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
+      secret_files = ["GOOGLE_API_CREDENTIALS"]
+      timeout      = 60
+    }
+    zoom_webhook = {
+      kind          = "http"
+      description   = "Zoom events (URL validation, meeting ended/deleted), signature-checked"
+      public        = true # Zoom signs with x-zm-signature; it cannot send OIDC
+      secrets       = ["ZOOM_WEBHOOK_SECRET"]
+      timeout       = 30 # Zoom retries when there is no answer within 3 s
+      max_instances = 5
+    }
+    send_digest = {
+      kind          = "cron"
+      description   = "Weekly organizer digest mail"
+      schedule      = "0 8 * * 1" # replaced by rhythm.digest.weekday/time of the community config (main.tf)
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "ACTIONS_BASE_URL"]
+      secrets       = ["SMTP_PASSWORD"]
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 300
+      max_instances = 1
+    }
+    send_reminders = {
+      kind          = "cron"
+      description   = "Reminders to speakers and hosts before their event"
+      schedule      = "0 10 * * *"
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "ACTIONS_BASE_URL"]
+      secrets       = ["SMTP_PASSWORD"]
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 300
+      max_instances = 1
+    }
+    weekly_prompt = {
+      kind          = "cron"
+      description   = "The weekly prompt to Slack and opted-in members"
+      schedule      = "0 9 * * 3" # replaced by rhythm.prompt.weekday/time of the community config (main.tf)
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER"]
+      secrets       = ["SLACK_WEBHOOK_URL", "SMTP_PASSWORD"]
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 540
+      max_instances = 1
+    }
+    propose_event = {
+      kind         = "http"
+      description  = "A member's event proposal (signed webhook) checked against the guidelines"
+      public       = true # same signed-webhook contract as form_webhook
+      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "ACTIONS_BASE_URL"]
+      secrets      = ["FORM_WEBHOOK_SECRET", "SMTP_PASSWORD"]
+      secret_files = ["GOOGLE_API_CREDENTIALS"]
+    }
+    ics_feed = {
+      kind        = "http"
+      description = "Upcoming events as iCalendar, behind a secret token in the URL"
+      public      = true # calendar apps cannot send OIDC; the URL token is checked
+      secrets     = ["ICS_FEED_TOKEN"]
+      timeout     = 30
+    }
+  }
+
+  validation {
+    condition     = alltrue([for f in values(var.functions) : contains(["http", "cron"], f.kind)])
+    error_message = "Each function's kind must be \"http\" or \"cron\"."
+  }
+  validation {
+    condition     = alltrue([for f in values(var.functions) : (f.kind == "cron") == (f.schedule != null)])
+    error_message = "Cron functions need a schedule; http functions must not have one."
+  }
+  validation {
+    condition     = alltrue([for f in values(var.functions) : !(f.kind == "cron" && f.public)])
+    error_message = "A cron function is never public: Cloud Scheduler calls it with an OIDC token."
+  }
+}
+
+locals {
+  # Secret Manager secrets, created WITHOUT versions: you add each value yourself (tools/notes/deploy.md).
+  # The secret id is the environment variable name the code reads (shared/env.py).
+  secrets = {
+    ZOOM_ACCOUNT_ID        = "Zoom Server-to-Server OAuth app: Account ID"
+    ZOOM_CLIENT_ID         = "Zoom Server-to-Server OAuth app: Client ID"
+    ZOOM_CLIENT_SECRET     = "Zoom Server-to-Server OAuth app: Client secret"
+    ZOOM_WEBHOOK_SECRET    = "Zoom app: Secret Token of the event subscription (webhook signatures)"
+    FORM_WEBHOOK_SECRET    = "Shared secret with the Apps Script that forwards form answers"
+    ACTION_LINK_KEY        = "HMAC key of the one-click action links (at least 32 random bytes)"
+    GOOGLE_API_CREDENTIALS = "Google credentials JSON for Gmail/Calendar/Forms: authorized-user (OAuth refresh token) or service-account key with domain-wide delegation"
+    SMTP_PASSWORD          = "SMTP password (e.g. a Google App Password) when MAIL_TRANSPORT=smtp"
+    SLACK_WEBHOOK_URL      = "Slack incoming webhook URL"
+    ICS_FEED_TOKEN         = "Fixed token of the ICS feed URL (optional: put any random value to use only rotated tokens)"
+  }
+
+  # Firestore collections whose documents carry `expires_at` as a retention time: a TTL policy
+  # deletes them (within ~24 h after that time). Collections whose `expires_at` means something
+  # else (a deadline that must not delete the document) go to firestore_no_ttl with the reason.
+  ttl_collections = ["idempotency", "claims"]
+  firestore_no_ttl = {
+  }
+
+  # Composite indexes the code's queries need. Today's queries (shared/adapters/firestore.py)
+  # filter and order on one field each (slots.key_date >=; slots.start range + order_by start), which
+  # Firestore's automatic single-field indexes serve, so the list is empty. The offline check
+  # derives the needed indexes from the queries and fails when this list misses one.
+  # Entry: { collection = "slots", fields = [["status", "ASCENDING"], ["start", "ASCENDING"]] }
+  firestore_indexes = [
+  ]
+}

@@ -1,0 +1,46 @@
+output "function_urls" {
+  description = "Every function's HTTPS URL, by function name."
+  value       = { for name, m in module.function : name => m.url }
+}
+
+output "apps_script_properties" {
+  description = "Script properties of the Apps Script bound to the form (infra/apps_script/): FORM_WEBHOOK_URL here; FORM_WEBHOOK_SECRET = the value you stored in Secret Manager."
+  value = {
+    FORM_WEBHOOK_URL = try(module.function["form_webhook"].url, "(form_webhook is not deployed)")
+  }
+}
+
+output "zoom_event_notification_url" {
+  description = "Paste into the Zoom app: Features > Event Subscriptions > Event notification endpoint URL."
+  value       = try(module.function["zoom_webhook"].url, "(zoom_webhook is not deployed)")
+}
+
+output "actions_base_url" {
+  description = "Public URL of the action links in mails (set it as settings.ACTIONS_BASE_URL and apply again)."
+  value       = try(module.function["actions"].url, "(actions is not deployed)")
+}
+
+output "ics_feed_url" {
+  description = "Public URL of the ICS feed (members add ?token=...)."
+  value       = try(module.function["ics_feed"].url, "(ics_feed is not deployed)")
+}
+
+output "scheduler_service_account" {
+  description = "The Scheduler's OIDC identity: cron_auth.service_account in config/community.yaml when cron_auth.mode is oidc."
+  value       = google_service_account.scheduler.email
+}
+
+output "function_service_accounts" {
+  description = "Runtime service account of each function (share the community calendar with the calendar-writing ones when you use a service account)."
+  value       = { for name, sa in google_service_account.function : name => sa.email }
+}
+
+output "secrets_to_fill" {
+  description = "Secret Manager secrets created without a value: add a version to each one you use (tools/notes/deploy.md)."
+  value       = sort(keys(google_secret_manager_secret.secret))
+}
+
+output "time_zone" {
+  description = "Time zone of every Scheduler job."
+  value       = local.time_zone
+}

@@ -1,0 +1,19 @@
+"""Every action the ``actions`` function knows, registered in one place.
+
+Add one line per feature (``from shared.usecases import X; X.register_actions(bootstrap.X_deps)``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def load() -> None:
+    from shared import bootstrap
+    from shared.usecases import applications
+
+    applications.register_actions(bootstrap.application_deps)
+    from shared.usecases import assign
+
+    assign.register_actions(bootstrap.assign_deps)

@@ -1,0 +1,42 @@
+"""HTTP side of the ``actions`` function: GET shows a confirmation page, POST performs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Request, Response
+
+from shared import log
+from shared.actions import ActionService, Page
+
+FUNCTION = "actions"
+
+
+def render_page(page: Page, locale: str) -> Response:
+    from shared.mail import _jinja
+
+    html = _jinja().get_template(f"{locale if locale in ('ja', 'en') else 'ja'}/action_page.html").render(
+        title=page.title, lines=page.lines, form=page.form, lang=locale)
+    return Response(html, status=page.status, mimetype="text/html", headers={
+        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
+
+
+def handle(request: Request) -> Response:
+    from shared import action_handlers, bootstrap, tokens
+
+    logger = log.get(FUNCTION)
+    cfg = bootstrap.config()
+    locale = cfg.community.locale
+    if request.method not in ("GET", "POST", "HEAD"):
+        return Response("use GET or POST", status=405)
+    action_handlers.load()
+    service = ActionService(bootstrap.doc_store(), tokens.key_from_env(), locale, cfg.community.timezone)
+    now = dt.datetime.now(dt.UTC)
+    if request.method in ("GET", "HEAD"):
+        page = service.show(request.args.get("t", ""), now)
+    else:
+        token = request.form.get("t") or request.args.get("t", "")
+        page = service.perform(token, request.form.get("actor") or None, now)
+    logger.info("action page", http_status=page.status, reason=page.extra.get("reason"), kind=request.method)
+    return render_page(page, locale)

@@ -1,0 +1,199 @@
+"""Membership applications, the pure part: the webhook contract, question mapping, screening.
+
+No I/O here. The use case (``shared/usecases/applications.py``) stores and mails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+
+from shared.config_applications import Applications, QuestionRef
+
+MAX_BODY_BYTES = 64 * 1024
+INCOMPLETE, NEEDS_REVIEW, APPROVED, REJECTED, DUPLICATE = "incomplete", "needs_review", "approved", "rejected", "duplicate"
+
+
+class SubmissionError(ValueError):
+    """The body is not of the contract; the message names the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class SubmittedAnswer(_Strict):
+    questionId: Annotated[StrictStr, Field(max_length=200)]
+    title: Annotated[StrictStr, Field(max_length=1000)]
+    answer: StrictStr | Annotated[list[StrictStr], Field(max_length=100)]
+
+
+class Submission(_Strict):
+    """The ``form_webhook`` body (also what the poller builds from a Forms API response)."""
+
+    formId: Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+    responseId: Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+    submittedAt: dt.datetime
+    respondentEmail: StrictStr | None
+    answers: Annotated[list[SubmittedAnswer], Field(max_length=200)]
+
+    @field_validator("submittedAt", mode="before")
+    @classmethod
+    def _rfc3339(cls, v: Any) -> dt.datetime:
+        if not isinstance(v, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", v):
+            raise ValueError("must be an RFC 3339 time with a zone, e.g. 2026-11-28T09:15:00Z")
+        text = re.sub(r"(\.\d{6})\d+", r"\1", v).replace("z", "Z").replace("Z", "+00:00")
+        try:
+            return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+        except ValueError:
+            raise ValueError("must be an RFC 3339 time with a zone, e.g. 2026-11-28T09:15:00Z") from None
+
+
+def parse_submission(data: Any) -> Submission:
+    """Validate a decoded JSON body; :class:`SubmissionError` names the first bad field."""
+    if not isinstance(data, dict):
+        raise SubmissionError("the body must be a JSON object with formId, responseId, submittedAt, respondentEmail, answers")
+    try:
+        return Submission.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "list[", "str")))
+        kind = err["type"]
+        if kind == "missing":
+            msg = "is required"
+        elif kind == "extra_forbidden":
+            msg = "is not a field of this contract"
+        elif kind == "value_error":
+            msg = str(err.get("ctx", {}).get("error", err["msg"]))
+        else:
+            msg = err["msg"].lower()
+        raise SubmissionError(f"{path or '(body)'}: {msg}") from None
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+_DASHES = re.compile(r"[\-\u2010-\u2015\u2212\u30fc\uff70\u2500]")
+_PUNCT = re.compile(r"[\s.,、。・'\"“”‘’()\[\]{}「」『』【】/&＆+]")
+_PAREN_SUFFIX = re.compile(r"\((株|有|合|同)\)")
+_SUFFIXES = ("株式会社", "有限会社", "合同会社", "incorporated", "corporation", "company", "limited", "holdings",
+             "coltd", "co", "inc", "corp", "ltd", "llc", "kk", "gmbh", "plc")
+
+
+def normalise_text(text: str) -> str:
+    """Width (NFKC), case and white space: for comparing titles and answers."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def normalise_company(name: str) -> str:
+    """A comparison key for a company name: width, case, spaces, punctuation and corporate suffixes
+    (株式会社, (株), ㈱, Inc., Corporation, Co., Ltd. ...) do not count; ー and dashes are one."""
+    s = unicodedata.normalize("NFKC", name).casefold()
+    s = _PAREN_SUFFIX.sub("", s)
+    s = _DASHES.sub("-", s)
+    s = _PUNCT.sub("", s)
+    changed = True
+    while changed and s:
+        changed = False
+        for suffix in _SUFFIXES:
+            if s.endswith(suffix) and len(s) > len(suffix):
+                s, changed = s[: -len(suffix)], True
+            elif suffix[0] > "\u3000" and s.startswith(suffix) and len(s) > len(suffix):  # 株式会社ソニー
+                s, changed = s[len(suffix):], True
+    return s.strip("-")
+
+
+def email_key(email: str) -> str:
+    """The id of an e-mail address in Firestore (``members``, ``application_emails``): no address in ids."""
+    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:40]
+
+
+def application_id(form_id: str, response_id: str) -> str:
+    return "app_" + hashlib.sha256(f"{form_id}\n{response_id}".encode()).hexdigest()[:24]
+
+
+# --- screening -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Screening:
+    fields: dict[str, Any]  # name, email, affiliation, relation (former|current|None), ... opt-ins as bool
+    answers: list[dict[str, str]]  # [{title, answer}] in form order, for the organizer mail
+    missing: list[str]  # titles of required questions left blank
+    matched_company: str | None  # the configured name the affiliation equals, after normalising
+    hints: list[str]  # closest configured names when nothing matched
+    relation_ok: bool
+    locale: str
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def eligible(self) -> bool:
+        return self.matched_company is not None and self.relation_ok
+
+
+def _text(answer: str | list[str]) -> str:
+    return ", ".join(a.strip() for a in answer if a.strip()) if isinstance(answer, list) else answer.strip()
+
+
+def _find(ref: QuestionRef | None, answers: list[SubmittedAnswer]) -> SubmittedAnswer | None:
+    if ref is None:
+        return None
+    for a in answers:
+        if a.questionId in ref.ids:
+            return a
+    if ref.title:
+        want = normalise_text(ref.title)
+        for a in answers:
+            if normalise_text(a.title) == want:
+                return a
+    return None
+
+
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
+def screen(sub: Submission, cfg: Applications) -> Screening:
+    fields: dict[str, Any] = {}
+    titles: dict[str, str] = {}
+    for name in ("name", "email", "affiliation", "relation", "period", "department", "referrer",
+                 "directory_opt_in", "slack_opt_in", "language"):
+        ref = getattr(cfg.questions, name)
+        found = _find(ref, sub.answers)
+        titles[name] = (found.title if found else None) or (ref.title if ref and ref.title else name)
+        fields[name] = _text(found.answer) if found else ""
+    if not fields["email"] and sub.respondentEmail:
+        fields["email"] = sub.respondentEmail.strip()
+    if fields["email"] and not EMAIL.fullmatch(fields["email"]):
+        fields["email"] = ""  # not an address: treated as missing, the applicant cannot be mailed
+    missing = [titles[name] for name in cfg.required if not fields[name]]
+    rel = normalise_text(fields["relation"])
+    relation = ("former" if any(normalise_text(v) in rel for v in cfg.relation_values.former) else
+                "current" if any(normalise_text(v) in rel for v in cfg.relation_values.current) else None)
+    fields["relation_kind"] = relation
+    yes = {normalise_text(v) for v in cfg.yes_values}
+    for opt in ("directory_opt_in", "slack_opt_in"):
+        fields[opt] = normalise_text(fields[opt]) in yes if fields[opt] else False
+    names = (cfg.company, *cfg.group_companies)
+    keys = {normalise_company(n): n for n in names}
+    aff = normalise_company(fields["affiliation"]) if fields["affiliation"] else ""
+    matched = keys.get(aff) if aff else None
+    hints: list[str] = []
+    if aff and matched is None:
+        hints = [keys[k] for k in difflib.get_close_matches(aff, list(keys), n=3, cutoff=0.5)]
+    lang = normalise_text(fields["language"])
+    if lang:
+        locale = "en" if ("english" in lang or "英語" in lang or lang == "en") else "ja"
+    else:
+        locale = "ja" if _JAPANESE.search(" ".join(_text(a.answer) for a in sub.answers)) else "en"
+    answers = [{"title": a.title, "answer": _text(a.answer)} for a in sub.answers]
+    return Screening(fields, answers, missing, matched, hints, relation is not None, locale)

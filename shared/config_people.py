@@ -1,0 +1,182 @@
+"""Config section ``people:``: host availability (keyed by organizer id) and the speaker offer loop.
+
+Kept apart from ``shared/config.py`` so that module stays about the schedule. This module must not
+import ``shared.config`` at import time (that module imports this one); the shared parsers are
+imported inside the validators, which run only after both modules are loaded.
+
+Every organizer with a Zoom account is in the host pool with the defaults below (any weekday, any
+hour, no monthly cap, weight 1); ``people.hosts.<organizer id>`` narrows that down. ``weight: 0``
+takes an organizer out of the rotation without deleting their Zoom account from the config.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from shared.config import Config
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Hours(_Model):
+    """Local wall-clock hours an organizer can host: the whole event must lie inside."""
+
+    start: dt.time = Field(alias="from")
+    end: dt.time = Field(alias="to")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, v: Any) -> dt.time:
+        if v in ("24:00", 1440):
+            return dt.time.max
+        from shared.config import parse_clock
+
+        return parse_clock(v)
+
+    @model_validator(mode="after")
+    def _order(self) -> Hours:
+        if self.end <= self.start:
+            raise ValueError(f"to: {self.end:%H:%M} must be after from: {self.start:%H:%M}")
+        return self
+
+
+class DateRange(_Model):
+    """One blackout date (``from`` only) or an inclusive range."""
+
+    start: dt.date = Field(alias="from")
+    end: dt.date | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _order(self) -> DateRange:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"to: {self.end} is before from: {self.start}")
+        return self
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= (self.end or self.start)
+
+
+class HostAvailability(_Model):
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    hours: Hours | None = None
+    blackouts: tuple[DateRange, ...] = ()
+    monthly_max: int | None = None
+    weight: float = 1.0
+
+    @field_validator("weekdays", mode="before")
+    @classmethod
+    def _weekdays(cls, v: Any) -> tuple[int, ...]:
+        from shared.config import parse_weekday
+
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list | tuple) or not v:
+            raise ValueError("give at least one weekday, e.g. [tue, thu]")
+        return tuple(sorted({parse_weekday(d) for d in v}))
+
+    @field_validator("blackouts", mode="before")
+    @classmethod
+    def _blackouts(cls, v: Any) -> Any:
+        # Plain dates are allowed as a shorthand: blackouts: [2027-01-12, {from: .., to: ..}]
+        if isinstance(v, list | tuple):
+            return [{"from": d} if isinstance(d, dt.date | str) else d for d in v]
+        return v
+
+    @field_validator("monthly_max")
+    @classmethod
+    def _max(cls, v: int | None) -> int | None:
+        if v is not None and not 0 <= v <= 31:
+            raise ValueError(f"{v} is not a monthly maximum (0..31)")
+        return v
+
+    @field_validator("weight")
+    @classmethod
+    def _weight(cls, v: float) -> float:
+        if not 0 <= v <= 100:
+            raise ValueError(f"{v} is not a weight (0..100; 0 = not in the rotation)")
+        return v
+
+    def blacked_out(self, day: dt.date) -> bool:
+        return any(b.contains(day) for b in self.blackouts)
+
+
+class HostRotation(_Model):
+    window_days: int = 365  # load is counted over duties starting this far back (and all later ones)
+    horizon_days: int = 120  # hosts are assigned to online slots starting within this many days
+
+    @field_validator("window_days", "horizon_days")
+    @classmethod
+    def _days(cls, v: int) -> int:
+        if not 7 <= v <= 3 * 366:
+            raise ValueError(f"{v} is not a number of days (7..1098)")
+        return v
+
+
+class SpeakerSettings(_Model):
+    series: tuple[str, ...] = ()  # series that take speakers; empty: every series of kind speaker_night
+    lead_time_days: int = 21
+    offer_window_days: int = 5
+    reminder_after_days: int | None = 3  # None: no reminder
+    raise_weeks: int = 4  # a slot this close with nobody confirmed is raised to the organizers
+
+    @field_validator("lead_time_days")
+    @classmethod
+    def _lead(cls, v: int) -> int:
+        if not 0 <= v <= 365:
+            raise ValueError(f"{v} is not a lead time in days (0..365)")
+        return v
+
+    @field_validator("offer_window_days")
+    @classmethod
+    def _window(cls, v: int) -> int:
+        if not 1 <= v <= 60:
+            raise ValueError(f"{v} is not an offer window in days (1..60)")
+        return v
+
+    @field_validator("raise_weeks")
+    @classmethod
+    def _raise(cls, v: int) -> int:
+        if not 0 <= v <= 52:
+            raise ValueError(f"{v} is not a number of weeks (0..52)")
+        return v
+
+    @model_validator(mode="after")
+    def _reminder(self) -> SpeakerSettings:
+        r = self.reminder_after_days
+        if r is not None and not 1 <= r < self.offer_window_days:
+            raise ValueError(f"reminder_after_days: {r} must be 1 or more and less than offer_window_days "
+                             f"({self.offer_window_days}); leave it out (null) for no reminder")
+        return self
+
+
+class People(_Model):
+    speakers: SpeakerSettings = SpeakerSettings()
+    host_rotation: HostRotation = HostRotation()
+    hosts: dict[str, HostAvailability] = {}
+
+    def host(self, organizer_id: str) -> HostAvailability:
+        return self.hosts.get(organizer_id) or HostAvailability()
+
+
+def speaker_series(cfg: Config) -> tuple[str, ...]:
+    return cfg.people.speakers.series or tuple(sid for sid, s in cfg.series.items() if s.kind == "speaker_night")
+
+
+def cross_checks(cfg: Config) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for oid in cfg.people.hosts:
+        org = cfg.organizers.get(oid)
+        if org is None:
+            problems.append((f"people.hosts.{oid}", f"{oid!r} is not an organizer (known: {', '.join(cfg.organizers)})"))
+        elif org.zoom is None:
+            problems.append((f"people.hosts.{oid}", f"organizer {oid!r} has no zoom account, so cannot host"))
+    for i, sid in enumerate(cfg.people.speakers.series):
+        if sid not in cfg.series:
+            problems.append((f"people.speakers.series.{i}", f"{sid!r} is not a series in this config"))
+    return problems

@@ -1,0 +1,102 @@
+"""The ``provisioning:`` section of the community config: Zoom meetings and calendar entries.
+
+Kept apart from ``shared/config.py`` (which imports it); templates are checked at load time so a
+typo in a field name fails before the first event is provisioned.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+# Fields the topic / agenda / calendar title templates may use.
+TEMPLATE_FIELDS = ("title", "date", "time", "weekday", "series", "kind", "speaker", "topic", "host")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _template(v: str) -> str:
+    from shared.config import check_template  # lazy: shared.config imports this module
+
+    check_template(v, TEMPLATE_FIELDS)
+    return v
+
+
+class ZoomKind(_Model):
+    """Meeting settings for one event kind."""
+
+    waiting_room: bool = True
+    join_before_host: bool = False
+    needs_confirmed_speaker: bool = False  # create the meeting only once the speaker confirmed
+
+
+class ZoomProvisioning(_Model):
+    topic: str = "{title}"
+    agenda: str = "{title}\n{speaker}\n{topic}"
+    alternative_hosts: bool = False  # the other licensed organizers become alternative hosts
+    default: ZoomKind = ZoomKind()
+    kinds: dict[str, ZoomKind] = {"speaker_night": ZoomKind(needs_confirmed_speaker=True)}
+
+    @field_validator("topic", "agenda")
+    @classmethod
+    def _templates(cls, v: str) -> str:
+        return _template(v)
+
+    def for_kind(self, kind: str) -> ZoomKind:
+        return self.kinds.get(kind, self.default)
+
+
+class CalendarProvisioning(_Model):
+    """The community calendar and how members get its entries.
+
+    ``invitations``: ``group`` invites one Google Group address (members get mail through the
+    group); ``members`` puts member addresses on the entry (needs user credentials or domain-wide
+    delegation, and stays within Google's guest limits); ``none``: members subscribe to the calendar.
+    """
+
+    calendar_id: str = "primary"
+    invitations: Literal["group", "members", "none"] = "none"
+    group_address: str | None = None
+    delegated_subject: str | None = None  # Workspace user the service account acts for
+    max_attendees: int = 1000
+    titles: dict[str, str] = {}  # per kind, e.g. speaker_night: "{title}：{speaker}"
+
+    @field_validator("titles")
+    @classmethod
+    def _titles(cls, v: dict[str, str]) -> dict[str, str]:
+        for template in v.values():
+            _template(template)
+        return v
+
+    @field_validator("group_address", "delegated_subject")
+    @classmethod
+    def _email(cls, v: Any) -> Any:
+        if v is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(v)):
+            raise ValueError("is not an e-mail address")
+        return v
+
+    @field_validator("max_attendees")
+    @classmethod
+    def _max(cls, v: int) -> int:
+        if not 1 <= v <= 100_000:
+            raise ValueError(f"{v} is not a number of attendees (1..100000)")
+        return v
+
+    @model_validator(mode="after")
+    def _group(self) -> CalendarProvisioning:
+        if self.invitations == "group" and not self.group_address:
+            raise ValueError("group_address: the group invitation mode needs the group's address")
+        return self
+
+
+class Provisioning(_Model):
+    """``delivery``: ``auto`` = live Zoom when the ZOOM_* credentials are set and live Calendar when
+    GOOGLE_APPLICATION_CREDENTIALS is set, the outbox otherwise; ``outbox`` / ``live`` force it."""
+
+    delivery: Literal["auto", "outbox", "live"] = "auto"
+    zoom: ZoomProvisioning = ZoomProvisioning()
+    calendar: CalendarProvisioning = CalendarProvisioning()

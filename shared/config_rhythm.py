@@ -1,0 +1,209 @@
+"""Config section ``rhythm:``: the organizer digest, reminders, the weekly prompt, member event kinds.
+
+Kept apart from ``shared/config.py`` (which imports this module); the shared parsers are imported
+inside the validators. Every default mirrors the first community: digest on Monday 08:00, reminders
+7 days and 1 day before, the #なんでもありデー prompt on Wednesday, member events two weeks ahead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from shared.config import Config
+
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+PROPOSAL_FIELDS = ("title", "description", "location", "zoom", "co_organizer")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _clock(v: Any) -> dt.time:
+    from shared.config import parse_clock
+
+    return parse_clock(v)
+
+
+def _weekday(v: Any) -> int:
+    from shared.config import parse_weekday
+
+    return parse_weekday(v)
+
+
+class Digest(_Model):
+    weekday: int = 0  # Monday
+    time: dt.time = dt.time(8, 0)
+    horizon_weeks: int = 6  # slots without speaker/host and upcoming events this far ahead
+    max_items: int = 30  # per list in the mail; the rest is counted, not read
+    speaker_kinds: tuple[str, ...] = ("speaker_night",)  # kinds whose slots need a speaker
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _wd(cls, v: Any) -> int:
+        return v if isinstance(v, int) and 0 <= v <= 6 else _weekday(v)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _t(cls, v: Any) -> dt.time:
+        return v if isinstance(v, dt.time) else _clock(v)
+
+    @field_validator("horizon_weeks")
+    @classmethod
+    def _h(cls, v: int) -> int:
+        if not 1 <= v <= 26:
+            raise ValueError(f"{v} is not a horizon in weeks (1..26)")
+        return v
+
+    @field_validator("max_items")
+    @classmethod
+    def _m(cls, v: int) -> int:
+        if not 1 <= v <= 200:
+            raise ValueError(f"{v} is not a number of items (1..200)")
+        return v
+
+
+class Reminders(_Model):
+    offsets_days: tuple[int, ...] = (7, 1)
+    prepare_speaker: str = "発表資料(任意)と、冒頭で話す自己紹介をご準備ください。開始10分前に入室をお願いします。"
+    prepare_host: str = "開始15分前にZoomを開き、録画の要否と登壇者の画面共有を確認してください。"
+
+    @field_validator("offsets_days")
+    @classmethod
+    def _offsets(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v or any(not 1 <= d <= 60 for d in v) or len(set(v)) != len(v):
+            raise ValueError(f"{list(v)} must be distinct numbers of days before the event (1..60), e.g. [7, 1]")
+        return tuple(sorted(v, reverse=True))
+
+
+class Prompt(_Model):
+    weekday: int = 2  # Wednesday
+    time: dt.time = dt.time(9, 0)
+    hashtag: str = "#なんでもありデー"
+    texts: tuple[str, ...] = (
+        "今日は #なんでもありデー です。近況、おすすめの本、仕事の小さな発見など、なんでも気軽に投稿してください。",
+        "#なんでもありデー です。最近うれしかったことをひとつ、教えてください。",
+        "#なんでもありデー です。いま取り組んでいること、困っていることを気軽にどうぞ。",
+    )
+    slack: bool = True  # post to SLACK_WEBHOOK_URL (outbox when unset)
+    mail: bool = True  # mail members who opted in (prompt_opt_in)
+    batch_size: int = 50  # Bcc recipients per mail; the To line holds only the community address
+    daily_limit: int = 400  # recipients per day over all batches (Gmail counts each recipient)
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _wd(cls, v: Any) -> int:
+        return v if isinstance(v, int) and 0 <= v <= 6 else _weekday(v)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _t(cls, v: Any) -> dt.time:
+        return v if isinstance(v, dt.time) else _clock(v)
+
+    @field_validator("texts")
+    @classmethod
+    def _texts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v or any(not t.strip() for t in v):
+            raise ValueError("give at least one non-empty text; they rotate week by week")
+        return v
+
+    @field_validator("batch_size")
+    @classmethod
+    def _batch(cls, v: int) -> int:
+        if not 1 <= v <= 100:
+            raise ValueError(f"{v} is not a batch size (1..100 recipients per mail)")
+        return v
+
+    @model_validator(mode="after")
+    def _limit(self) -> Prompt:
+        if self.daily_limit < self.batch_size:
+            raise ValueError(f"daily_limit: {self.daily_limit} is smaller than one batch ({self.batch_size})")
+        return self
+
+
+class EventKind(_Model):
+    """Guidelines for one kind of member-proposed event."""
+
+    label: str
+    lead_days: int = 14  # proposed at least this many days ahead
+    min_minutes: int = 30
+    max_minutes: int = 180
+    earliest: dt.time = dt.time(7, 0)  # local start time window
+    latest: dt.time = dt.time(22, 0)  # local end time limit
+    online: bool = True  # online allowed
+    offline: bool = True  # in person allowed
+    required: tuple[str, ...] = ("title", "description")
+    confirmation: bool = False  # an organizer confirms before it is scheduled
+
+    @field_validator("earliest", "latest", mode="before")
+    @classmethod
+    def _t(cls, v: Any) -> dt.time:
+        return v if isinstance(v, dt.time) else _clock(v)
+
+    @field_validator("lead_days")
+    @classmethod
+    def _lead(cls, v: int) -> int:
+        if not 0 <= v <= 365:
+            raise ValueError(f"{v} is not a lead time in days (0..365)")
+        return v
+
+    @field_validator("required")
+    @classmethod
+    def _required(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [f for f in v if f not in PROPOSAL_FIELDS]
+        if unknown:
+            raise ValueError(f"{unknown} are not proposal fields ({', '.join(PROPOSAL_FIELDS)})")
+        return v
+
+    @model_validator(mode="after")
+    def _lengths(self) -> EventKind:
+        if not 5 <= self.min_minutes <= self.max_minutes <= 24 * 60:
+            raise ValueError(f"max_minutes: need 5 <= min_minutes ({self.min_minutes}) <= max_minutes ({self.max_minutes}) <= 1440")
+        if not (self.online or self.offline):
+            raise ValueError("online: allow online or offline (or both)")
+        return self
+
+
+def _default_kinds() -> dict[str, EventKind]:
+    return {
+        "member_event": EventKind(label="メンバー企画"),
+        "new_staff_event": EventKind(label="新運営メンバー企画", lead_days=10),
+        "alumni_collab": EventKind(label="他アルムナイ団体とのコラボ", lead_days=21),
+        "company_collab": EventKind(label="企業とのコラボ", lead_days=30, confirmation=True),
+        "notable_talk": EventKind(label="著名アルムナイ講演", lead_days=30, confirmation=True),
+    }
+
+
+class Rhythm(_Model):
+    digest: Digest = Digest()
+    reminders: Reminders = Reminders()
+    prompt: Prompt = Prompt()
+    event_kinds: dict[str, EventKind] = _default_kinds()
+    flagship_series: tuple[str, ...] | None = None  # member events may not overlap these; None: every series
+    feed_days: int = 120  # how far ahead the ICS feed reaches (and 7 days back)
+
+    @field_validator("event_kinds")
+    @classmethod
+    def _kinds(cls, v: dict[str, EventKind]) -> dict[str, EventKind]:
+        for key in v:
+            if not _KIND.match(key):
+                raise ValueError(f"{key!r} is not a kind name (lowercase letters, digits, _)")
+        return v
+
+
+def flagship(cfg: Config) -> tuple[str, ...]:
+    fs = cfg.rhythm.flagship_series
+    return tuple(cfg.series) if fs is None else fs
+
+
+def cross_checks(cfg: Config) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for i, sid in enumerate(cfg.rhythm.flagship_series or ()):
+        if sid not in cfg.series:
+            problems.append((f"rhythm.flagship_series.{i}", f"{sid!r} is not a series in this config"))
+    return problems

@@ -1,0 +1,144 @@
+"""Cron jobs and HTTP handlers of the community rhythm (issue 6): wiring only, no rules here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Request, Response
+
+from shared import bootstrap, env, http, log
+from shared.cron import CronRun
+
+
+def _to_address() -> str:
+    """The To line of a Bcc batch: the sender itself (recipients stay in Bcc)."""
+    from shared.mail import parse_address
+
+    sender = os.environ.get(env.MAIL_FROM) or ""
+    try:
+        return parse_address(sender).addr_spec
+    except ValueError:
+        orgs = list(bootstrap.config().organizers.values())
+        return orgs[0].email if orgs else "no-reply@example.invalid"
+
+
+def _app_links(now: dt.datetime) -> Any:
+    """Approve/reject links for the digest when the action link key is set (else ids only)."""
+    from shared import actions, tokens
+
+    try:
+        key = tokens.key_from_env()
+    except RuntimeError:
+        return None
+    base = os.environ.get(env.ACTIONS_BASE_URL)
+
+    def links(app_id: str) -> Mapping[str, str]:
+        return {"approve": actions.link(key, app_id, "approve_application", now, base_url=base),
+                "reject": actions.link(key, app_id, "reject_application", now, base_url=base)}
+
+    return links
+
+
+def weekly_prompt(run: CronRun) -> dict[str, Any]:
+    from shared.usecases.rhythm import weekly_prompt as prompt
+
+    cfg = bootstrap.config()
+    return prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), bootstrap.chat(), run.schedule_time, _to_address()).summary()
+
+
+def send_reminders(run: CronRun) -> dict[str, Any]:
+    from shared.usecases.rhythm import send_reminders as remind
+
+    return remind(bootstrap.config(), bootstrap.slot_store(), bootstrap.rhythm_store(), bootstrap.mailer(),
+                  run.schedule_time).summary()
+
+
+def send_digest(run: CronRun) -> dict[str, Any]:
+    from shared.usecases.rhythm import send_digest as digest
+
+    return digest(bootstrap.config(), bootstrap.slot_store(), bootstrap.rhythm_store(), bootstrap.mailer(),
+                  run.schedule_time, _app_links(run.schedule_time)).summary()
+
+
+def proposal_deps() -> Any:
+    from shared import actions, tokens
+    from shared.usecases.proposals import CONFIRM_ACTION, Deps
+
+    confirm = None
+    try:
+        key = tokens.key_from_env()
+
+        def confirm(pid: str, now: dt.datetime) -> str:
+            return actions.link(key, pid, CONFIRM_ACTION, now, base_url=os.environ.get(env.ACTIONS_BASE_URL))
+    except RuntimeError:
+        pass
+    return Deps(bootstrap.config(), bootstrap.slot_store(), bootstrap.rhythm_store(), bootstrap.mailer(),
+                bootstrap.calendar_publisher(), confirm)
+
+
+def register_actions() -> None:
+    """Organizer confirmation of member events and the directory opt-out, in the actions registry."""
+    from shared import actions
+    from shared.usecases import proposals, rhythm
+
+    def confirm(ctx: actions.ActionContext) -> str:
+        out = proposals.confirm_proposal(proposal_deps(), ctx.claims.subject, ctx.now, by=ctx.actor_name)
+        return "登録しました。" if out.status == proposals.SCHEDULED else "登録できませんでした: " + " ".join(out.reasons)
+
+    actions.register(proposals.CONFIRM_ACTION, confirm, labels={"ja": "確認して登録する", "en": "Confirm and schedule"})
+    rhythm.register_directory_actions(bootstrap.rhythm_store)
+
+
+# --- HTTP -------------------------------------------------------------------------------------
+
+NOT_FOUND = "not found"
+
+
+def ics_feed(request: Request) -> Response:
+    """GET /<token> (or ?token=): the feed; anything else is a 404 that says nothing more."""
+    from shared.usecases.rhythm import feed_token_ok
+    from shared.usecases.rhythm import ics_feed as build
+
+    if request.method not in ("GET", "HEAD"):
+        return Response(NOT_FOUND, status=404, mimetype="text/plain")
+    given = request.args.get("token") or request.path.strip("/").split("/")[0].removesuffix(".ics")
+    store = bootstrap.rhythm_store()
+    if not feed_token_ok(store, given, os.environ.get(env.ICS_FEED_TOKEN, "")):
+        return Response(NOT_FOUND, status=404, mimetype="text/plain")
+    body = build(bootstrap.config(), bootstrap.slot_store(), dt.datetime.now(dt.UTC))
+    res = Response(body, status=200, mimetype="text/calendar")
+    res.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    res.headers["Cache-Control"] = "private, max-age=900"
+    return res
+
+
+def propose_event(request: Request) -> Response:
+    """The signed webhook contract of ``form_webhook`` (same headers, secret and limits)."""
+    from shared import form_webhook as hook
+    from shared.usecases.proposals import ProposalError, parse_proposal
+    from shared.usecases.proposals import propose_event as propose
+
+    logger = log.get("propose_event")
+    if request.method != "POST":
+        return http.error(405, "use POST")
+    now = dt.datetime.now(dt.UTC)
+    try:
+        body = hook.read_body(request)
+        hook.verify(hook.secret_from_env(), request.headers.get(hook.TIMESTAMP_HEADER),
+                    request.headers.get(hook.SIGNATURE_HEADER), body, now)
+        proposal = parse_proposal(hook.decode(request, body))
+    except hook.Refused as exc:
+        logger.warning("proposal refused", http_status=exc.status, reason=str(exc))
+        return http.error(exc.status, str(exc))
+    except ProposalError as exc:
+        return http.error(400, str(exc), field=exc.field)
+    outcome = propose(proposal_deps(), proposal, now)
+    return http.ok(outcome.as_dict())
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)

@@ -1,0 +1,263 @@
+"""Mail: one port for every sender, exactly once per intent.
+
+Use cases build an :class:`OutgoingMail` (usually with :func:`render`) and call
+``bootstrap.mailer().send(mail)``. ``mail.intent`` names the effect, stably
+(``application:<id>:organizers``, ``offer:<id>:accepted``...): sending the same intent again is a
+no-op, whatever the number of deliveries, concurrent callers or crashes.
+
+Parts:
+- :class:`OutgoingMail` and :func:`build_message`: an RFC 5322 message via ``email.message.EmailMessage``
+  (RFC 2047 for Japanese subjects and names; CR/LF and other control characters are removed from
+  every header value, so a name can never inject a header). ``Message-ID`` is derived from the intent.
+- :func:`render`: Jinja2 templates under ``shared/templates/{ja,en}/<name>.{subject.txt,txt,html}``;
+  HTML is autoescaped, the plain text part is not.
+- :class:`Transport`: one delivery attempt (adapters in ``shared/adapters/mail.py``: outbox, Gmail API,
+  SMTP). :class:`ExactlyOnceMailer` puts a ledger in front of it (Firestore ``mail_intents``).
+
+Exactly once, and the window that remains
+----------------------------------------
+``ExactlyOnceMailer.send`` first *claims* the intent with a Firestore ``create()`` (status
+``sending``, a lease), then delivers, then records ``sent``. A concurrent caller sees the claim and
+sends nothing. A delivery that fails with a definite refusal (the transport raised before the
+message left) records ``failed`` and the next call sends again. What remains is the crash (or a
+timeout) *after* the provider accepted the message and *before* ``sent`` was recorded. When the
+lease has run out, the next caller asks the transport whether the message went out:
+- outbox: the file ``mail/<intent>.eml`` exists or not (exact);
+- Gmail: a search of the sender's mailbox for ``rfc822msgid:<the Message-ID>`` (Gmail keeps a
+  Message-ID supplied in the raw message; a hit means sent, no hit means resend);
+- SMTP: cannot tell. The intent becomes ``stuck`` and is never resent automatically (at most once);
+  the organizer digest lists ``mail_intents`` whose status is ``stuck`` or ``failed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from shared.ports import IdempotencyStore
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LOCALES = ("ja", "en")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+_POLICY = email_policy.default.clone(refold_source="none")  # keep our pre-encoded headers as written
+_INTENT = re.compile(r"^[A-Za-z0-9_.:@~-]{1,300}$")
+
+
+def clean_header(value: str) -> str:
+    """One line, no control characters: CR/LF in a name can never start a new header."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """One message. ``to`` holds addresses, optionally ``"Name <addr>"``; ``intent`` is the stable
+    exactly-once key (letters, digits and ``_.:@~-``)."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    intent: str
+    html: str | None = None
+    locale: str = "ja"
+    reply_to: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.to, str):
+            object.__setattr__(self, "to", (self.to,))
+        if not self.to:
+            raise ValueError("a mail needs at least one recipient")
+        if not _INTENT.match(self.intent):
+            raise ValueError(f"intent {self.intent[:60]!r} must be 1..300 of A-Z a-z 0-9 _ . : @ ~ -")
+
+    @property
+    def message_id(self) -> str:
+        return message_id(self.intent)
+
+
+def message_id(intent: str, domain: str = "alumni-autopilot.invalid") -> str:
+    return f"<{hashlib.sha256(intent.encode()).hexdigest()[:40]}@{domain}>"
+
+
+_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def parse_address(value: str) -> Address:
+    """``"Name <a@b>"`` or ``"a@b"`` -> Address; ValueError when it is not one plain address.
+
+    The name is whatever precedes the last ``<``: it may hold anything (it is encoded, never parsed),
+    so a name like ``"x\r\nBcc: y@z <a@b>"`` can neither add a header nor a recipient.
+    """
+    value = clean_header(value)
+    name, addr = "", value
+    if value.endswith(">") and "<" in value:
+        name, addr = value[: value.rindex("<")].strip().strip('"').strip(), value[value.rindex("<") + 1 : -1]
+    if not _ADDR.fullmatch(addr):
+        raise ValueError("not an e-mail address")
+    local, domain = addr.rsplit("@", 1)
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def _encoded(value: str) -> str:
+    # Our own RFC 2047 encoding: the stdlib folder drops the space between an ASCII word and a
+    # following encoded word ("[会] 入会" arrives as "[会]入会"); Header keeps it inside the word.
+    return Header(clean_header(value), "utf-8", header_name="Subject").encode()
+
+
+def _addresses(values: list[str]) -> str:
+    return ",\n ".join(formataddr((a.display_name, a.addr_spec), charset="utf-8")
+                       for a in (parse_address(v) for v in values))
+
+
+def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = None) -> EmailMessage:
+    """RFC 5322 bytes-to-be: plain text, plus an HTML alternative when given."""
+    msg = EmailMessage(policy=_POLICY)
+    msg.set_raw("From", _addresses([sender]))
+    msg.set_raw("To", _addresses(list(mail.to)))
+    if mail.reply_to:
+        msg.set_raw("Reply-To", _addresses([mail.reply_to]))
+    msg.set_raw("Subject", _encoded(mail.subject))
+    msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
+    msg["Message-ID"] = mail.message_id
+    msg["Content-Language"] = mail.locale
+    msg["X-Autopilot-Intent"] = hashlib.sha256(mail.intent.encode()).hexdigest()[:40]
+    for name, value in mail.headers.items():
+        msg.set_raw(clean_header(name), _encoded(value))
+    msg.set_content(mail.text, charset="utf-8", cte="base64")
+    if mail.html is not None:
+        msg.add_alternative(mail.html, subtype="html", charset="utf-8", cte="base64")
+    return msg
+
+
+@cache
+def _jinja() -> Any:
+    import jinja2
+
+    return jinja2.Environment(  # autoescape for *.html only: the plain-text part must stay as written
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False, default=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(template: str, locale: str, **context: Any) -> Rendered:
+    """Render ``templates/<locale>/<name>.subject.txt``, ``.txt`` and ``.html`` (``ja`` when unknown)."""
+    locale = locale if locale in LOCALES else "ja"
+    subject = _jinja().get_template(f"{locale}/{template}.subject.txt").render(**context)
+    text = _jinja().get_template(f"{locale}/{template}.txt").render(**context)
+    html = _jinja().get_template(f"{locale}/{template}.html").render(**context)
+    return Rendered(clean_header(subject), text, html)
+
+
+class Transport(Protocol):
+    """One delivery attempt; the adapters (outbox, Gmail, SMTP) implement this."""
+
+    def deliver(self, mail: OutgoingMail) -> str:
+        """Send now and return a provider id; raise :class:`DeliveryRefused` when it certainly did not go."""
+
+    def was_sent(self, mail: OutgoingMail) -> bool | None:
+        """Whether a message for ``mail.intent`` went out: True/False, or None when it cannot tell."""
+
+
+class DeliveryRefused(Exception):
+    """The provider refused the message; it did not go out, so a retry may send it."""
+
+
+class Mailer(Protocol):
+    """The port use cases talk to."""
+
+    def send(self, mail: OutgoingMail) -> bool:
+        """Send once per ``mail.intent``; True when this call sent it, False when it was (being) sent."""
+
+
+SENDING, SENT, FAILED, STUCK = "sending", "sent", "failed", "stuck"
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class ExactlyOnceMailer:
+    """:class:`Mailer` over a transport, with the intent ledger in an :class:`IdempotencyStore`
+    (Firestore collection ``mail_intents``). Counts what it did in ``sent`` / ``skipped``."""
+
+    def __init__(self, transport: Transport, store: IdempotencyStore,
+                 lease: dt.timedelta = dt.timedelta(minutes=2),
+                 keep: dt.timedelta = dt.timedelta(days=400),
+                 clock: Callable[[], dt.datetime] = _utcnow) -> None:
+        self.transport = transport
+        self.store = store
+        self.lease = lease
+        self.keep = keep
+        self.clock = clock
+        self.sent = 0
+        self.skipped = 0
+
+    @staticmethod
+    def key(intent: str) -> str:
+        return hashlib.sha256(intent.encode()).hexdigest()
+
+    def _record(self, token: str, mail: OutgoingMail, attempts: int) -> dict[str, Any]:
+        now = self.clock()
+        return {"status": SENDING, "token": token, "intent": mail.intent, "attempts": attempts,
+                "created_at": now, "lease_until": now + self.lease, "expires_at": now + self.keep}
+
+    def send(self, mail: OutgoingMail) -> bool:
+        key, token = self.key(mail.intent), uuid.uuid4().hex
+        if self.store.create(key, self._record(token, mail, 1)):
+            return self._deliver(key, token, mail)
+        existing = self.store.get(key)
+        if existing is None or existing["status"] in (SENT, STUCK):
+            self.skipped += 1
+            return False
+        if existing["status"] == SENDING and existing["lease_until"] > self.clock():
+            self.skipped += 1  # a concurrent caller is sending it right now
+            return False
+        # A failed attempt, or a holder that vanished mid-send: exactly one caller takes over.
+        if not (self.store.claim(f"mail~{key}~{existing['token']}", self.clock() + self.keep)
+                and self.store.replace_if(key, existing["token"], self._record(token, mail, existing.get("attempts", 1) + 1))):
+            self.skipped += 1
+            return False
+        if existing["status"] == SENDING:  # it may have gone out before the holder vanished
+            went = self.transport.was_sent(mail)
+            if went is None:
+                self.store.update_if(key, token, {"status": STUCK, "stuck_at": self.clock()})
+                self.skipped += 1
+                return False
+            if went:
+                self.store.update_if(key, token, {"status": SENT, "sent_at": self.clock(), "recovered": True})
+                self.skipped += 1
+                return False
+        return self._deliver(key, token, mail)
+
+    def _deliver(self, key: str, token: str, mail: OutgoingMail) -> bool:
+        try:
+            provider_id = self.transport.deliver(mail)
+        except DeliveryRefused as exc:
+            self.store.update_if(key, token, {"status": FAILED, "error": str(exc)[:300], "lease_until": self.clock()})
+            raise
+        self.store.update_if(key, token, {"status": SENT, "sent_at": self.clock(), "provider_id": provider_id})
+        self.sent += 1
+        return True

@@ -1,0 +1,186 @@
+"""Membership applications: submit (webhook and poller), approve, reject.
+
+Exactly once, on Firestore ``create()`` claims only:
+- ``applications/<app id>``: the id is derived from (formId, responseId), so every delivery of one
+  response (Apps Script retry, the poller, a person re-sending) lands on one document; the first
+  create() wins and every delivery answers with its stored ``initial_status``.
+- ``application_emails/<email key>``: the first pending application of an address; a later one
+  from the same address is a ``duplicate`` pointing at it. ``members/<email key>``: one member per
+  address, so nobody is welcomed twice.
+- mails go through the exactly-once mailer with stable intents; every delivery re-ensures them,
+  so a crash between storing and mailing is healed by the next delivery (or the poller).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared import actions, log, tokens
+from shared.applications import (
+    APPROVED,
+    DUPLICATE,
+    INCOMPLETE,
+    NEEDS_REVIEW,
+    REJECTED,
+    Submission,
+    application_id,
+    email_key,
+    screen,
+)
+from shared.config import Config
+from shared.mail import Mailer, OutgoingMail, render
+from shared.ports import DocStore
+
+APPLICATIONS, EMAILS, MEMBERS = "applications", "application_emails", "members"
+APPROVE, REJECT = "approve_application", "reject_application"
+logger = log.get("applications")
+
+
+@dataclass(frozen=True)
+class Deps:
+    config: Config
+    store: DocStore
+    mailer: Mailer
+    key: bytes  # action link key
+    actions_url: str | None = None
+
+
+def _apps(cfg: Config) -> Any:
+    if cfg.applications is None:
+        raise RuntimeError("the community config has no applications: section")
+    return cfg.applications
+
+
+def submit(deps: Deps, sub: Submission, now: dt.datetime, source: str = "webhook") -> dict[str, str]:
+    """Store the application once and make sure its mails went out; the same answer every time."""
+    app_cfg = _apps(deps.config)
+    app_id = application_id(sub.formId, sub.responseId)
+    record = deps.store.get(APPLICATIONS, app_id)
+    if record is None:
+        record = _new_record(deps, sub, app_id, now, source)
+        if not deps.store.create(APPLICATIONS, app_id, record):
+            record = deps.store.get(APPLICATIONS, app_id) or record  # a concurrent delivery won
+        else:
+            logger.info("application stored", application_id=app_id, status=record["status"], form_id=sub.formId)
+    _ensure_mails(deps, app_id, record, now, app_cfg)
+    return {"applicationId": app_id, "status": str(record["initial_status"])}
+
+
+def _new_record(deps: Deps, sub: Submission, app_id: str, now: dt.datetime, source: str) -> dict[str, Any]:
+    s = screen(sub, _apps(deps.config))
+    status, duplicate_of = (NEEDS_REVIEW if s.complete else INCOMPLETE), None
+    if s.complete:
+        ekey = email_key(s.fields["email"])
+        member = deps.store.get(MEMBERS, ekey)
+        if member is not None:
+            status, duplicate_of = DUPLICATE, member.get("application_id")
+        elif not deps.store.create(EMAILS, ekey, {"application_id": app_id, "at": now}):
+            earlier = deps.store.get(EMAILS, ekey) or {}
+            if earlier.get("application_id") not in (None, app_id):
+                status, duplicate_of = DUPLICATE, earlier.get("application_id")
+    return {
+        "application_id": app_id, "form_id": sub.formId, "response_id": sub.responseId,
+        "submitted_at": sub.submittedAt, "received_at": now, "source": source,
+        "status": status, "initial_status": status, "duplicate_of": duplicate_of,
+        "locale": s.locale, "fields": s.fields, "answers": s.answers, "missing": s.missing,
+        "matched_company": s.matched_company, "hints": s.hints, "relation_ok": s.relation_ok,
+        "eligible": s.eligible,
+    }
+
+
+def _ensure_mails(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datetime, app_cfg: Any) -> None:
+    status = record["initial_status"]
+    fields = record["fields"]
+    if status == NEEDS_REVIEW:
+        organizers = [f"{o.name} <{o.email}>" for o in deps.config.organizers.values()]
+        if not organizers:
+            logger.warning("no organizers configured; review mail not sent", application_id=app_id)
+            return
+        ttl = dt.timedelta(days=app_cfg.link_ttl_days)
+        locale = deps.config.community.locale
+        r = render("application_review", locale, community=deps.config.community.name, app=record, fields=fields,
+                   approve_url=actions.link(deps.key, app_id, APPROVE, now, ttl, deps.actions_url),
+                   reject_url=actions.link(deps.key, app_id, REJECT, now, ttl, deps.actions_url),
+                   expires=(now + ttl).date().isoformat(), company=app_cfg.company)
+        deps.mailer.send(OutgoingMail(to=tuple(organizers), subject=r.subject, text=r.text, html=r.html,
+                                      intent=f"application:{app_id}:review", locale=locale,
+                                      reply_to=fields["email"] or None))
+    elif status == INCOMPLETE and fields.get("email"):
+        r = render("application_incomplete", record["locale"], community=deps.config.community.name,
+                   name=fields.get("name") or "", missing=record["missing"], form_url=app_cfg.form_url)
+        deps.mailer.send(OutgoingMail(to=(fields["email"],), subject=r.subject, text=r.text, html=r.html,
+                                      intent=f"application:{app_id}:incomplete", locale=record["locale"]))
+
+
+# --- decisions (signed links through shared.actions) ----------------------------------------
+
+
+def approve(deps: Deps, ctx: actions.ActionContext) -> str:
+    record = _decidable(deps, ctx.claims.subject)
+    fields, app_cfg = record["fields"], _apps(deps.config)
+    ekey = email_key(fields["email"])
+    member = {"application_id": record["application_id"], "name": fields.get("name"), "email": fields["email"],
+              "affiliation": fields.get("affiliation"), "relation": fields.get("relation_kind"),
+              "directory_opt_in": bool(fields.get("directory_opt_in")), "slack_opt_in": bool(fields.get("slack_opt_in")),
+              "locale": record["locale"], "joined_at": ctx.now, "approved_by": ctx.actor_name}
+    deps.store.create(MEMBERS, ekey, member)
+    deps.store.update(APPLICATIONS, record["application_id"], {"status": APPROVED, "decided_at": ctx.now,
+                                                              "decided_by": ctx.actor_name})
+    r = render("application_welcome", record["locale"], community=deps.config.community.name, name=fields.get("name") or "",
+               welcome=app_cfg.welcome, slack=bool(fields.get("slack_opt_in")), form_url=app_cfg.form_url)
+    deps.mailer.send(OutgoingMail(to=(fields["email"],), subject=r.subject, text=r.text, html=r.html,
+                                  intent=f"member:{ekey}:welcome", locale=record["locale"]))
+    logger.info("application approved", application_id=record["application_id"])
+    return "承認しました。歓迎メールを送りました。" if deps.config.community.locale == "ja" else "Approved; the welcome mail is on its way."
+
+
+def reject(deps: Deps, ctx: actions.ActionContext) -> str:
+    record = _decidable(deps, ctx.claims.subject)
+    fields, app_cfg = record["fields"], _apps(deps.config)
+    deps.store.update(APPLICATIONS, record["application_id"], {"status": REJECTED, "decided_at": ctx.now,
+                                                              "decided_by": ctx.actor_name})
+    ekey = email_key(fields["email"])
+    if (deps.store.get(EMAILS, ekey) or {}).get("application_id") == record["application_id"]:
+        deps.store.delete(EMAILS, ekey)  # the address may apply again later
+    if app_cfg.notify_applicant_on_reject:
+        r = render("application_rejected", record["locale"], community=deps.config.community.name, name=fields.get("name") or "")
+        deps.mailer.send(OutgoingMail(to=(fields["email"],), subject=r.subject, text=r.text, html=r.html,
+                                      intent=f"application:{record['application_id']}:rejected", locale=record["locale"]))
+    logger.info("application rejected", application_id=record["application_id"])
+    return "却下しました。" if deps.config.community.locale == "ja" else "Rejected."
+
+
+def _decidable(deps: Deps, app_id: str) -> dict[str, Any]:
+    record = deps.store.get(APPLICATIONS, app_id)
+    ja = deps.config.community.locale == "ja"
+    if record is None:
+        raise actions.ActionRefused("この申込みは見つかりません。" if ja else "This application does not exist.")
+    if record["status"] != NEEDS_REVIEW:
+        raise actions.ActionRefused(f"この申込みの状態は {record['status']} のため決定できません。" if ja else
+                                    f"This application is {record['status']} and cannot be decided.")
+    return record
+
+
+def _describe(deps: Deps, claims: tokens.Claims, verb: str) -> str:
+    record = deps.store.get(APPLICATIONS, claims.subject) or {}
+    name = (record.get("fields") or {}).get("name") or "?"
+    if deps.config.community.locale == "ja":
+        return f"{name} さんの入会申込みを{'承認' if verb == APPROVE else '却下'}しますか?"
+    return f"{'Approve' if verb == APPROVE else 'Reject'} the application of {name}?"
+
+
+def _actors(deps: Deps) -> Sequence[tuple[str, str]]:
+    return [(key, o.name) for key, o in deps.config.organizers.items()]
+
+
+def register_actions(deps: Callable[[], Deps]) -> None:
+    """Put approve/reject into the action registry; ``deps`` is called per request (lazy wiring)."""
+    actions.register(APPROVE, lambda ctx: approve(deps(), ctx), group="application",
+                     labels={"ja": "承認する", "en": "Approve"},
+                     describe=lambda c: _describe(deps(), c, APPROVE), actors=lambda c: _actors(deps()))
+    actions.register(REJECT, lambda ctx: reject(deps(), ctx), group="application",
+                     labels={"ja": "却下する", "en": "Reject"},
+                     describe=lambda c: _describe(deps(), c, REJECT), actors=lambda c: _actors(deps()))

@@ -1,0 +1,567 @@
+"""Use case: offer slots to queued speakers, roll them forward, and rotate host duty.
+
+Exclusivity rests on ``create()`` claims only (the emulator does not isolate transactions):
+- ``offers/live~{slot}``: the one live (or confirmed) offer of a slot; creating it IS the offer.
+- ``offers/spk~{speaker}``: a speaker has at most one offer in flight.
+- ``offers/outcome~{offer}``: exactly one of accept / decline / expiry decides an offer.
+- ``host_duties/{slot}``: one host per slot; ``host_units/cap~{host}~{15-min bucket}~{seat}`` bound
+  the meetings per Zoom account (seats = licence capacity) and ``host_units/month~...`` the monthly
+  maximum, so two runs can never both take the last seat.
+Whoever holds a claim is the only writer of what it guards; releasing writes the guarded fields
+first and deletes the claim last, so the next holder never sees stale state.
+
+Collections: ``speakers``, ``offers`` (live claims + history ``{slot}~{speaker}``), ``host_duties``,
+``host_units``, ``assign_claims`` (one-off decisions), ``explanations`` (why each assignment).
+Mails go through the exactly-once :class:`shared.mail.Mailer` with stable intents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from shared import log, rotation, speakers
+from shared.config import Config
+from shared.config_people import speaker_series
+from shared.mail import Mailer, OutgoingMail
+from shared.speakers import Speaker
+
+STALE_CLAIM = dt.timedelta(minutes=5)  # a claim this old without its follow-up write was left by a crash
+logger = log.get("assign_speakers")
+
+
+class DocStore(Protocol):
+    def create(self, col: str, doc_id: str, data: Mapping[str, Any]) -> bool:
+        """Create; False when the document exists (atomic)."""
+
+    def get(self, col: str, doc_id: str) -> dict[str, Any] | None: ...
+
+    def update(self, col: str, doc_id: str, changes: Mapping[str, Any]) -> bool: ...
+
+    def set(self, col: str, doc_id: str, data: Mapping[str, Any]) -> None: ...
+
+    def delete(self, col: str, doc_id: str) -> None: ...
+
+    def where(self, col: str, field: str, op: str, value: Any) -> list[dict[str, Any]]: ...
+
+
+class Links(Protocol):
+    def url(self, action: str, subject: str, expires_at: dt.datetime) -> str:
+        """A signed one-click link for ``action`` on ``subject``."""
+
+
+@dataclass
+class Deps:
+    cfg: Config
+    store: DocStore
+    mailer: Mailer
+    links: Links
+
+
+@dataclass
+class PassReport:
+    offered: list[str] = field(default_factory=list)
+    reminded: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    raised: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    no_host: list[str] = field(default_factory=list)
+    repaired: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {k: (len(v) if isinstance(v, list) else v) for k, v in asdict(self).items()} | {
+            "offered_slots": sorted(self.offered)[:100], "hosted_slots": sorted(self.hosts)[:100]}
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    status: str  # done | already | gone
+    message: str
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _zone(deps: Deps, slot: Mapping[str, Any]) -> ZoneInfo:
+    return ZoneInfo(str(slot.get("timezone") or deps.cfg.community.timezone))
+
+
+def _organizer_mails(cfg: Config) -> tuple[str, ...]:
+    return tuple(o.email for o in cfg.organizers.values())
+
+
+def _send(deps: Deps, intent: str, to: Sequence[str], subject: str, text: str) -> None:
+    if not to:
+        return
+    deps.mailer.send(OutgoingMail(to=tuple(to), subject=subject, text=text, intent=intent,
+                                  locale=deps.cfg.community.locale))
+
+
+def _local(slot: Mapping[str, Any], zone: ZoneInfo) -> str:
+    start = slot["start"].astimezone(zone)
+    return f"{start:%Y-%m-%d %H:%M}"
+
+
+_TEXT = {
+    "ja": {
+        "offer_subject": "登壇のお願い: {title}",
+        "offer": "{name} 様\n\n「{topic}」のご登壇について、次の日程はいかがでしょうか。\n\n{title}\n{when}\n\n"
+                 "お受けいただける場合: {accept}\nご都合が合わない場合: {decline}\n\n{deadline} までにご回答ください。"
+                 "ご都合が合わない場合は次の候補日をお送りします。\n",
+        "remind_subject": "【リマインド】登壇のお願い: {title}",
+        "confirmed_subject": "登壇確定: {title}",
+        "confirmed": "{name} 様\n\n{title}（{when}）のご登壇が確定しました。ありがとうございます。\n",
+        "raise_subject": "登壇者未確定: {title}",
+        "raise": "{title}（{when}）の登壇者がまだ確定していません。\n",
+        "host_subject": "ホスト担当のお知らせ: {title}",
+        "host": "{name} さん\n\n{title}（{when}）のZoomホストをお願いします。\n"
+                "ご都合が悪い場合はこちらから返上できます（次の方に依頼します）: {handback}\n",
+        "nohost_subject": "ホスト不在: {title}",
+        "nohost": "{title}（{when}）を担当できるホストがいません（空き・ライセンス・上限を確認してください）。\n",
+    },
+    "en": {
+        "offer_subject": "Would you speak at {title}?",
+        "offer": "Dear {name},\n\nWould this date work for your talk \"{topic}\"?\n\n{title}\n{when}\n\n"
+                 "Accept: {accept}\nDecline: {decline}\n\nPlease answer by {deadline}; if the date does not "
+                 "work we will offer you the next one.\n",
+        "remind_subject": "Reminder: would you speak at {title}?",
+        "confirmed_subject": "Confirmed: {title}",
+        "confirmed": "Dear {name},\n\nYour talk at {title} ({when}) is confirmed. Thank you!\n",
+        "raise_subject": "No speaker confirmed yet: {title}",
+        "raise": "Nobody is confirmed to speak at {title} ({when}) yet.\n",
+        "host_subject": "Host duty: {title}",
+        "host": "Hi {name},\n\nPlease host the Zoom meeting of {title} ({when}).\n"
+                "If you cannot, hand it back here (the next host will be asked): {handback}\n",
+        "nohost_subject": "No host available: {title}",
+        "nohost": "No organizer can host {title} ({when}) (check availability, licences and monthly caps).\n",
+    },
+}
+
+
+def _t(deps: Deps, key: str, **values: Any) -> str:
+    table = _TEXT.get(deps.cfg.community.locale, _TEXT["ja"])
+    return table[key].format(**values)
+
+
+# ---------------------------------------------------------------- proposals
+
+
+@dataclass(frozen=True)
+class SpeakerProposal:
+    """A speaker proposal (from the form webhook or the CLI), already validated."""
+
+    name: str
+    email: str
+    topic: str
+    series_id: str
+    earliest: dt.date | None = None
+    impossible_dates: tuple[dt.date, ...] = ()
+    talk_minutes: int | None = None
+    locale: str | None = None
+    source_id: str | None = None  # form response id: a re-delivered proposal creates nothing new
+
+
+class ProposalError(ValueError):
+    """The proposal is not valid; ``field`` names what is wrong."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+def propose_speaker(deps: Deps, cmd: SpeakerProposal, now: dt.datetime) -> tuple[str, bool]:
+    """Queue a speaker. Returns (speaker id, created); the same ``source_id`` twice creates one speaker."""
+    if not cmd.name.strip():
+        raise ProposalError("name", "is required")
+    if "@" not in cmd.email or any(c.isspace() for c in cmd.email.strip()):
+        raise ProposalError("email", "is not an e-mail address")
+    if not cmd.topic.strip():
+        raise ProposalError("topic", "is required")
+    if cmd.series_id not in speaker_series(deps.cfg):
+        raise ProposalError("series_id", f"{cmd.series_id!r} does not take speakers ({', '.join(speaker_series(deps.cfg))})")
+    if cmd.talk_minutes is not None and not 5 <= cmd.talk_minutes <= 600:
+        raise ProposalError("talk_minutes", f"{cmd.talk_minutes} is not a talk length in minutes (5..600)")
+    speaker_id = f"f{uuid.uuid5(uuid.NAMESPACE_URL, cmd.source_id).hex[:20]}" if cmd.source_id else f"c{uuid.uuid4().hex[:20]}"
+    doc = {
+        "name": cmd.name, "email": cmd.email.strip(), "topic": cmd.topic, "series_id": cmd.series_id,
+        "earliest": cmd.earliest.isoformat() if cmd.earliest else None,
+        "impossible_dates": sorted({d.isoformat() for d in cmd.impossible_dates}),
+        "declined_dates": [], "talk_minutes": cmd.talk_minutes, "locale": cmd.locale,
+        "priority": 0, "status": speakers.QUEUED, "proposed_at": now, "current_offer": None,
+    }
+    created = deps.store.create("speakers", speaker_id, doc)
+    logger.info("speaker proposal", speaker_id=speaker_id, outcome="created" if created else "duplicate")
+    return speaker_id, created
+
+
+def set_priority(deps: Deps, speaker_id: str, priority: int) -> bool:
+    """Organizers raise (or lower) a speaker in the queue."""
+    return deps.store.update("speakers", speaker_id, {"priority": int(priority)})
+
+
+# ---------------------------------------------------------------- the pass
+
+
+def assign_pass(deps: Deps, now: dt.datetime, run_key: str = "") -> PassReport:
+    """One assignment pass; safe to run concurrently with other passes and with link clicks."""
+    report = PassReport()
+    cfg = deps.cfg
+    settings = cfg.people.speakers
+    horizon = now + dt.timedelta(days=max(cfg.people.host_rotation.horizon_days, 366))
+    slots = [s for s in deps.store.where("slots", "start", ">=", now) if s["start"] < horizon]
+    slots.sort(key=lambda s: (s["start"], s["id"]))
+
+    # 1. live offers: finish decided ones, expire silent ones, remind once.
+    for live in deps.store.where("offers", "state", "==", speakers.LIVE):
+        outcome = deps.store.get("offers", f"outcome~{live['offer_id']}")
+        if outcome is not None:
+            _apply_outcome(deps, live, outcome["outcome"], now)
+            report.repaired += 1
+            continue
+        step = speakers.offer_step(live, now)
+        if step == "expire":
+            if _decide(deps, live["offer_id"], speakers.EXPIRED, now) is not None:
+                report.expired.append(live["slot_id"])
+                _apply_outcome(deps, live, speakers.EXPIRED, now)
+        elif step == "remind":
+            _mail_offer(deps, live, now, reminder=True)
+            deps.store.update("offers", live["id"], {"reminded_at": now})
+            report.reminded.append(live["slot_id"])
+        elif not live.get("mailed_at"):
+            _mail_offer(deps, live, now)  # a crash between the claim and the mail
+            deps.store.update("offers", live["id"], {"mailed_at": now})
+    report.repaired += _repair_speaker_claims(deps, now)
+
+    # 2. queued speakers, in queue order, each to their earliest candidate.
+    queued = [Speaker.from_doc(d) for d in deps.store.where("speakers", "status", "==", speakers.QUEUED)]
+    for sp in speakers.queue_order(queued):
+        slot_id = offer_next(deps, sp.id, slots, now)
+        if slot_id:
+            report.offered.append(slot_id)
+            slots = [({**s, "speaker": {"id": sp.id, "status": speakers.OFFERED}} if s["id"] == slot_id else s)
+                     for s in slots]
+
+    # 3. slots close with nobody confirmed: tell the organizers, once per slot.
+    series = set(speaker_series(cfg))
+    for slot in slots:
+        if slot.get("series_id") in series and not slot.get("speaker_raised") and speakers.needs_raise(slot, now, settings):
+            values = {"title": slot.get("title", slot["id"]), "when": _local(slot, _zone(deps, slot))}
+            _send(deps, f"speaker:raise:{slot['id']}", _organizer_mails(cfg), _t(deps, "raise_subject", **values),
+                  _t(deps, "raise", **values))
+            deps.store.update("slots", slot["id"], {"speaker_raised": now})
+            report.raised.append(slot["id"])
+
+    # 4. hosts for online slots within the horizon.
+    host_until = now + dt.timedelta(days=cfg.people.host_rotation.horizon_days)
+    report.repaired += _repair_duties(deps, now)
+    for slot in slots:
+        if slot["start"] >= host_until or not slot.get("online") or slot.get("status") != "scheduled" or slot.get("host"):
+            continue
+        host = assign_host(deps, slot, now)
+        (report.hosts if host else report.no_host).append(slot["id"])
+    logger.info("assignment pass", run_key=run_key, count=len(report.offered), created=len(report.hosts),
+                flagged=len(report.raised) + len(report.no_host))
+    return report
+
+
+def offer_next(deps: Deps, speaker_id: str, slots: Sequence[Mapping[str, Any]], now: dt.datetime) -> str | None:
+    """Offer the speaker their earliest candidate slot (roll_speaker_to_next_slot). Returns the slot id."""
+    store = deps.store
+    claim = f"spk~{speaker_id}"
+    if not store.create("offers", claim, {"kind": "speaker", "speaker_id": speaker_id, "at": now, "slot_id": None}):
+        return None  # an offer for this speaker is in flight (another run or a live offer)
+    doc = store.get("speakers", speaker_id)  # fresh, after the claim: declines recorded before release are seen
+    if doc is None or doc.get("status") != speakers.QUEUED:
+        store.delete("offers", claim)
+        return None
+    sp = Speaker.from_doc(doc)
+    ok, passed = speakers.candidates(sp, slots, now, deps.cfg.people.speakers)
+    for slot in ok:
+        offer_id = f"{slot['id']}~{sp.id}"
+        timeline = speakers.offer_timeline(now, deps.cfg.people.speakers)
+        live = {"kind": "live", "state": speakers.LIVE, "slot_id": slot["id"], "speaker_id": sp.id,
+                "offer_id": offer_id, "sent_at": now, "remind_at": timeline.remind_at,
+                "expires_at": timeline.expires_at, "reminded_at": None, "mailed_at": None}
+        if not store.create("offers", f"live~{slot['id']}", live):
+            passed.append((slot["id"], speakers.S_TAKEN))
+            continue
+        store.update("offers", claim, {"slot_id": slot["id"]})
+        store.update("slots", slot["id"], {"speaker": {"id": sp.id, "name": sp.name, "topic": doc.get("topic", ""),
+                                                       "status": speakers.OFFERED, "offer_id": offer_id},
+                                           "assigned_at": now})
+        store.update("speakers", sp.id, {"status": speakers.OFFERED, "current_offer": offer_id, "passed": passed[-20:]})
+        store.set("explanations", f"{slot['id']}~speaker~{sp.id}", {
+            "slot_id": slot["id"], "role": "speaker", "chosen": sp.id, "at": now,
+            "passed_slots": [{"slot_id": s, "reason": r} for s, r in passed]})
+        _mail_offer(deps, {**live, "id": f"live~{slot['id']}"}, now)
+        store.update("offers", f"live~{slot['id']}", {"mailed_at": now})
+        logger.info("speaker offered", slot_id=slot["id"], speaker_id=sp.id)
+        return str(slot["id"])
+    store.update("speakers", sp.id, {"passed": passed[-20:], "waiting_since": doc.get("waiting_since") or now})
+    store.delete("offers", claim)
+    return None
+
+
+def _mail_offer(deps: Deps, live: Mapping[str, Any], now: dt.datetime, reminder: bool = False) -> None:
+    slot = deps.store.get("slots", live["slot_id"])
+    doc = deps.store.get("speakers", live["speaker_id"])
+    if slot is None or doc is None:
+        return
+    zone = _zone(deps, slot)
+    expires = live["expires_at"]
+    values = {"name": doc.get("name", ""), "topic": doc.get("topic", ""), "title": slot.get("title", slot["id"]),
+              "when": _local(slot, zone), "deadline": f"{expires.astimezone(zone):%Y-%m-%d %H:%M}",
+              "accept": deps.links.url("speaker_accept", live["offer_id"], expires),
+              "decline": deps.links.url("speaker_decline", live["offer_id"], expires)}
+    kind = "remind" if reminder else "offer"
+    _send(deps, f"speaker:{kind}:{live['offer_id']}", [doc["email"]],
+          _t(deps, f"{kind}_subject", **values), _t(deps, "offer", **values))
+
+
+def _decide(deps: Deps, offer_id: str, outcome: str, now: dt.datetime) -> str | None:
+    """Exactly one decision per offer: returns ``outcome`` when this caller decided, None otherwise."""
+    if deps.store.create("offers", f"outcome~{offer_id}", {"kind": "outcome", "outcome": outcome, "at": now}):
+        return outcome
+    return None
+
+
+def _apply_outcome(deps: Deps, live: Mapping[str, Any], outcome: str, now: dt.datetime) -> None:
+    """Apply a decided outcome. Idempotent: a crash midway is finished by the next pass."""
+    store = deps.store
+    slot_id, speaker_id, offer_id = live["slot_id"], live["speaker_id"], live["offer_id"]
+    history = {k: v for k, v in live.items() if k != "id"} | {"kind": "history", "state": outcome, "decided_at": now}
+    store.set("offers", offer_id, history)
+    slot = store.get("slots", slot_id) or {}
+    doc = store.get("speakers", speaker_id) or {}
+    if outcome == speakers.ACCEPTED:
+        store.update("slots", slot_id, {"speaker.status": speakers.CONFIRMED, "assigned_at": now})
+        store.update("speakers", speaker_id, {"status": speakers.CONFIRMED, "confirmed_slot": slot_id})
+        store.update("offers", f"live~{slot_id}", {"state": speakers.CONFIRMED, "confirmed_at": now})
+        store.delete("offers", f"spk~{speaker_id}")
+        if slot and doc:
+            values = {"name": doc.get("name", ""), "title": slot.get("title", slot_id), "when": _local(slot, _zone(deps, slot))}
+            _send(deps, f"speaker:confirmed:{offer_id}", [doc["email"], *_organizer_mails(deps.cfg)],
+                  _t(deps, "confirmed_subject", **values), _t(deps, "confirmed", **values))
+        return
+    # declined or expired: remember the date, free the slot, free the speaker (claims deleted last).
+    if (slot.get("speaker") or {}).get("offer_id") == offer_id:
+        store.update("slots", slot_id, {"speaker": None})
+    if doc:
+        day = str(slot.get("date") or slot_id.rsplit("_", 1)[-1])
+        declined = sorted(set(doc.get("declined_dates") or []) | {day})
+        store.update("speakers", speaker_id, {"declined_dates": declined, "current_offer": None,
+                                              "status": speakers.QUEUED if doc.get("status") == speakers.OFFERED
+                                              else doc.get("status")})
+    store.delete("offers", f"live~{slot_id}")
+    store.delete("offers", f"spk~{speaker_id}")
+
+
+def _repair_speaker_claims(deps: Deps, now: dt.datetime) -> int:
+    """Speaker claims left by a crash between the claim and the live offer."""
+    repaired = 0
+    for c in deps.store.where("offers", "kind", "==", "speaker"):
+        if c["at"] > now - STALE_CLAIM:
+            continue
+        live = deps.store.get("offers", f"live~{c['slot_id']}") if c.get("slot_id") else None
+        if live is None or live.get("speaker_id") != c["speaker_id"]:
+            deps.store.delete("offers", c["id"])
+            repaired += 1
+    return repaired
+
+
+# ---------------------------------------------------------------- link actions
+
+
+def speaker_answer(deps: Deps, offer_id: str, accept: bool, now: dt.datetime) -> ActionResult:
+    """The speaker clicked accept or decline. Exactly one answer (or the expiry) counts."""
+    slot_id, _, speaker_id = offer_id.partition("~")
+    live = deps.store.get("offers", f"live~{slot_id}")
+    if live is None or live.get("offer_id") != offer_id:
+        history = deps.store.get("offers", offer_id)
+        state = (history or {}).get("state")
+        return ActionResult("already" if state else "gone", f"this offer was already closed ({state or 'unknown'})")
+    if live.get("state") == speakers.CONFIRMED:
+        return ActionResult("already", "this offer was already accepted")
+    outcome = speakers.ACCEPTED if accept else speakers.DECLINED
+    if now >= live["expires_at"]:
+        outcome = speakers.EXPIRED  # too late: the silence already counts as a decline
+    decided = _decide(deps, offer_id, outcome, now)
+    if decided is None:
+        prior = deps.store.get("offers", f"outcome~{offer_id}") or {}
+        return ActionResult("already", f"this offer was already answered ({prior.get('outcome', 'unknown')})")
+    _apply_outcome(deps, live, decided, now)
+    if decided != speakers.ACCEPTED:
+        slots = sorted(deps.store.where("slots", "start", ">=", now), key=lambda s: (s["start"], s["id"]))
+        offer_next(deps, speaker_id, slots, now)  # roll forward to the next candidate date right away
+    logger.info("speaker answered", slot_id=slot_id, speaker_id=speaker_id, outcome=decided)
+    if decided == speakers.EXPIRED:
+        return ActionResult("gone", "the answer window had closed; we will offer you the next date")
+    return ActionResult("done", "accepted" if decided == speakers.ACCEPTED else "declined")
+
+
+# ---------------------------------------------------------------- hosts
+
+
+def host_pool(cfg: Config) -> list[rotation.Host]:
+    return [rotation.Host(oid, o.zoom.licence, cfg.people.host(oid)) for oid, o in cfg.organizers.items() if o.zoom]
+
+
+def _duties(deps: Deps, since: dt.datetime) -> list[rotation.Duty]:
+    return [rotation.Duty(d["host_id"], d["slot_id"], d["start"], d["end"])
+            for d in deps.store.where("host_duties", "start", ">=", since) if d.get("host_id")]
+
+
+def assign_host(deps: Deps, slot: Mapping[str, Any], now: dt.datetime) -> str | None:
+    """Give the slot a host: best ranked first, claims decide; the next one when the seat is gone."""
+    cfg, store = deps.cfg, deps.store
+    slot_id = str(slot["id"])
+    duty_id = f"{slot_id}~{uuid.uuid4().hex[:10]}"
+    if not store.create("host_duties", slot_id, {"slot_id": slot_id, "duty_id": duty_id, "host_id": None,
+                                                 "state": "claiming", "at": now, "start": slot["start"], "end": slot["end"]}):
+        return None  # another run is on it, or it has a host
+    zone = _zone(deps, slot)
+    event = rotation.Event(slot_id, slot["start"], slot["end"], bool(slot.get("open_end")))
+    window = dt.timedelta(days=cfg.people.host_rotation.window_days)
+    ranking = rotation.rank_hosts(event, host_pool(cfg), _duties(deps, slot["start"] - window), zone, window,
+                                  handed_back=slot.get("host_handbacks") or ())
+    lost: dict[str, str] = {}
+    chosen: rotation.Host | None = None
+    hosts = {h.id: h for h in host_pool(cfg)}
+    for hid in ranking.ranked:
+        units = _take_units(deps, hosts[hid], event, zone, duty_id, now)
+        if units is not None:
+            chosen = hosts[hid]
+            break
+        lost[hid] = rotation.R_LICENCE_BUSY  # a concurrent run took the last seat
+    explanation = [({**e, "reason": lost[str(e["host_id"])]} if e["host_id"] in lost else e)
+                   for e in ranking.explanation(chosen.id if chosen else None)]
+    store.set("explanations", f"{slot_id}~host~{duty_id.rsplit('~', 1)[1]}", {
+        "slot_id": slot_id, "role": "host", "chosen": chosen.id if chosen else None, "at": now, "considered": explanation})
+    values = {"title": slot.get("title", slot_id), "when": _local(slot, zone)}
+    if chosen is None:
+        store.delete("host_duties", slot_id)
+        if not slot.get("host_missing_notified"):
+            _send(deps, f"host:none:{slot_id}", _organizer_mails(cfg), _t(deps, "nohost_subject", **values),
+                  _t(deps, "nohost", **values))
+            store.update("slots", slot_id, {"host_missing_notified": now})
+        logger.warning("no host eligible", slot_id=slot_id)
+        return None
+    store.update("host_duties", slot_id, {"host_id": chosen.id, "state": "active", "units": units})
+    store.update("slots", slot_id, {"host": chosen.id, "host_duty": duty_id, "host_assigned_at": now})
+    org = cfg.organizers[chosen.id]
+    handback = deps.links.url("host_handback", duty_id, slot["start"])
+    _send(deps, f"host:duty:{duty_id}", [org.email], _t(deps, "host_subject", **values),
+          _t(deps, "host", name=org.name, handback=handback, **values))
+    logger.info("host assigned", slot_id=slot_id, host_id=chosen.id)
+    return chosen.id
+
+
+def _take_units(deps: Deps, host: rotation.Host, event: rotation.Event, zone: ZoneInfo, duty_id: str,
+                now: dt.datetime) -> list[str] | None:
+    taken: list[str] = []
+    record = {"duty_id": duty_id, "host_id": host.id, "at": now, "start": event.start}
+    groups = rotation.capacity_units(host, event.start, event.end)
+    month = rotation.month_units(host, event.start, zone)
+    if month:
+        groups.append(month)
+    for seats in groups:
+        got = next((name for name in seats if deps.store.create("host_units", name, record)), None)
+        if got is None:
+            for name in taken:
+                deps.store.delete("host_units", name)
+            return None
+        taken.append(got)
+    return taken
+
+
+def _release_units(deps: Deps, duty_id: str) -> None:
+    for unit in deps.store.where("host_units", "duty_id", "==", duty_id):
+        deps.store.delete("host_units", unit["id"])
+
+
+def _repair_duties(deps: Deps, now: dt.datetime) -> int:
+    repaired = 0
+    for d in deps.store.where("host_duties", "state", "==", "claiming"):
+        if d["at"] <= now - STALE_CLAIM:
+            _release_units(deps, d["duty_id"])
+            deps.store.delete("host_duties", d["id"])
+            repaired += 1
+    return repaired
+
+
+def host_handback(deps: Deps, duty_id: str, now: dt.datetime) -> ActionResult:
+    """The host hands the duty back by link: free it, then ask the next host."""
+    slot_id = duty_id.rsplit("~", 1)[0]
+    duty = deps.store.get("host_duties", slot_id)
+    if duty is None or duty.get("duty_id") != duty_id or duty.get("state") != "active":
+        return ActionResult("already", "this duty was already handed back or changed")
+    if not deps.store.create("assign_claims", f"handback~{duty_id}", {"at": now}):
+        return ActionResult("already", "this duty was already handed back")
+    slot = deps.store.get("slots", slot_id)
+    handed = sorted(set((slot or {}).get("host_handbacks") or []) | {duty["host_id"]})
+    deps.store.update("slots", slot_id, {"host": None, "host_duty": None, "host_handbacks": handed})
+    _release_units(deps, duty_id)
+    deps.store.delete("host_duties", slot_id)
+    logger.info("host handed back", slot_id=slot_id, host_id=duty["host_id"])
+    if slot is not None and slot.get("status") == "scheduled" and slot["start"] > now:
+        assign_host(deps, {**slot, "host": None, "host_handbacks": handed}, now)
+    return ActionResult("done", "handed back; the next host is asked")
+
+
+# ---------------------------------------------------------------- explanations (CLI)
+
+
+def explain(store: DocStore, slot_id: str) -> list[dict[str, Any]]:
+    """Every recorded assignment decision for a slot, oldest first ("why me again?")."""
+    return sorted(store.where("explanations", "slot_id", "==", slot_id), key=lambda e: e["at"])
+
+
+def host_counts(store: DocStore, since: dt.datetime) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for d in store.where("host_duties", "start", ">=", since):
+        if d.get("host_id"):
+            counts[d["host_id"]] = counts.get(d["host_id"], 0) + 1
+    return counts
+
+
+# ---------------------------------------------------------------- wiring (links, actions, cron)
+
+
+class SignedLinks:
+    """:class:`Links` over the shared action links (``ACTIONS_BASE_URL?t=<signed token>``)."""
+
+    def __init__(self, key: bytes, base_url: str | None = None) -> None:
+        self.key, self.base_url = key, base_url
+
+    def url(self, action: str, subject: str, expires_at: dt.datetime) -> str:
+        from shared import actions
+
+        now = dt.datetime.now(dt.UTC)
+        return actions.link(self.key, subject, action, now, max(expires_at - now, dt.timedelta(hours=1)), self.base_url)
+
+
+def register_actions(deps: Callable[[], Deps]) -> None:
+    """speaker_accept / speaker_decline (one decision per offer) and host_handback."""
+    from shared import actions
+
+    def answer(accept: bool) -> Callable[[actions.ActionContext], str]:
+        def run(ctx: actions.ActionContext) -> str:
+            result = speaker_answer(deps(), ctx.claims.subject, accept, ctx.now)
+            if result.status != "done":
+                raise actions.ActionRefused(result.message)
+            return result.message
+        return run
+
+    def handback(ctx: actions.ActionContext) -> str:
+        result = host_handback(deps(), ctx.claims.subject, ctx.now)
+        if result.status != "done":
+            raise actions.ActionRefused(result.message)
+        return result.message
+
+    actions.register("speaker_accept", answer(True), group="speaker_offer", labels={"ja": "登壇を引き受ける", "en": "Accept"})
+    actions.register("speaker_decline", answer(False), group="speaker_offer", labels={"ja": "この日は辞退する", "en": "Decline this date"})
+    actions.register("host_handback", handback, group="host_handback", labels={"ja": "ホストを返上する", "en": "Hand back"})

@@ -1,0 +1,71 @@
+"""The safety net: read the form's responses from the Forms API and submit every one not yet seen.
+
+Apps Script does not redeliver a failed submission, so this cron job re-reads responses since its
+watermark (minus a look-back, for clock skew and responses in flight) and sends each through the
+same ``submit`` use case as the webhook: a response the webhook already stored is a no-op there
+(same application id, no second mail). The watermark advances only after the whole run succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+from shared import log
+from shared.applications import Submission, SubmissionError, parse_submission
+from shared.usecases.applications import Deps, submit
+
+STATE = "poller_state"
+FIRST_RUN_LOOKBACK = dt.timedelta(days=1)
+logger = log.get("poll_form_responses")
+
+
+class FormResponses(Protocol):
+    """The Forms API, as far as the poller needs it (adapter: shared/adapters/google_forms.py)."""
+
+    def question_titles(self, form_id: str) -> dict[str, str]:
+        """questionId -> title, from forms.get."""
+
+    def responses_since(self, form_id: str, since: dt.datetime) -> Iterator[Mapping[str, Any]]:
+        """Every FormResponse (wire format) with timestamp >= since, across all pages."""
+
+
+def to_submission(form_id: str, resp: Mapping[str, Any], titles: Mapping[str, str]) -> Submission:
+    answers = []
+    for qid, ans in (resp.get("answers") or {}).items():
+        values = [str(a.get("value", "")) for a in ((ans.get("textAnswers") or {}).get("answers") or [])]
+        answers.append({"questionId": qid, "title": titles.get(qid, qid),
+                        "answer": values[0] if len(values) == 1 else values})
+    return parse_submission({
+        "formId": form_id, "responseId": resp.get("responseId"),
+        "submittedAt": resp.get("lastSubmittedTime") or resp.get("createTime"),
+        "respondentEmail": resp.get("respondentEmail"), "answers": answers,
+    })
+
+
+def poll(deps: Deps, source: FormResponses, now: dt.datetime) -> dict[str, Any]:
+    app_cfg = deps.config.applications
+    if app_cfg is None:
+        return {"count": 0, "outcome": "no applications section in the config"}
+    form_id = app_cfg.form_id
+    state = deps.store.get(STATE, form_id) or {}
+    watermark: dt.datetime = state.get("watermark") or now - FIRST_RUN_LOOKBACK
+    since = watermark - dt.timedelta(minutes=app_cfg.poll_lookback_minutes)
+    titles = source.question_titles(form_id)
+    seen = skipped = 0
+    newest = watermark
+    for resp in source.responses_since(form_id, since):
+        try:
+            sub = to_submission(form_id, resp, titles)
+        except SubmissionError as exc:
+            skipped += 1
+            logger.warning("response skipped", reason=str(exc).split(":")[0], form_id=form_id)
+            continue
+        result = submit(deps, sub, now, source="poller")
+        seen += 1
+        newest = max(newest, min(sub.submittedAt, now))
+        logger.debug("response handled", application_id=result["applicationId"], response_id=sub.responseId)
+    deps.store.set(STATE, form_id, {"watermark": newest, "updated_at": now, "last_count": seen})
+    logger.info("form polled", form_id=form_id, count=seen, flagged=skipped)
+    return {"count": seen, "skipped": skipped, "watermark": newest.isoformat()}

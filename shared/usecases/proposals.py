@@ -1,0 +1,323 @@
+"""Member-proposed events: guidelines checked automatically, then scheduled like any slot.
+
+Anyone may create an event within the guidelines of its kind (``rhythm.event_kinds``); nobody's
+approval is needed unless the kind says ``confirmation: true``. A passing proposal becomes a slot
+(``series_id: member_event``, ``managed_by: proposals``) that ``provision_events`` picks up like any
+other; a failing one gets its reasons back, politely, by mail and in the answer.
+
+Exactly once: ``proposals/<id>`` is created with ``create()`` (the id comes from the form's response id,
+or from the body's canonical hash); every later delivery answers with the stored outcome and
+re-ensures its effects (slot ``create()``, calendar entry, mails with stable intents), so a crash
+between steps heals on the next delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shared import log
+from shared.config import Config, parse_clock
+from shared.config_rhythm import EventKind, flagship
+from shared.idempotency import canonical_hash
+from shared.ids import calendar_event_id
+from shared.mail import Mailer, OutgoingMail, parse_address
+from shared.ports import CalendarPublisher, SlotStore
+from shared.usecases.rhythm import PROPOSALS, RhythmStore, feed_entry, fmt_local, render_text
+
+logger = log.get("propose_event")
+SERIES_ID = "member_event"
+MANAGED_BY = "proposals"
+SCHEDULED, PENDING, DECLINED = "scheduled", "pending_confirmation", "declined"
+CONFIRM_ACTION = "confirm_proposal"
+
+
+class ProposalError(ValueError):
+    """The body is not a proposal; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class Proposer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, max_length=100)
+    email: str = Field(max_length=254)
+    locale: Literal["ja", "en"] = "ja"
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return parse_address(v).addr_spec
+
+
+class Proposal(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    proposal_id: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str = Field(default="", max_length=120)
+    kind: str = Field(max_length=40)
+    date: str
+    start: str
+    duration_minutes: int = Field(ge=1, le=24 * 60)
+    online: bool
+    zoom: Literal["own", "pool"] | None = None
+    join_url: str | None = Field(default=None, max_length=500)
+    location: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=4000)
+    co_organizer: str = Field(default="", max_length=200)
+    proposer: Proposer
+
+    @field_validator("date")
+    @classmethod
+    def _date(cls, v: str) -> str:
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{v[:20]!r} is not a date (YYYY-MM-DD)") from None
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+            raise ValueError(f"{v[:20]!r} is not a date (YYYY-MM-DD)")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: str) -> str:
+        parse_clock(v)
+        return v
+
+    @field_validator("join_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"https://[^\s<>\"]+", v):
+            raise ValueError("must be an https:// link")
+        return v
+
+
+def parse_proposal(data: Any) -> Proposal:
+    if not isinstance(data, dict):
+        raise ProposalError("(body)", "must be a JSON object")
+    try:
+        return Proposal.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(body)"
+        msg = str(err.get("ctx", {}).get("error", err["msg"])) if err["type"] == "value_error" else err["msg"]
+        raise ProposalError(where, msg) from None
+
+
+def proposal_key(p: Proposal) -> str:
+    basis = p.proposal_id or canonical_hash(p.model_dump(mode="json"))
+    return hashlib.sha256(basis.encode()).hexdigest()[:20]
+
+
+def times(cfg: Config, p: Proposal) -> tuple[dt.datetime, dt.datetime]:
+    zone = ZoneInfo(cfg.community.timezone)
+    start = dt.datetime.combine(dt.date.fromisoformat(p.date), parse_clock(p.start), zone)
+    return start, start + dt.timedelta(minutes=p.duration_minutes)
+
+
+REASONS = {
+    "ja": {
+        "kind": "「{kind}」はこの仕組みで登録できる企画の種類ではありません(登録できる種類: {allowed})。",
+        "required": "「{field}」の記入が必要です。",
+        "too_short": "この種類の企画は{min}分以上でお願いしています(ご提案: {got}分)。",
+        "too_long": "この種類の企画は{max}分までとしています(ご提案: {got}分)。",
+        "lead": "この種類の企画は{days}日以上前にご提案いただくことにしています(開催日は {earliest} 以降でお願いします)。",
+        "hours": "開始は{earliest}以降、終了は{latest}までにお願いしています。",
+        "online": "この種類の企画はオンラインでは開催できません。",
+        "offline": "この種類の企画は会場開催ではなくオンラインでお願いしています。",
+        "zoom": "オンライン開催の場合、ご自身のZoom(own、参加リンクを添えて)か運営ホスト(pool)を選んでください。",
+        "overlap": "同じ時間帯にコミュニティの定例イベント「{title}」({when})があります。別の時間をご検討ください。",
+    },
+    "en": {
+        "kind": "\"{kind}\" is not a kind of event that can be proposed here (kinds: {allowed}).",
+        "required": "Please fill in \"{field}\".",
+        "too_short": "Events of this kind last at least {min} minutes (proposed: {got}).",
+        "too_long": "Events of this kind last at most {max} minutes (proposed: {got}).",
+        "lead": "Events of this kind are proposed at least {days} days ahead (please choose {earliest} or later).",
+        "hours": "Please start at {earliest} or later and end by {latest}.",
+        "online": "Events of this kind cannot be held online.",
+        "offline": "Events of this kind are held online, not in person.",
+        "zoom": "For an online event, choose your own Zoom (own, with its join link) or a host from the pool (pool).",
+        "overlap": "The community's regular event \"{title}\" ({when}) is at the same time. Please choose another time.",
+    },
+}
+
+
+def check_guidelines(cfg: Config, slots: SlotStore, p: Proposal, now: dt.datetime) -> list[tuple[str, str]]:
+    """Every guideline the proposal breaks, as (code, polite sentence in the proposer's language)."""
+    texts = REASONS.get(p.proposer.locale, REASONS["ja"])
+    kinds = cfg.rhythm.event_kinds
+    kind: EventKind | None = kinds.get(p.kind)
+    if kind is None:
+        return [("kind", texts["kind"].format(kind=p.kind, allowed=", ".join(f"{k} ({v.label})" for k, v in kinds.items())))]
+    out: list[tuple[str, str]] = []
+    for name in kind.required:
+        value = {"title": p.title, "description": p.description, "location": p.location,
+                 "zoom": p.zoom or "", "co_organizer": p.co_organizer}[name]
+        if not value.strip():
+            out.append(("required", texts["required"].format(field=name)))
+    if p.duration_minutes < kind.min_minutes:
+        out.append(("too_short", texts["too_short"].format(min=kind.min_minutes, got=p.duration_minutes)))
+    if p.duration_minutes > kind.max_minutes:
+        out.append(("too_long", texts["too_long"].format(max=kind.max_minutes, got=p.duration_minutes)))
+    start, end = times(cfg, p)
+    zone = ZoneInfo(cfg.community.timezone)
+    earliest_day = (now.astimezone(zone) + dt.timedelta(days=kind.lead_days)).date()
+    if start.date() < earliest_day or start <= now:
+        out.append(("lead", texts["lead"].format(days=kind.lead_days, earliest=earliest_day.isoformat())))
+    local_end = end.astimezone(zone)
+    if start.timetz().replace(tzinfo=None) < kind.earliest or local_end.date() != start.date() or local_end.time() > kind.latest:
+        out.append(("hours", texts["hours"].format(earliest=f"{kind.earliest:%H:%M}", latest=f"{kind.latest:%H:%M}")))
+    if p.online and not kind.online:
+        out.append(("online", texts["online"]))
+    if not p.online and not kind.offline:
+        out.append(("offline", texts["offline"]))
+    if p.online and (p.zoom is None or (p.zoom == "own" and not p.join_url)):
+        out.append(("zoom", texts["zoom"]))
+    flagships = set(flagship(cfg))
+    for s in slots.slots_between(start - dt.timedelta(days=1), end):
+        if s.get("series_id") in flagships and s.get("status") == "scheduled" and s["start"] < end and s["end"] > start:
+            out.append(("overlap", texts["overlap"].format(title=s.get("title", ""), when=fmt_local(s["start"], cfg.community.timezone,
+                                                                                                        p.proposer.locale))))
+            break
+    return out
+
+
+def slot_id_for(p: Proposal, key: str) -> str:
+    return f"{SERIES_ID}_{p.date}_{key[:8]}"
+
+
+def slot_doc(cfg: Config, p: Proposal, key: str, now: dt.datetime) -> dict[str, Any]:
+    start, end = times(cfg, p)
+    return {"series_id": SERIES_ID, "kind": p.kind, "title": p.title, "online": p.online, "timezone": cfg.community.timezone,
+            "key_date": p.date, "date": p.date, "start": start.astimezone(dt.UTC), "end": end.astimezone(dt.UTC),
+            "open_end": False, "status": "scheduled", "note": None, "shifted_from": None, "anchor_id": None,
+            "speaker": None, "host": None, "gen_flags": {}, "revision": 0, "managed_by": MANAGED_BY, "proposal_id": key,
+            "description": p.description, "location": p.location, "zoom_mode": p.zoom if p.online else None,
+            "join_url": p.join_url if p.online and p.zoom == "own" else None,
+            "proposer": {"name": p.proposer.name, "email": p.proposer.email, "locale": p.proposer.locale},
+            "created_at": now, "updated_at": now}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    proposal_id: str
+    status: str
+    reasons: tuple[str, ...] = ()
+    slot_id: str | None = None
+    duplicate: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"proposalId": self.proposal_id, "status": self.status, "reasons": list(self.reasons),
+                "slotId": self.slot_id, "duplicate": self.duplicate}
+
+
+@dataclass
+class Deps:
+    config: Config
+    slots: SlotStore
+    store: RhythmStore
+    mailer: Mailer
+    calendar: CalendarPublisher | None = None
+    confirm_link: Callable[[str, dt.datetime], str] | None = None  # proposal id -> signed action link
+
+
+def _schedule(deps: Deps, p: Proposal, key: str, now: dt.datetime) -> str:
+    sid = slot_id_for(p, key)
+    doc = slot_doc(deps.config, p, key, now)
+    if not deps.slots.create_slot(sid, doc):
+        doc = {**doc, **(deps.slots.get_slot(sid) or {})}
+    if deps.calendar is not None:
+        deps.calendar.publish(feed_entry(deps.config, {**doc, "id": sid}))
+    return sid
+
+
+def _mail_proposer(deps: Deps, p: Proposal, key: str, outcome: str, reasons: tuple[str, ...]) -> None:
+    start, _ = times(deps.config, p)
+    subject, text = render_text("rhythm_proposal", p.proposer.locale, name=p.proposer.name, title=p.title or p.kind,
+                                when=fmt_local(start, deps.config.community.timezone, p.proposer.locale), outcome=outcome,
+                                reasons=list(reasons), community=deps.config.community.name)
+    deps.mailer.send(OutgoingMail(to=(p.proposer.email,), subject=subject, text=text, intent=f"proposal:{key}:{outcome}",
+                                  locale=p.proposer.locale))
+
+
+def _mail_organizers(deps: Deps, p: Proposal, key: str, now: dt.datetime) -> None:
+    cfg = deps.config
+    start, _ = times(cfg, p)
+    url = deps.confirm_link(key, now) if deps.confirm_link else ""
+    for oid, org in cfg.organizers.items():
+        subject, text = render_text("rhythm_proposal_confirm", cfg.community.locale, name=org.name, title=p.title or p.kind,
+                                    kind=cfg.rhythm.event_kinds[p.kind].label, when=fmt_local(start, cfg.community.timezone, cfg.community.locale),
+                                    minutes=p.duration_minutes, proposer=p.proposer.name, description=p.description,
+                                    confirm_url=url, proposal_id=key)
+        deps.mailer.send(OutgoingMail(to=(org.email,), subject=subject, text=text, intent=f"proposal:{key}:confirm:{oid}",
+                                      locale=cfg.community.locale))
+
+
+def _ensure(deps: Deps, p: Proposal, record: Mapping[str, Any], now: dt.datetime) -> str | None:
+    """Bring the world in line with a stored outcome (idempotent: every step is keyed)."""
+    key, status = str(record["proposal_id"]), str(record["status"])
+    reasons = tuple(record.get("reasons") or ())
+    sid = None
+    if status == SCHEDULED:
+        sid = _schedule(deps, p, key, now)
+        _mail_proposer(deps, p, key, "scheduled", ())
+    elif status == PENDING:
+        _mail_organizers(deps, p, key, now)
+        _mail_proposer(deps, p, key, "pending", ())
+    else:
+        _mail_proposer(deps, p, key, "declined", reasons)
+    return sid
+
+
+def propose_event(deps: Deps, p: Proposal, now: dt.datetime) -> Outcome:
+    key = proposal_key(p)
+    existing = deps.store.get(PROPOSALS, key)
+    if existing is None:
+        problems = check_guidelines(deps.config, deps.slots, p, now)
+        reasons = tuple(text for _, text in problems)
+        kind = deps.config.rhythm.event_kinds.get(p.kind)
+        status = DECLINED if problems else PENDING if kind and kind.confirmation else SCHEDULED
+        record: dict[str, Any] = {"proposal_id": key, "status": status, "reasons": list(reasons), "codes": [c for c, _ in problems],
+                  "title": p.title, "kind": p.kind, "body": p.model_dump(mode="json"), "received_at": now,
+                  "slot_id": slot_id_for(p, key) if status == SCHEDULED else None}
+        duplicate = not deps.store.create(PROPOSALS, key, record)
+        if duplicate:
+            record = deps.store.get(PROPOSALS, key) or record
+    else:
+        record, duplicate = existing, True
+    sid = _ensure(deps, p, record, now)
+    logger.info("proposal", status=str(record["status"]), outcome="duplicate" if duplicate else "new",
+                slot_id=sid or "", kind=p.kind)
+    stored_sid = record.get("slot_id")
+    return Outcome(key, str(record["status"]), tuple(str(r) for r in record.get("reasons") or ()),
+                   sid or (str(stored_sid) if stored_sid else None), duplicate)
+
+
+def confirm_proposal(deps: Deps, key: str, now: dt.datetime, by: str | None = None) -> Outcome:
+    """An organizer confirms a kind that needs it: the overlap rule is checked again, then it is scheduled."""
+    record = deps.store.get(PROPOSALS, key)
+    if record is None:
+        raise LookupError(f"no proposal {key}")
+    p = parse_proposal(record["body"])
+    if record["status"] == PENDING:
+        overlap = [text for code, text in check_guidelines(deps.config, deps.slots, p, now) if code == "overlap"]
+        status = DECLINED if overlap else SCHEDULED
+        deps.store.update(PROPOSALS, key, {"status": status, "reasons": overlap, "decided_at": now, "decided_by": by,
+                                           "slot_id": slot_id_for(p, key) if status == SCHEDULED else None})
+        record = {**record, "status": status, "reasons": overlap}
+    sid = _ensure(deps, p, record, now) if record["status"] in (SCHEDULED, DECLINED) else None
+    return Outcome(key, str(record["status"]), tuple(record.get("reasons") or ()), sid, False)
+
+
+def event_uid(slot_id: str) -> str:
+    """The iCalendar UID a member event gets (same as every slot)."""
+    return f"{calendar_event_id(slot_id)}@alumni-autopilot"

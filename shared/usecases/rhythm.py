@@ -1,0 +1,541 @@
+"""Community rhythm: the ICS feed, the weekly prompt, reminders, the organizer digest, the directory.
+
+Every effect is keyed by a stable intent, so a duplicate or concurrent delivery of a cron run (and
+any later catch-up run) sends nothing twice:
+- prompt: ``prompt:<ISO week>:slack`` and ``prompt:<ISO week>:mail:<batch>``; the week's batches are
+  planned once (``prompt_batches/<week>_<n>``, created with ``create()``) so that every run of the
+  week sends the same recipients in the same batches; a per-day budget is handed out as
+  ``prompt_tickets/<local date>_<k>`` claims, so concurrent runs never exceed ``daily_limit``;
+- reminders: ``reminder:<slot>:<role>:<person>:<offset>d:<start>`` (a moved event is reminded again);
+- digest: ``digest:<ISO week>:<organizer id>``.
+Mail goes through the exactly-once mailer (:class:`shared.mail.Mailer`); Slack through :class:`Chat`
+with a ``create()`` claim in front (at most once: Slack webhooks have no idempotency key).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import io
+import re
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from shared import log
+from shared.config import Config
+from shared.ids import calendar_event_id
+from shared.mail import Mailer, OutgoingMail, clean_header, parse_address
+from shared.ports import CalendarEntry, SlotStore
+
+logger = log.get("rhythm")
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+Filter = tuple[str, str, Any]
+
+MEMBERS, APPLICATIONS, SPEAKERS = "members", "applications", "speakers"
+PROMPT_BATCHES, PROMPT_TICKETS, PROMPT_PLANS = "prompt_batches", "prompt_tickets", "prompt_plans"
+CHAT_INTENTS, SETTINGS, PROPOSALS = "chat_intents", "settings", "proposals"
+FEED_SETTINGS = "ics_feed"
+PROMPT_OPT_IN, DIRECTORY_OPT_IN = "prompt_opt_in", "directory_opt_in"
+MAX_MEMBERS = 100_000  # upper bound of one streamed member query
+KEEP = dt.timedelta(days=60)  # planning documents expire (TTL field ``expires_at``)
+
+
+class RhythmStore(Protocol):
+    """Documents plus bounded queries (adapter: ``shared/adapters/rhythm_store.py``)."""
+
+    def create(self, col: str, doc_id: str, data: Mapping[str, Any]) -> bool: ...
+
+    def get(self, col: str, doc_id: str) -> dict[str, Any] | None: ...
+
+    def update(self, col: str, doc_id: str, changes: Mapping[str, Any]) -> bool: ...
+
+    def set(self, col: str, doc_id: str, data: Mapping[str, Any]) -> None: ...
+
+    def delete(self, col: str, doc_id: str) -> None: ...
+
+    def query(self, col: str, where: Sequence[Filter] = (), order_by: str | None = None,
+              limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def count(self, col: str, where: Sequence[Filter] = ()) -> int: ...
+
+
+class Chat(Protocol):
+    def post(self, text: str, intent: str) -> str:
+        """Post now; raise ``ChatRefused`` when it certainly did not go."""
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def iso_week(moment: dt.datetime, zone: str) -> str:
+    year, week, _ = moment.astimezone(ZoneInfo(zone)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@cache
+def _jinja() -> Any:
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,  # noqa: S701 (plain text)
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def render_text(template: str, locale: str, /, **context: Any) -> tuple[str, str]:
+    """(subject, plain text) from ``templates/<locale>/<template>.subject.txt`` and ``.txt``."""
+    locale = locale if locale in ("ja", "en") else "ja"
+    env = _jinja()
+    subject = env.get_template(f"{locale}/{template}.subject.txt").render(**context)
+    return clean_header(subject), env.get_template(f"{locale}/{template}.txt").render(**context)
+
+
+def fmt_local(moment: dt.datetime, zone: str, locale: str) -> str:
+    local = moment.astimezone(ZoneInfo(zone))
+    if locale == "ja":
+        wd = "月火水木金土日"[local.weekday()]
+        return f"{local:%Y-%m-%d}({wd}) {local:%H:%M}"
+    return f"{local:%a %Y-%m-%d %H:%M}"
+
+
+def join_url(slot: Mapping[str, Any]) -> str:
+    for holder in (slot, slot.get("zoom") or {}, slot.get("provision") or {}):
+        if isinstance(holder, Mapping) and holder.get("join_url"):
+            return str(holder["join_url"])
+    return ""
+
+
+def slot_problems(slot: Mapping[str, Any]) -> list[str]:
+    """What needs a person on this slot: generator flags and provisioning errors (any ``*_error``)."""
+    found = [str(k) for k in (slot.get("gen_flags") or {})]
+    for holder in (slot, slot.get("provision") or {}, slot.get("zoom") or {}, slot.get("calendar") or {}):
+        if isinstance(holder, Mapping):
+            for key, value in holder.items():
+                if (key == "error" or str(key).endswith("_error")) and value:
+                    found.append(f"{key}: {str(value)[:120]}")
+            if holder.get("deleted_by_hand") or holder.get("status") == "deleted_by_hand":
+                found.append("deleted_by_hand")
+    return found
+
+
+def attendance(slot: Mapping[str, Any]) -> int:
+    value = slot.get("attendance")
+    if isinstance(value, Mapping):
+        value = value.get("participants", value.get("count"))
+    if value is None:
+        value = slot.get("participant_count")
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _speaker_name(slot: Mapping[str, Any]) -> str:
+    sp = slot.get("speaker")
+    return str(sp.get("name") or "") if isinstance(sp, Mapping) else ""
+
+
+def _host_name(cfg: Config, slot: Mapping[str, Any]) -> str:
+    host = slot.get("host")
+    if isinstance(host, Mapping):
+        host = host.get("id")
+    org = cfg.organizers.get(str(host)) if host else None
+    return org.name if org else ""
+
+
+def _zone(cfg: Config, slot: Mapping[str, Any]) -> str:
+    return str(slot.get("timezone") or cfg.community.timezone)
+
+
+def event_view(cfg: Config, slot: Mapping[str, Any]) -> dict[str, Any]:
+    """What a mail or the feed shows about one event."""
+    locale, zone = cfg.community.locale, _zone(cfg, slot)
+    sp = slot.get("speaker") if isinstance(slot.get("speaker"), Mapping) else {}
+    kind = str(slot.get("kind") or "")
+    label = cfg.rhythm.event_kinds[kind].label if kind in cfg.rhythm.event_kinds else kind
+    return {"id": slot["id"], "title": str(slot.get("title") or ""), "kind": label, "when": fmt_local(slot["start"], zone, locale),
+            "online": bool(slot.get("online")), "speaker": _speaker_name(slot), "topic": str((sp or {}).get("topic") or ""),
+            "host": _host_name(cfg, slot), "join_url": join_url(slot), "location": str(slot.get("location") or ""),
+            "description": str(slot.get("description") or ""), "status": str(slot.get("status") or ""),
+            "proposer": str((slot.get("proposer") or {}).get("name") or "")}
+
+
+# --- 1. ICS feed ------------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def feed_token_ok(store: RhythmStore, given: str, env_token: str = "") -> bool:
+    """Constant-time check of the URL token against the stored hash and/or ``ICS_FEED_TOKEN``."""
+    if not given or len(given) > 200:
+        return False
+    want = token_hash(given)
+    ok = False
+    if env_token:
+        ok |= hmac.compare_digest(want, token_hash(env_token))
+    doc = store.get(SETTINGS, FEED_SETTINGS) or {}
+    stored = doc.get("token_hash")
+    if isinstance(stored, str):
+        ok |= hmac.compare_digest(want, stored)
+    return ok
+
+
+def rotate_feed_token(store: RhythmStore, now: dt.datetime) -> str:
+    """A new feed token (returned once, only its hash is stored); the old URL stops working at once."""
+    token = secrets.token_urlsafe(24)
+    store.set(SETTINGS, FEED_SETTINGS, {"token_hash": token_hash(token), "rotated_at": now})
+    return token
+
+
+def feed_entry(cfg: Config, slot: Mapping[str, Any]) -> CalendarEntry:
+    view = event_view(cfg, slot)
+    en = cfg.community.locale == "en"
+    lines = [f"{'Kind' if en else '種類'}: {view['kind']}"]
+    if view["speaker"]:
+        lines.append(f"{'Speaker' if en else '登壇'}: {view['speaker']}" + (f" / {view['topic']}" if view["topic"] else ""))
+    if view["proposer"]:
+        lines.append(f"{'Organised by' if en else '企画'}: {view['proposer']}")
+    if view["description"]:
+        lines.append(view["description"])
+    if view["join_url"]:
+        lines.append(f"Zoom: {view['join_url']}")
+    if slot.get("status") != "scheduled":
+        lines.insert(0, "This event is cancelled." if en else "このイベントは中止になりました。")
+    return CalendarEntry(uid=calendar_event_id(str(slot["id"])), title=view["title"], start=slot["start"], end=slot["end"],
+                         timezone=_zone(cfg, slot), description="\n".join(lines),
+                         location=view["join_url"] or view["location"],
+                         status="confirmed" if slot.get("status") == "scheduled" else "cancelled",
+                         sequence=int(slot.get("revision", 0)))
+
+
+def ics_feed(cfg: Config, slots: SlotStore, now: dt.datetime) -> bytes:
+    """Every event from a week ago to ``rhythm.feed_days`` ahead, of every kind (cancelled ones too)."""
+    from shared.ics import calendar_ics
+
+    found = slots.slots_between(now - dt.timedelta(days=7), now + dt.timedelta(days=cfg.rhythm.feed_days))
+    return calendar_ics([feed_entry(cfg, s) for s in found], name=cfg.community.name)
+
+
+# --- exactly-once chat ------------------------------------------------------------------------
+
+
+def post_once(store: RhythmStore, chat: Chat, text: str, intent: str, now: dt.datetime) -> bool:
+    """Post at most once per intent; a definite refusal releases the claim so a later run retries."""
+    from shared.adapters.slack import ChatRefused
+
+    key = hashlib.sha256(intent.encode()).hexdigest()
+    if not store.create(CHAT_INTENTS, key, {"status": "sending", "created_at": now, "expires_at": now + KEEP}):
+        return False
+    try:
+        chat.post(text, intent)
+    except ChatRefused:
+        store.delete(CHAT_INTENTS, key)
+        raise
+    except Exception as exc:
+        store.update(CHAT_INTENTS, key, {"status": "unknown", "error": type(exc).__name__})
+        raise
+    store.update(CHAT_INTENTS, key, {"status": "sent", "sent_at": now})
+    return True
+
+
+# --- 2. the weekly prompt ---------------------------------------------------------------------
+
+
+@dataclass
+class PromptReport:
+    week: str
+    text_index: int
+    slack: str = "off"  # off | posted | already | refused
+    batches: int = 0
+    sent: int = 0
+    recipients: int = 0
+    already: int = 0
+    deferred: int = 0  # batches left for a later day (daily limit)
+
+    def summary(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def prompt_text(cfg: Config, now: dt.datetime) -> tuple[int, str]:
+    zone = ZoneInfo(cfg.community.timezone)
+    monday = now.astimezone(zone).date() - dt.timedelta(days=now.astimezone(zone).weekday())
+    index = (monday.toordinal() // 7) % len(cfg.rhythm.prompt.texts)
+    return index, cfg.rhythm.prompt.texts[index]
+
+
+def _plan_batches(cfg: Config, store: RhythmStore, week: str, now: dt.datetime) -> int:
+    """Fix this week's recipients in batches, once; every later run of the week reads the same plan."""
+    plan = store.get(PROMPT_PLANS, week)
+    if plan is not None:
+        return int(plan["batches"])
+    size, emails = cfg.rhythm.prompt.batch_size, []
+    # One streamed query (the client pages the gRPC stream): cursors are not honoured by the local
+    # emulator, and a week's plan is read once whatever the number of runs.
+    for m in store.query(MEMBERS, [(PROMPT_OPT_IN, "==", True)], limit=MAX_MEMBERS):
+        try:
+            emails.append(parse_address(str(m.get("email") or "")).addr_spec)
+        except ValueError:
+            continue
+    chunks = [emails[i:i + size] for i in range(0, len(emails), size)]
+    for n, chunk in enumerate(chunks):
+        store.create(PROMPT_BATCHES, f"{week}_{n}", {"week": week, "n": n, "bcc": chunk, "expires_at": now + KEEP})
+    store.create(PROMPT_PLANS, week, {"batches": len(chunks), "created_at": now, "expires_at": now + KEEP})
+    plan = store.get(PROMPT_PLANS, week) or {"batches": len(chunks)}  # a concurrent planner may have won
+    return int(plan["batches"])
+
+
+def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: Chat | None, now: dt.datetime,
+                  to_address: str) -> PromptReport:
+    """Post this week's prompt to Slack and mail it in Bcc batches, within today's budget."""
+    pc = cfg.rhythm.prompt
+    week = iso_week(now, cfg.community.timezone)
+    index, text = prompt_text(cfg, now)
+    if pc.hashtag and pc.hashtag not in text:
+        text = f"{pc.hashtag}\n{text}"
+    report = PromptReport(week, index)
+    locale = cfg.community.locale
+    if pc.slack and chat is not None:
+        from shared.adapters.slack import ChatRefused
+
+        try:
+            report.slack = "posted" if post_once(store, chat, text, f"prompt:{week}:slack", now) else "already"
+        except ChatRefused:
+            report.slack = "refused"
+            logger.warning("slack refused the prompt", intent=f"prompt:{week}:slack")
+    if not (pc.mail and mailer is not None):
+        return report
+    report.batches = _plan_batches(cfg, store, week, now)
+    today = now.astimezone(ZoneInfo(cfg.community.timezone)).date().isoformat()
+    tickets = pc.daily_limit // pc.batch_size
+    subject, body = render_text("rhythm_prompt", locale, text=text, community=cfg.community.name, hashtag=pc.hashtag)
+    for n in range(report.batches):
+        intent = f"prompt:{week}:mail:{n}"
+        batch = store.get(PROMPT_BATCHES, f"{week}_{n}")
+        if batch is None or batch.get("sent") or not batch.get("bcc"):
+            report.already += 1
+            continue
+        if not any(store.create(PROMPT_TICKETS, f"{today}_{k}", {"intent": intent, "expires_at": now + KEEP})
+                   for k in range(tickets)):
+            report.deferred = report.batches - n  # today's budget is spent: a later run goes on
+            break
+        mail = OutgoingMail(to=(to_address,), subject=subject, text=body, intent=intent, locale=locale,
+                            headers={"Bcc": ", ".join(batch["bcc"])})
+        if mailer.send(mail):
+            report.sent += 1
+            report.recipients += len(batch["bcc"])
+        else:
+            report.already += 1
+        store.update(PROMPT_BATCHES, f"{week}_{n}", {"sent": True})
+    logger.info("weekly prompt", outcome=week, count=report.sent)
+    return report
+
+
+# --- 3. reminders -----------------------------------------------------------------------------
+
+
+@dataclass
+class ReminderReport:
+    sent: list[str] = field(default_factory=list)
+    already: int = 0
+    missing_address: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {"sent": len(self.sent), "already": self.already, "missing_address": self.missing_address}
+
+
+def _recipients(cfg: Config, store: RhythmStore, slot: Mapping[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(role, person id, name, address, locale) for the speaker, the host and a member event's organiser."""
+    out: list[tuple[str, str, str, str, str]] = []
+    sp = slot.get("speaker")
+    if isinstance(sp, Mapping) and sp.get("id") and sp.get("status", "confirmed") == "confirmed":
+        doc = store.get(SPEAKERS, str(sp["id"])) or {}
+        out.append(("speaker", str(sp["id"]), str(sp.get("name") or doc.get("name") or ""), str(doc.get("email") or sp.get("email") or ""),
+                    str(doc.get("locale") or cfg.community.locale)))
+    host = slot.get("host")
+    if isinstance(host, Mapping):
+        host = host.get("id")
+    if host and str(host) in cfg.organizers:
+        org = cfg.organizers[str(host)]
+        out.append(("host", str(host), org.name, org.email, cfg.community.locale))
+    prop = slot.get("proposer")
+    if isinstance(prop, Mapping) and prop.get("email"):
+        pid = hashlib.sha256(str(prop["email"]).lower().encode()).hexdigest()[:12]
+        out.append(("proposer", pid, str(prop.get("name") or ""), str(prop["email"]), str(prop.get("locale") or cfg.community.locale)))
+    return out
+
+
+def send_reminders(cfg: Config, slots: SlotStore, store: RhythmStore, mailer: Mailer, now: dt.datetime) -> ReminderReport:
+    """For each scheduled event within the largest offset, the nearest offset not yet passed, once."""
+    rc = cfg.rhythm.reminders
+    offsets = sorted(rc.offsets_days)
+    report = ReminderReport()
+    for slot in slots.slots_between(now, now + dt.timedelta(days=max(offsets))):
+        if slot.get("status") != "scheduled":
+            continue
+        left = slot["start"] - now
+        offset = next(d for d in offsets if left <= dt.timedelta(days=d))
+        view = event_view(cfg, slot)
+        stamp = slot["start"].astimezone(dt.UTC).strftime("%Y%m%dT%H%M")
+        for role, person, name, address, locale in _recipients(cfg, store, slot):
+            if not address:
+                report.missing_address += 1
+                continue
+            prepare = rc.prepare_speaker if role == "speaker" else rc.prepare_host if role == "host" else ""
+            subject, body = render_text("rhythm_reminder", locale, name=name, role=role, days=offset, event=view,
+                                        prepare=prepare, community=cfg.community.name)
+            intent = f"reminder:{slot['id']}:{role}:{person}:{offset}d:{stamp}"
+            if mailer.send(OutgoingMail(to=(address,), subject=subject, text=body, intent=intent, locale=locale)):
+                report.sent.append(intent)
+            else:
+                report.already += 1
+    logger.info("reminders", count=len(report.sent))
+    return report
+
+
+# --- 4. the organizer digest ------------------------------------------------------------------
+
+
+@dataclass
+class DigestReport:
+    week: str
+    sent: int = 0
+    already: int = 0
+    content: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        counts = {k: v for k, v in self.content.get("numbers", {}).items()}
+        return {"week": self.week, "sent": self.sent, "already": self.already, **counts}
+
+
+def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.datetime,
+                   app_links: Callable[[str], Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """What the digest shows; every read is bounded by ``digest.max_items`` or a count aggregation."""
+    dc = cfg.rhythm.digest
+    cap = dc.max_items
+    waiting = store.query(APPLICATIONS, [("status", "==", "needs_review")], order_by="received_at", limit=cap)
+    apps = []
+    for a in waiting:
+        fields = a.get("fields") or {}
+        links = {"approve": "", "reject": "", **(dict(app_links(a["id"])) if app_links else {})}
+        apps.append({"id": a["id"], "name": str(fields.get("name") or ""), "affiliation": str(fields.get("affiliation") or ""),
+                     "received": fmt_local(a["received_at"], cfg.community.timezone, cfg.community.locale)
+                     if isinstance(a.get("received_at"), dt.datetime) else "", **links})
+    waiting_total = store.count(APPLICATIONS, [("status", "==", "needs_review")]) if len(waiting) >= cap else len(waiting)
+    incomplete = store.count(APPLICATIONS, [("status", "==", "incomplete")])
+    ahead = slots.slots_between(now, now + dt.timedelta(weeks=dc.horizon_weeks))
+    scheduled = [s for s in ahead if s.get("status") == "scheduled"]
+    gaps, problems = [], []
+    for s in scheduled:
+        missing = []
+        if s.get("kind") in dc.speaker_kinds and not s.get("speaker"):
+            missing.append("speaker")
+        if s.get("online") and not s.get("host") and s.get("zoom_mode") != "own":
+            missing.append("host")
+        if missing:
+            gaps.append({**event_view(cfg, s), "missing": missing})
+    for s in ahead:
+        found = slot_problems(s)
+        if found:
+            problems.append({**event_view(cfg, s), "problems": found})
+    pending = store.query(PROPOSALS, [("status", "==", "pending_confirmation")], limit=cap)
+    week_ago = now - dt.timedelta(days=7)
+    past = [s for s in slots.slots_between(week_ago, now) if s.get("status") == "scheduled"]
+    numbers = {
+        "new_members": store.count(MEMBERS, [("joined_at", ">=", week_ago)]),
+        "applications_waiting": waiting_total,
+        "applications_incomplete": incomplete,
+        "events_held": len(past),
+        "attendance": sum(attendance(s) for s in past),
+        "upcoming": len(scheduled),
+        "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
+    }
+    return {"applications": apps, "more_applications": max(0, waiting_total - len(apps)), "gaps": gaps[:cap],
+            "upcoming": [event_view(cfg, s) for s in scheduled[:cap]], "more_upcoming": max(0, len(scheduled) - cap),
+            "problems": problems[:cap], "pending_proposals": [{"id": p["id"], "title": p.get("title", ""), "kind": p.get("kind", "")}
+                                                             for p in pending],
+            "numbers": numbers}
+
+
+def send_digest(cfg: Config, slots: SlotStore, store: RhythmStore, mailer: Mailer, now: dt.datetime,
+                app_links: Callable[[str], Mapping[str, str]] | None = None) -> DigestReport:
+    week = iso_week(now, cfg.community.timezone)
+    report = DigestReport(week)
+    report.content = digest_content(cfg, slots, store, now, app_links)
+    locale = cfg.community.locale
+    for oid, org in cfg.organizers.items():
+        subject, body = render_text("rhythm_digest", locale, name=org.name, week=week, community=cfg.community.name,
+                                    **report.content)
+        if mailer.send(OutgoingMail(to=(org.email,), subject=subject, text=body, intent=f"digest:{week}:{oid}", locale=locale)):
+            report.sent += 1
+        else:
+            report.already += 1
+    logger.info("digest", outcome=week, count=report.sent)
+    return report
+
+
+# --- 6. founders and executives directory -----------------------------------------------------
+
+DIRECTORY_COLUMNS = ("name", "company", "role", "link", "intro")
+
+
+def directory_entries(store: RhythmStore) -> list[dict[str, str]]:
+    """Members who opted in, sorted by name: name, company, role, link, short introduction."""
+    out = []
+    for m in store.query(MEMBERS, [(DIRECTORY_OPT_IN, "==", True)], limit=MAX_MEMBERS):
+        raw = m.get("directory")
+        d: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        out.append({"name": str(m.get("name") or ""), "company": str(d.get("company") or ""),
+                    "role": str(d.get("role") or ""), "link": str(d.get("link") or ""),
+                    "intro": str(d.get("intro") or "")})
+    return sorted(out, key=lambda e: (e["name"], e["company"]))
+
+
+def _cell(text: str) -> str:
+    # A cell starting with = + - @ is a formula in spreadsheet programs (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_directory_csv(store: RhythmStore) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(DIRECTORY_COLUMNS)
+    for e in directory_entries(store):
+        writer.writerow([_cell(e[c]) for c in DIRECTORY_COLUMNS])
+    return buf.getvalue()
+
+
+def _md(text: str) -> str:
+    # Line breaks end a table row; a full-width space inside a Japanese name stays as it is.
+    return re.sub(r"[\r\n\t]+", " ", text).strip().replace("|", "\\|").replace("<", "&lt;")
+
+
+def export_directory_markdown(store: RhythmStore, title: str = "アルムナイ 起業家・経営者名簿") -> str:
+    lines = [f"# {title}", "", "| 名前 | 会社 | 役職 | リンク | 紹介 |", "| --- | --- | --- | --- | --- |"]
+    for e in directory_entries(store):
+        link = f"<{e['link']}>" if e["link"].startswith(("https://", "http://")) else _md(e["link"])
+        lines.append(f"| {_md(e['name'])} | {_md(e['company'])} | {_md(e['role'])} | {link} | {_md(e['intro'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def directory_opt_out(store: RhythmStore, member_id: str, now: dt.datetime) -> bool:
+    """Remove one entry from the directory (the member stays a member). False: no such member."""
+    return store.update(MEMBERS, member_id, {DIRECTORY_OPT_IN: False, "directory_opted_out_at": now})
+
+
+DIRECTORY_OPT_OUT = "directory_opt_out"
+
+
+def register_directory_actions(store_factory: Callable[[], RhythmStore]) -> None:
+    """Register the opt-out link with the actions registry (``shared.actions``)."""
+    from shared import actions
+
+    def handler(ctx: actions.ActionContext) -> str:
+        directory_opt_out(store_factory(), ctx.claims.subject, ctx.now)
+        return "名簿から削除しました。/ You have been removed from the directory."
+
+    actions.register(DIRECTORY_OPT_OUT, handler, labels={"ja": "名簿から削除する", "en": "Remove me from the directory"})

@@ -1,0 +1,1 @@
+"""Shared test helpers: local servers speaking real wire formats, config builders."""

@@ -1,0 +1,107 @@
+import datetime as dt
+import email
+from email import policy
+
+import pytest
+
+from shared.mail import DeliveryRefused, ExactlyOnceMailer, OutgoingMail, build_message, render
+from tests.fakes.memory import MemoryIdempotencyStore
+
+
+def parse(msg):
+    return email.message_from_bytes(bytes(msg), policy=policy.default)
+
+
+def test_japanese_headers_are_encoded_and_read_back_exactly():
+    mail = OutgoingMail(to=("山田　花子 <hanako@example.jp>", "Yamada Taro <taro@example.jp>"),
+                        subject="[アルムナイ] ようこそ 山田　花子 さん", text="本文\n二行目", intent="t:1")
+    raw = bytes(build_message(mail, "ソニー有志アルムナイ運営 <no-reply@example.jp>"))
+    assert raw.isascii()
+    back = parse(raw)
+    assert back["Subject"] == "[アルムナイ] ようこそ 山田　花子 さん"
+    assert [a.display_name for a in back["To"].addresses] == ["山田　花子", "Yamada Taro"]
+    assert back["From"].addresses[0].display_name == "ソニー有志アルムナイ運営"
+    assert back.get_body(("plain",)).get_content() == "本文\n二行目\n"
+
+
+@pytest.mark.parametrize("evil", ["山田\r\nBcc: victim@example.com", "x\nSubject: spam", "a\rb\u2028c", "名前\x00\x1b"])
+def test_a_name_with_line_breaks_cannot_inject_a_header(evil):
+    mail = OutgoingMail(to=(f"{evil} <hanako@example.jp>",), subject=evil, text="t", intent="t:2",
+                        reply_to=f"{evil} <r@example.jp>")
+    raw = bytes(build_message(mail, f"{evil} <s@example.jp>"))
+    back = parse(raw)
+    assert "Bcc" not in back and back.get_all("Subject") and len(back.get_all("Subject")) == 1
+    assert [a.addr_spec for a in back["To"].addresses] == ["hanako@example.jp"]
+    assert "\n" not in back["Subject"] and "\r" not in back["Subject"]
+
+
+def test_html_is_autoescaped_and_text_is_not():
+    r = render("application_incomplete", "ja", community="<b>会</b>", name="R&D <script>",
+               missing=["会社名"], form_url="https://example.com/f?a=1&b=2")
+    assert "<script>" not in r.html and "R&amp;D &lt;script&gt;" in r.html
+    assert "R&D <script>" in r.text and "https://example.com/f?a=1&b=2" in r.text
+
+
+class Flaky:
+    def __init__(self, fail=None, knows=True):
+        self.delivered, self.fail, self.knows = [], fail, knows
+
+    def deliver(self, mail):
+        if self.fail:
+            exc, self.fail = self.fail, None
+            raise exc
+        self.delivered.append(mail.intent)
+        return "id"
+
+    def was_sent(self, mail):
+        return (mail.intent in self.delivered) if self.knows else None
+
+
+MAIL = OutgoingMail(to=("a@example.jp",), subject="s", text="t", intent="application:app_1:review")
+
+
+def test_same_intent_is_sent_once():
+    transport, store = Flaky(), MemoryIdempotencyStore()
+    mailer = ExactlyOnceMailer(transport, store)
+    assert mailer.send(MAIL) is True and mailer.send(MAIL) is False
+    assert transport.delivered == [MAIL.intent]
+
+
+def test_a_refused_delivery_is_retried_by_the_next_call():
+    transport, store = Flaky(fail=DeliveryRefused("429")), MemoryIdempotencyStore()
+    mailer = ExactlyOnceMailer(transport, store)
+    with pytest.raises(DeliveryRefused):
+        mailer.send(MAIL)
+    assert mailer.send(MAIL) is True and transport.delivered == [MAIL.intent]
+
+
+class Clock:
+    def __init__(self):
+        self.now = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+
+    def __call__(self):
+        return self.now
+
+
+def test_crash_after_sending_is_not_sent_twice_when_the_transport_can_tell():
+    transport, store, clock = Flaky(), MemoryIdempotencyStore(), Clock()
+    mailer = ExactlyOnceMailer(transport, store, clock=clock)
+    # the first holder sent, then "crashed" before recording: simulate by a status left at sending
+    mailer.send(MAIL)
+    key = ExactlyOnceMailer.key(MAIL.intent)
+    store.docs[key]["status"] = "sending"
+    assert mailer.send(MAIL) is False  # lease still running: somebody is on it
+    clock.now += dt.timedelta(minutes=3)
+    assert mailer.send(MAIL) is False and transport.delivered == [MAIL.intent]
+    assert store.docs[key]["status"] == "sent" and store.docs[key]["recovered"] is True
+
+
+def test_crash_before_sending_is_healed_and_smtp_like_transports_become_stuck():
+    clock = Clock()
+    for knows, expected_sends, status in ((True, 1, "sent"), (False, 0, "stuck")):
+        transport, store = Flaky(knows=knows), MemoryIdempotencyStore()
+        mailer = ExactlyOnceMailer(transport, store, clock=clock)
+        key = ExactlyOnceMailer.key(MAIL.intent)
+        store.create(key, {"status": "sending", "token": "dead", "lease_until": clock.now, "attempts": 1})
+        mailer.send(MAIL)
+        assert len(transport.delivered) == expected_sends and store.docs[key]["status"] == status

@@ -1,0 +1,79 @@
+"""`make demo` step: a member event end to end, the weekly prompt and the organizer digest (outbox mode)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import functions_framework
+
+from shared.form_webhook import sign
+
+DEMO_SECRET = "demo-webhook-secret-0123456789"
+
+
+def _client(root: Path, name: str) -> Any:
+    return functions_framework.create_app(name, str(root / f"functions/{name}/main.py")).test_client()
+
+
+def _show_mail(outbox: Path, intent_prefix: str) -> None:
+    for f in sorted((outbox / "mail").glob(f"{intent_prefix}*.eml"))[:1]:
+        msg = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+        body = msg.get_body(("plain",))
+        print(f"--- {f.name}\nSubject: {msg['Subject']}\n{body.get_content() if body else ''}".rstrip()[:1500])
+
+
+def demo_rhythm(ctx: dict[str, Any]) -> None:
+    from shared import bootstrap
+
+    root, outbox, banner = Path(ctx["root"]), Path(ctx["outbox"]), ctx["banner"]
+    os.environ.setdefault("FORM_WEBHOOK_SECRET", DEMO_SECRET)
+    secret = os.environ["FORM_WEBHOOK_SECRET"].encode()
+    bootstrap.reset()
+    db = bootstrap.rhythm_store()
+    for i, name in enumerate(["山本　さくら", "高橋　一郎", "中村　美咲", "小林　健"]):
+        db.set("members", f"demo-member-{i}", {"name": name, "email": f"member{i}@example.com", "prompt_opt_in": True,
+                                                "directory_opt_in": i % 2 == 0, "joined_at": dt.datetime.now(dt.UTC),
+                                                "directory": {"company": "株式会社デモ", "role": "代表", "intro": "デモの紹介文"}})
+
+    banner("propose_event: a member proposes a reading circle (signed webhook)")
+    day = (dt.date.today() + dt.timedelta(days=24))
+    while day.weekday() != 2:
+        day += dt.timedelta(days=1)
+    proposal = {"proposal_id": "demo-1", "title": "読書会　第1回", "kind": "member_event", "date": day.isoformat(), "start": "19:00",
+                "duration_minutes": 90, "online": True, "zoom": "own", "join_url": "https://zoom.us/j/123456789",
+                "description": "好きな本を持ち寄って語り合います。", "proposer": {"name": "山本　さくら", "email": "member0@example.com"}}
+    client = _client(root, "propose_event")
+    for label, data in (("passing", proposal), ("too long, too soon", {**proposal, "proposal_id": "demo-2", "duration_minutes": 400,
+                                                                       "date": dt.date.today().isoformat()})):
+        raw = json.dumps(data, ensure_ascii=False).encode()
+        ts = str(int(time.time()))
+        res = client.post("/", data=raw, content_type="application/json",
+                          headers={"X-Autopilot-Timestamp": ts, "X-Autopilot-Signature": sign(secret, ts, raw)})
+        print(f"{label}: HTTP {res.status_code} {json.dumps(res.get_json(), ensure_ascii=False)}")
+    _show_mail(outbox, "proposal")
+
+    banner("ics_feed: the member event is in the feed")
+    from shared.usecases.rhythm import rotate_feed_token
+
+    token = rotate_feed_token(db, dt.datetime.now(dt.UTC))
+    feed = _client(root, "ics_feed").get(f"/{token}").get_data(as_text=True)
+    print(f"feed: {feed.count('BEGIN:VEVENT')} events, 読書会 included: {'読書会' in feed}; without the token: "
+          f"HTTP {_client(root, 'ics_feed').get('/wrong').status_code}")
+
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")
+    for name in ("weekly_prompt", "send_digest"):
+        banner(f"{name} (twice: the duplicate delivery sends nothing)")
+        c = _client(root, name)
+        headers = {"X-CloudScheduler-JobName": f"{name}-demo", "X-CloudScheduler-ScheduleTime": now}
+        for label in ("first delivery", "duplicate delivery"):
+            res = c.post("/", headers=headers)
+            print(f"{label}: HTTP {res.status_code} {json.dumps(res.get_json(), ensure_ascii=False)}")
+    _show_mail(outbox, "prompt")
+    _show_mail(outbox, "digest")

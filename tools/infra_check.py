@@ -1,0 +1,593 @@
+"""Offline drift checks between the code and infra/ (run by tests/infra/test_terraform.py).
+
+Every check takes the root of a tree holding ``infra/``, ``functions/`` and ``shared/`` and returns a
+list of problems (empty = fine), so a test can run it on a deliberately broken copy. Run them all with
+``python -m tools.infra_check [ROOT]``.
+
+What is compared:
+- every ``.tf`` file parses (python-hcl2);
+- folders in functions/ <-> entries of the catalogue (variable "functions" in infra/functions.tf),
+  each main.py defining an HTTP function named like its folder, and the one function resource
+  taking its entry point from the catalogue key;
+- environment variables: every one the deployed code can read (shared/env.py constants used by the
+  modules the functions import, plus literal os.environ reads) is set by Terraform, unless it is
+  in ``env.LOCAL_ONLY``; every one Terraform sets is read, and read by the function it is given to;
+- Scheduler: every cron entry has a unix-cron schedule and a job that calls its function's URL with
+  an OIDC token; no cron function is public; only known caller-authenticated functions are public;
+- secrets a function uses exist in the secret catalogue;
+- Firestore: TTL policies <-> collections whose documents carry ``expires_at``; composite indexes
+  <-> the queries in shared/ that need one.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tools import bundle
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Callers of these cannot send an OIDC token, so the function is public and checks a signature or
+# token itself (issue 7). Any other public function is an error.
+# propose_event uses form_webhook's signed-webhook contract.
+PUBLIC_ALLOWED = frozenset({"form_webhook", "zoom_webhook", "actions", "ics_feed", "propose_event"})
+TTL_FIELD = "expires_at"
+QUERY_METHODS = frozenset({"where", "order_by", "limit", "limit_to_last", "select", "offset"})
+EQUALITY_OPS = frozenset({"==", "in", "array_contains", "array_contains_any"})
+
+
+# ------------------------------------------------------------------------------------ HCL loading
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_unquote(k): _clean(v) for k, v in value.items() if not str(k).startswith("__")}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _unquote(key: Any) -> Any:
+    if isinstance(key, str) and len(key) >= 2 and key[0] == key[-1] == '"':
+        return key[1:-1]
+    return key
+
+
+def parse_tf(path: Path) -> dict[str, Any]:
+    return copy.deepcopy(_parse_cached(path.read_text(encoding="utf-8")))
+
+
+def parse_tf_text(text: str) -> dict[str, Any]:
+    return copy.deepcopy(_parse_cached(text))
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(text: str) -> dict[str, Any]:  # parsing is slow; the same text parses the same
+    import hcl2
+    from hcl2.utils import SerializationOptions
+
+    opts = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
+    return _clean(hcl2.loads(text, serialization_options=opts))  # type: ignore[no-any-return]
+
+
+def parse_errors(root: Path) -> list[str]:
+    problems = []
+    files = sorted((root / "infra").rglob("*.tf"))
+    if not files:
+        problems.append("infra/ holds no .tf file")
+    for path in files:
+        try:
+            parse_tf(path)
+        except Exception as exc:  # the parser raises lark errors of several kinds
+            problems.append(f"{path.relative_to(root)} does not parse: {str(exc).splitlines()[0]}")
+    return problems
+
+
+@dataclass
+class Infra:
+    """The blocks of every .tf file of one directory, merged."""
+
+    variables: dict[str, dict[str, Any]]
+    locals: dict[str, Any]
+    resources: dict[str, dict[str, dict[str, Any]]]  # type -> name -> body
+    modules: dict[str, dict[str, Any]]
+
+    def resource(self, rtype: str, name: str) -> dict[str, Any]:
+        return self.resources.get(rtype, {}).get(name, {})
+
+
+def load_infra(directory: Path) -> Infra:
+    inf = Infra({}, {}, {}, {})
+    for path in sorted(directory.glob("*.tf")):
+        doc = parse_tf(path)
+        for block in doc.get("variable", []):
+            inf.variables.update(block)
+        for block in doc.get("locals", []):
+            inf.locals.update(block)
+        for block in doc.get("resource", []):
+            for rtype, named in block.items():
+                inf.resources.setdefault(rtype, {}).update(named)
+        for block in doc.get("module", []):
+            inf.modules.update(block)
+    return inf
+
+
+def _single(block: Any) -> dict[str, Any]:
+    """Nested blocks come back as a list of one dict."""
+    if isinstance(block, list):
+        return block[0] if block and isinstance(block[0], dict) else {}
+    return block if isinstance(block, dict) else {}
+
+
+def _expr(value: Any) -> str:
+    """An HCL expression as text without the ${ } wrapper, whitespace squeezed."""
+    text = str(value)
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1]
+    return re.sub(r"\s+", "", text)
+
+
+def catalogue(root: Path) -> dict[str, dict[str, Any]]:
+    default = load_infra(root / "infra").variables.get("functions", {}).get("default", {})
+    out: dict[str, dict[str, Any]] = {}
+    for name, entry in (default or {}).items():
+        e = dict(entry)
+        e.setdefault("public", False)
+        for key in ("env", "secrets", "secret_files"):
+            e[key] = list(e.get(key) or [])
+        out[name] = e
+    return out
+
+
+# ------------------------------------------------------------------------------------ functions
+
+def function_folders(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "functions").iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+
+def _http_entry_points(main: Path) -> set[str]:
+    tree = ast.parse(main.read_text(encoding="utf-8"))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for dec in node.decorator_list:
+                if "functions_framework.http" in ast.unparse(dec):
+                    names.add(node.name)
+    return names
+
+
+def check_functions(root: Path) -> list[str]:
+    problems = []
+    folders, cat = function_folders(root), catalogue(root)
+    for name in folders:
+        main = root / "functions" / name / "main.py"
+        if not main.is_file():
+            problems.append(f"functions/{name}/ has no main.py")
+            continue
+        if name not in cat:
+            problems.append(f"functions/{name} has no entry in infra/functions.tf (variable \"functions\"): add "
+                            f"{name} = {{ kind = \"http\" or \"cron\", ... }}")
+        if name not in _http_entry_points(main):
+            problems.append(f"functions/{name}/main.py must define `@functions_framework.http def {name}(request)` "
+                            f"(the catalogue key is the entry point)")
+    for name in cat:
+        if name not in folders:
+            problems.append(f"infra/functions.tf has an entry {name!r} but functions/{name}/ does not exist")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            problems.append(f"function name {name!r}: use lowercase letters, digits and underscores")
+    ids = [f"fn-{n.replace('_', '-')}"[:30] for n in cat]
+    if len(set(ids)) != len(ids):
+        problems.append("two functions' service account ids collide after truncation to 30 characters: rename one")
+
+    infra = load_infra(root / "infra")
+    if "var.functions" not in _expr(infra.locals.get("functions", "")):
+        problems.append("local.functions in infra/main.tf must be built from var.functions")
+    mod = infra.modules.get("function", {})
+    if _expr(mod.get("for_each", "")) != "local.functions" or _expr(mod.get("entry_point", "")) != "each.key":
+        problems.append("module \"function\" must iterate local.functions with entry_point = each.key")
+    fns = load_infra(root / "infra" / "modules" / "function").resources.get("google_cloudfunctions2_function", {})
+    if len(fns) != 1:
+        problems.append(f"infra/modules/function must declare exactly one google_cloudfunctions2_function (found {len(fns)})")
+    for body in fns.values():
+        if _expr(_single(body.get("build_config")).get("entry_point", "")) != "var.entry_point":
+            problems.append("the function resource's build_config.entry_point must be var.entry_point")
+    return problems
+
+
+# ------------------------------------------------------------------------------------ environment
+
+def env_constants(root: Path) -> tuple[dict[str, str], set[str]]:
+    """shared/env.py: constant name -> variable name, and the LOCAL_ONLY variable names."""
+    tree = ast.parse((root / "shared" / "env.py").read_text(encoding="utf-8"))
+    consts: dict[str, str] = {}
+    local_only: set[str] = set()
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else (
+            node.target if isinstance(node, ast.AnnAssign) else None)
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        if not isinstance(target, ast.Name) or value is None:
+            continue
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            consts[target.id] = value.value
+        elif target.id == "LOCAL_ONLY":
+            for n in ast.walk(value):
+                if isinstance(n, ast.Name) and n.id in consts:
+                    local_only.add(consts[n.id])
+                elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+                    local_only.add(n.value)
+    return consts, local_only
+
+
+def env_reads(path: Path, consts: dict[str, str]) -> set[str]:
+    """Variable names a file reads: env.NAME / shared.env.NAME / from shared.env import NAME, and
+    os.environ / os.getenv with a string literal."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in consts and ast.unparse(node.value) in ("env", "shared.env"):
+            found.add(consts[node.attr])
+        elif isinstance(node, ast.ImportFrom) and node.module == "shared.env":
+            found.update(consts[a.name] for a in node.names if a.name in consts)
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            fn = ast.unparse(node.func)
+            if fn in ("os.environ.get", "os.getenv", "environ.get", "getenv") and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("os.environ", "environ") \
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            found.add(node.slice.value)
+    return found
+
+
+def _py_files(root: Path) -> Iterator[Path]:
+    for top in ("shared", "functions"):
+        for p in sorted((root / top).rglob("*.py")):
+            if p != root / "shared" / "env.py" and "__pycache__" not in p.parts:
+                yield p
+
+
+def common_env_names(root: Path) -> set[str]:
+    return set((load_infra(root / "infra").locals.get("common_env") or {}).keys())
+
+
+def check_env(root: Path) -> list[str]:
+    problems = []
+    consts, local_only = env_constants(root)
+    known = set(consts.values())
+    reads_by_file = {p: env_reads(p, consts) for p in _py_files(root)}
+    read_anywhere = set().union(*reads_by_file.values()) if reads_by_file else set()
+    common = common_env_names(root)
+    cat = catalogue(root)
+
+    closures = {}
+    for name in cat:
+        main = root / "functions" / name / "main.py"
+        if main.is_file():
+            closures[name] = bundle.closure(root, main).files
+    deployed_files = set().union(*closures.values()) if closures else set()
+    deployed_reads = set().union(*(reads_by_file.get(p, set()) for p in deployed_files)) if deployed_files else set()
+
+    set_by_tf = set(common)
+    for name, e in cat.items():
+        set_by_tf.update(e["env"], e["secrets"], e["secret_files"])
+        given = set(e["env"]) | set(e["secrets"]) | set(e["secret_files"])
+        if name in closures:
+            reads = set().union(*(reads_by_file.get(p, set()) for p in closures[name]))
+            for var in sorted(given - reads):
+                problems.append(f"function {name} is given {var} in infra/functions.tf but none of the code it imports reads it "
+                                f"(least privilege: remove it from that entry)")
+        dupes = [v for v in given if v in common]
+        if dupes:
+            problems.append(f"function {name} lists {', '.join(sorted(dupes))}, which every function already gets (local.common_env)")
+        both = set(e["env"]) & (set(e["secrets"]) | set(e["secret_files"]))
+        if both:
+            problems.append(f"function {name} sets {', '.join(sorted(both))} both as a plain value and as a secret")
+
+    for var in sorted(deployed_reads - set_by_tf - local_only):
+        problems.append(f"the deployed code reads {var} but Terraform sets it for no function: add it to the entry "
+                        f"(env/secrets/secret_files) of the function that needs it in infra/functions.tf, or, if it "
+                        f"is for local runs and tests only, to env.LOCAL_ONLY in shared/env.py")
+    for var in sorted(set_by_tf - known):
+        problems.append(f"Terraform sets {var}, which shared/env.py does not name (typo? the code reads only env.py names)")
+    for var in sorted((set_by_tf & known) - read_anywhere):
+        problems.append(f"Terraform sets {var}, which no code in shared/ or functions/ reads")
+    for var in sorted(set_by_tf & local_only):
+        problems.append(f"Terraform sets {var}, which shared/env.py marks as LOCAL_ONLY")
+    for var in sorted(local_only - known):
+        problems.append(f"env.LOCAL_ONLY names {var}, which is not an env.py constant")
+    return problems
+
+
+# ------------------------------------------------------------------------------------ scheduler, access, secrets
+
+CRON_RE = re.compile(r"^\S+(\s+\S+){4}$")
+
+
+def check_schedules(root: Path) -> list[str]:
+    problems = []
+    infra = load_infra(root / "infra")
+    cat = catalogue(root)
+    for name, e in cat.items():
+        kind, schedule = e.get("kind"), e.get("schedule")
+        if kind not in ("http", "cron"):
+            problems.append(f"function {name}: kind must be http or cron (got {kind!r})")
+        if kind == "cron" and not (isinstance(schedule, str) and CRON_RE.match(schedule.strip())):
+            problems.append(f"cron function {name} needs a unix-cron schedule (5 fields), got {schedule!r}")
+        if kind == "http" and schedule:
+            problems.append(f"http function {name} has a schedule; make it kind = \"cron\" or drop the schedule")
+        if kind == "cron" and e.get("public"):
+            problems.append(f"cron function {name} must not be public: Cloud Scheduler sends an OIDC token")
+
+    crons = _expr(infra.locals.get("cron_functions", ""))
+    if "local.functions" not in crons or 'f.kind=="cron"' not in crons:
+        problems.append("local.cron_functions must select the kind == \"cron\" entries of local.functions")
+    jobs = infra.resources.get("google_cloud_scheduler_job", {})
+    per_function = [b for b in jobs.values() if _expr(b.get("for_each", "")) == "local.cron_functions"]
+    if len(per_function) != 1:
+        problems.append("exactly one google_cloud_scheduler_job must iterate local.cron_functions (one job per cron function)")
+    for rname, body in jobs.items():
+        target = _single(body.get("http_target"))
+        uri = _expr(target.get("uri", ""))
+        m = re.fullmatch(r"module\.function\[(each\.key|\"?(\w+)\"?)\]\.url", uri)
+        if not m:
+            problems.append(f"google_cloud_scheduler_job.{rname} must call module.function[...].url (got {uri or 'nothing'})")
+        elif m.group(2) and cat.get(m.group(2), {}).get("kind") != "cron":
+            problems.append(f"google_cloud_scheduler_job.{rname} targets {m.group(2)!r}, which is not a cron function")
+        oidc = _single(target.get("oidc_token"))
+        if not oidc.get("service_account_email") or _expr(oidc.get("audience", "")) != uri:
+            problems.append(f"google_cloud_scheduler_job.{rname} needs oidc_token {{ service_account_email, audience = the function URL }}")
+        if not _expr(body.get("time_zone", "")):
+            problems.append(f"google_cloud_scheduler_job.{rname} needs time_zone (the community's)")
+    invoker = infra.resource("google_cloud_run_service_iam_member", "scheduler_invoker")
+    if _expr(invoker.get("for_each", "")) != "local.cron_functions" or invoker.get("role") != "roles/run.invoker":
+        problems.append("the scheduler service account needs roles/run.invoker on every cron function (scheduler_invoker)")
+    return problems
+
+
+def check_access(root: Path) -> list[str]:
+    problems = []
+    cat = catalogue(root)
+    for name, e in cat.items():
+        if e.get("public") and name not in PUBLIC_ALLOWED:
+            problems.append(f"function {name} is public; only {', '.join(sorted(PUBLIC_ALLOWED))} may be "
+                            f"(callers without OIDC). Extend PUBLIC_ALLOWED in tools/infra_check.py only with a reason")
+        if e.get("public") and e.get("kind") != "http":
+            problems.append(f"function {name}: only http functions can be public")
+    mod = load_infra(root / "infra" / "modules" / "function")
+    for rtype, named in mod.resources.items():
+        for rname, body in named.items():
+            if body.get("member") == "allUsers" and _expr(body.get("count", "")) != "var.public?1:0":
+                problems.append(f"{rtype}.{rname} grants allUsers without the var.public switch")
+    secrets = set((load_infra(root / "infra").locals.get("secrets") or {}).keys())
+    for name, e in cat.items():
+        for s in e["secrets"] + e["secret_files"]:
+            if s not in secrets:
+                problems.append(f"function {name} uses secret {s}, which local.secrets in infra/functions.tf does not create")
+    return problems
+
+
+# ------------------------------------------------------------------------------------ Firestore
+
+@dataclass(frozen=True)
+class Query:
+    where: str  # file:line
+    collection: str
+    equality: frozenset[str]
+    ordered: tuple[tuple[str, str], ...]  # range/order fields with direction, in order
+
+    @property
+    def needs_composite(self) -> bool:
+        names = set(self.equality) | {f for f, _ in self.ordered}
+        return bool(self.ordered) and len(names) >= 2
+
+
+def _str(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _collections_in(scope: ast.AST) -> dict[str, str]:
+    """self.<attr> = <...>.collection("name") (or a str parameter default) -> {attr: name}, plus literals."""
+    defaults: dict[str, str] = {}
+    for fn in ast.walk(scope):
+        if isinstance(fn, ast.FunctionDef):
+            args = fn.args.args[len(fn.args.args) - len(fn.args.defaults):]
+            for a, d in zip(args, fn.args.defaults, strict=True):
+                if _str(d) is not None:
+                    defaults[a.arg] = _str(d) or ""
+            for a, kd in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True):
+                if kd is not None and _str(kd) is not None:
+                    defaults[a.arg] = _str(kd) or ""
+    attrs: dict[str, str] = {}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
+            name = _collection_call(node.value, defaults)
+            t = node.targets[0]
+            if name and isinstance(t, ast.Attribute):
+                attrs[t.attr] = name
+    return attrs
+
+
+def _collection_call(call: ast.AST, defaults: dict[str, str]) -> str | None:
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("collection", "collection_group") \
+            and call.args:
+        arg = call.args[0]
+        if _str(arg) is not None:
+            return _str(arg)
+        if isinstance(arg, ast.Name) and arg.id in defaults:
+            return defaults[arg.id]
+    return None
+
+
+def _scopes(tree: ast.Module) -> Iterator[ast.AST]:
+    yield from (n for n in tree.body if isinstance(n, ast.ClassDef))
+    yield ast.Module(body=[n for n in tree.body if not isinstance(n, ast.ClassDef)], type_ignores=[])
+
+
+def _shared_files(root: Path) -> Iterator[Path]:
+    yield from (p for p in sorted((root / "shared").rglob("*.py")) if "__pycache__" not in p.parts)
+
+
+def collections_used(root: Path) -> set[str]:
+    names: set[str] = set()
+    for path in _shared_files(root):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for scope in _scopes(tree):
+            names.update(_collections_in(scope).values())
+            for node in ast.walk(scope):
+                n = _collection_call(node, {})
+                if n:
+                    names.add(n)
+    return names
+
+
+def ttl_needed(root: Path) -> set[str]:
+    """Collections of every class (or module) under shared/adapters/ that writes an `expires_at` key."""
+    needed: set[str] = set()
+    for path in sorted((root / "shared" / "adapters").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for scope in _scopes(tree):
+            writes = any(isinstance(n, ast.Dict) and any(_str(k) == TTL_FIELD for k in n.keys) for n in ast.walk(scope))
+            if writes:
+                needed.update(_collections_in(scope).values())
+                needed.update(n for n in (_collection_call(c, {}) for c in ast.walk(scope)) if n)
+    return needed
+
+
+def check_ttl(root: Path) -> list[str]:
+    problems = []
+    infra = load_infra(root / "infra")
+    ttl = set(infra.locals.get("ttl_collections") or [])
+    exempt = set((infra.locals.get("firestore_no_ttl") or {}).keys())
+    field = infra.resource("google_firestore_field", "ttl")
+    if field.get("field") != TTL_FIELD or "ttl_config" not in field or "local.ttl_collections" not in _expr(field.get("for_each", "")):
+        problems.append(f"google_firestore_field.ttl must put ttl_config on {TTL_FIELD!r} of every local.ttl_collections entry")
+    used = collections_used(root)
+    for c in sorted(ttl_needed(root) - ttl - exempt):
+        problems.append(f"collection {c!r} gets documents with {TTL_FIELD!r} but has no TTL policy: add it to "
+                        f"local.ttl_collections in infra/functions.tf (or to firestore_no_ttl with the reason)")
+    for c in sorted((ttl | exempt) - used):
+        problems.append(f"infra/functions.tf names collection {c!r} for TTL, but no code in shared/ uses that collection")
+    return problems
+
+
+def _query_of(call: ast.Call) -> tuple[ast.AST, list[tuple[str, str, str]]] | None:
+    """Unwind x.where(...).order_by(...) chains: (base expression, [(kind, field, op/direction)])."""
+    steps: list[tuple[str, str, str]] = []
+    node: ast.AST = call
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_METHODS:
+        attr = node.func.attr
+        if attr == "where":
+            flt = next((k.value for k in node.keywords if k.arg == "filter"), None)
+            args = flt.args if isinstance(flt, ast.Call) else node.args
+            if len(args) >= 2 and _str(args[0]) is not None and _str(args[1]) is not None:
+                steps.append(("where", _str(args[0]) or "", _str(args[1]) or ""))
+            else:
+                return None
+        elif attr == "order_by":
+            fld = _str(node.args[0]) if node.args else None
+            if fld is None:
+                return None
+            direction = next((ast.unparse(k.value) for k in node.keywords if k.arg == "direction"), "")
+            steps.append(("order", fld, "DESCENDING" if "DESC" in direction.upper() else "ASCENDING"))
+        node = node.func.value
+    steps.reverse()
+    return (node, steps) if steps else None
+
+
+def queries(root: Path) -> list[Query]:
+    found: list[Query] = []
+    for path in _shared_files(root):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for scope in _scopes(tree):
+            attrs = _collections_in(scope)
+            inner: set[int] = set()
+            calls = [n for n in ast.walk(scope) if isinstance(n, ast.Call)]
+            for c in calls:  # the receiver of a chained call is not a query of its own
+                if isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Call):
+                    inner.add(id(c.func.value))
+            for c in calls:
+                if id(c) in inner:
+                    continue
+                q = _query_of(c)
+                if q is None:
+                    continue
+                base, steps = q
+                coll = _collection_call(base, {}) or (attrs.get(base.attr) if isinstance(base, ast.Attribute) else None)
+                if coll is None:
+                    continue
+                eq = frozenset(f for k, f, op in steps if k == "where" and op in EQUALITY_OPS)
+                ordered: list[tuple[str, str]] = []
+                for k, f, op in steps:
+                    if k == "where" and op not in EQUALITY_OPS:
+                        item = (f, "ASCENDING")
+                    elif k == "order":
+                        item = (f, op)
+                    else:
+                        continue
+                    if f not in [g for g, _ in ordered]:
+                        ordered.append(item)
+                    elif k == "order":  # the order's direction wins over the range filter's default
+                        ordered = [(g, op if g == f else d) for g, d in ordered]
+                found.append(Query(f"{path.relative_to(root)}:{c.lineno}", coll, eq, tuple(ordered)))
+    return found
+
+
+def declared_indexes(root: Path) -> list[tuple[str, list[tuple[str, str]]]]:
+    out = []
+    for i in load_infra(root / "infra").locals.get("firestore_indexes") or []:
+        out.append((i.get("collection", ""), [(f[0], f[1]) for f in i.get("fields", [])]))
+    return out
+
+
+def _matches(q: Query, fields: list[tuple[str, str]]) -> bool:
+    n = len(q.equality)
+    return {f for f, _ in fields[:n]} == set(q.equality) and tuple(fields[n:]) == q.ordered
+
+
+def check_indexes(root: Path) -> list[str]:
+    problems = []
+    needed = [q for q in queries(root) if q.needs_composite]
+    declared = declared_indexes(root)
+    for q in needed:
+        if not any(c == q.collection and _matches(q, f) for c, f in declared):
+            want = [[f, "ASCENDING"] for f in sorted(q.equality)] + [list(x) for x in q.ordered]
+            problems.append(f"the query at {q.where} needs a composite index on {q.collection!r}: add "
+                            f"{{ collection = \"{q.collection}\", fields = {want} }} to local.firestore_indexes".replace("'", '"'))
+    for c, f in declared:
+        if not any(q.collection == c and _matches(q, f) for q in needed):
+            problems.append(f"local.firestore_indexes declares {c}{f}, which no query in shared/ needs (remove it, or the query was changed)")
+    return problems
+
+
+# ------------------------------------------------------------------------------------ all
+
+CHECKS = (check_functions, check_env, check_schedules, check_access, check_ttl, check_indexes)
+
+
+def run_all(root: Path = ROOT) -> list[str]:
+    problems = parse_errors(root)
+    if problems:
+        return problems
+    for check in CHECKS:
+        problems.extend(f"[{check.__name__}] {p}" for p in check(root))
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    root = Path(args[0]) if args else ROOT
+    problems = run_all(root)
+    for p in problems:
+        print(p)
+    print(f"infra check: {len(problems)} problem(s)" if problems else "infra check: code and infra/ agree")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
