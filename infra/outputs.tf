@@ -4,9 +4,9 @@ output "function_urls" {
 }
 
 output "apps_script_properties" {
-  description = "Script properties of the Apps Script bound to the form (infra/apps_script/): FORM_WEBHOOK_URL here; FORM_WEBHOOK_SECRET = the value you stored in Secret Manager."
+  description = "Script properties of the Apps Script bound to the form (infra/apps_script/Code.gs): WEBHOOK_URL here; WEBHOOK_SECRET = the FORM_WEBHOOK_SECRET value you stored in Secret Manager."
   value = {
-    FORM_WEBHOOK_URL = try(module.function["form_webhook"].url, "(form_webhook is not deployed)")
+    WEBHOOK_URL = try(module.function["form_webhook"].url, "(form_webhook is not deployed)")
   }
 }
 
