@@ -7,7 +7,7 @@ pays only for what the request uses.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from shared.config import Config, load_config
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from shared.adapters.rhythm_store import FirestoreRhythmStore
     from shared.idempotency import Idempotency
     from shared.mail import ExactlyOnceMailer
-    from shared.ports import Calendar, CalendarPublisher, DocStore, Meetings
+    from shared.ports import Calendar, DocStore, Meetings, MemberDirectory
     from shared.usecases.applications import Deps as AppDeps
     from shared.usecases.assign import Deps as AssignDeps
     from shared.usecases.rhythm import Chat
@@ -56,14 +56,6 @@ def idempotency(function: str) -> Idempotency:
 
 
 @cache
-def calendar_publisher() -> CalendarPublisher:
-    # Foundation: outbox delivery only; the live Google Calendar adapter arrives with provisioning.
-    from shared.adapters.outbox import OutboxCalendar
-
-    return OutboxCalendar()
-
-
-@cache
 def doc_store() -> DocStore:
     from shared.adapters.documents import FirestoreDocStore
 
@@ -88,7 +80,8 @@ def mailer() -> ExactlyOnceMailer:
     elif kind == "smtp":
         transport = SmtpTransport(sender, os.environ.get(env.SMTP_HOST) or "smtp.gmail.com",
                                   int(os.environ.get(env.SMTP_PORT) or 587), os.environ.get(env.SMTP_USER),
-                                  os.environ.get(env.SMTP_PASSWORD))
+                                  os.environ.get(env.SMTP_PASSWORD),
+                                  starttls=(os.environ.get(env.SMTP_STARTTLS) or "true").strip().lower() != "false")
     elif kind == "outbox":
         transport = OutboxTransport(sender)
     else:
@@ -122,18 +115,13 @@ def assign_deps() -> AssignDeps:
     return Deps(config(), assign_docs(), mailer(), SignedLinks(tokens.key_from_env(), os.environ.get(env.ACTIONS_BASE_URL)))
 
 
-def _live(kind: str) -> bool:
-    """Provisioning delivery: live when forced by config, or (auto) when credentials are present."""
+def _live(kind: Literal["zoom", "calendar"]) -> bool:
+    """Provisioning delivery (config ``provisioning.delivery``; the table is in ``live_delivery``)."""
     import os
 
-    from shared import env
+    from shared.config_provisioning import live_delivery
 
-    mode = config().provisioning.delivery
-    if mode != "auto":
-        return mode == "live"
-    if kind == "zoom":
-        return all(os.environ.get(n) for n in (env.ZOOM_ACCOUNT_ID, env.ZOOM_CLIENT_ID, env.ZOOM_CLIENT_SECRET))
-    return bool(os.environ.get(env.GOOGLE_APPLICATION_CREDENTIALS))
+    return live_delivery(config().provisioning.delivery, kind, os.environ)
 
 
 @cache
@@ -170,6 +158,14 @@ def calendar() -> Calendar:
 
 
 @cache
+def member_directory() -> MemberDirectory:
+    """Approved members' addresses for ``invitations: members`` (issue 4)."""
+    from shared.adapters.members import FirestoreMemberDirectory
+
+    return FirestoreMemberDirectory(ops=ops())
+
+
+@cache
 def rhythm_store() -> FirestoreRhythmStore:
     """Documents and bounded queries for the digest, prompt, reminders, proposals (issue 6)."""
     from shared.adapters.rhythm_store import FirestoreRhythmStore
@@ -193,12 +189,13 @@ def reset() -> None:
     """Forget every cached adapter (tests, and the CLI after it changes the environment)."""
     from shared.adapters.firestore import default_client
 
-    for fn in (config, ops, slot_store, idempotency_store, calendar_publisher, default_client):
+    for fn in (config, ops, slot_store, idempotency_store, default_client):
         fn.cache_clear()
     doc_store.cache_clear()  # applications (issue 3)
     mailer.cache_clear()
     assign_docs.cache_clear()  # speakers and hosts (issue 5)
     meetings.cache_clear()  # Zoom and Calendar (issue 4)
     calendar.cache_clear()
+    member_directory.cache_clear()
     rhythm_store.cache_clear()  # community rhythm (issue 6)
     chat.cache_clear()

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.config_applications import QuestionRef
+
 if TYPE_CHECKING:
     from shared.config import Config
 
@@ -118,8 +120,35 @@ class HostRotation(_Model):
         return v
 
 
+class SpeakerQuestions(_Model):
+    """Which question of the speaker form holds what (``title`` or ``{ids: [...], title: ...}``)."""
+
+    name: QuestionRef
+    email: QuestionRef | None = None  # None: the e-mail the form collects (respondentEmail)
+    topic: QuestionRef
+    series: QuestionRef | None = None  # None: the one speaker series there is
+    earliest: QuestionRef | None = None  # a date question (YYYY-MM-DD)
+    impossible_dates: QuestionRef | None = None  # free text or a list; every date in it counts
+    talk_minutes: QuestionRef | None = None  # "30", "３０分", ...
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _short(cls, v: Any) -> Any:
+        return {"title": v} if isinstance(v, str) else v  # `topic: 発表テーマ` is short for {title: 発表テーマ}
+
+
+class SpeakerForm(_Model):
+    """The speaker proposal form: told apart from the membership form by its ``form_id``."""
+
+    form_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,200}$")
+    questions: SpeakerQuestions
+    # answer text of the series question -> series id (besides the series id and its title, which always match)
+    series_answers: dict[str, str] = {}
+
+
 class SpeakerSettings(_Model):
     series: tuple[str, ...] = ()  # series that take speakers; empty: every series of kind speaker_night
+    form: SpeakerForm | None = None  # speaker proposals from a Google Form (form_webhook, poll_form_responses)
     lead_time_days: int = 21
     offer_window_days: int = 5
     reminder_after_days: int | None = 3  # None: no reminder
@@ -179,4 +208,13 @@ def cross_checks(cfg: Config) -> list[tuple[str, str]]:
     for i, sid in enumerate(cfg.people.speakers.series):
         if sid not in cfg.series:
             problems.append((f"people.speakers.series.{i}", f"{sid!r} is not a series in this config"))
+    form = cfg.people.speakers.form
+    if form is not None:
+        if cfg.applications is not None and form.form_id == cfg.applications.form_id:
+            problems.append(("people.speakers.form.form_id", "is the membership form's id (applications.form_id); "
+                             "the speaker form needs a form of its own"))
+        for answer, sid in form.series_answers.items():
+            if sid not in speaker_series(cfg):
+                problems.append((f"people.speakers.form.series_answers.{answer}",
+                                 f"{sid!r} is not a series that takes speakers ({', '.join(speaker_series(cfg))})"))
     return problems

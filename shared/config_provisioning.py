@@ -7,6 +7,7 @@ typo in a field name fails before the first event is provisioned.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
@@ -94,9 +95,38 @@ class CalendarProvisioning(_Model):
 
 
 class Provisioning(_Model):
-    """``delivery``: ``auto`` = live Zoom when the ZOOM_* credentials are set and live Calendar when
-    GOOGLE_APPLICATION_CREDENTIALS is set, the outbox otherwise; ``outbox`` / ``live`` force it."""
+    """``delivery``: ``outbox`` / ``live`` force it; ``auto`` decides per vendor (``live_delivery``)."""
 
     delivery: Literal["auto", "outbox", "live"] = "auto"
     zoom: ZoomProvisioning = ZoomProvisioning()
     calendar: CalendarProvisioning = CalendarProvisioning()
+
+
+def live_delivery(mode: str, kind: Literal["zoom", "calendar"], environ: Mapping[str, str]) -> bool:
+    """Whether provisioning talks to the real vendor (True) or writes the outbox (False).
+
+    ============  ===========================  ==================================================
+    ``mode``      where                        Zoom / Calendar
+    ============  ===========================  ==================================================
+    ``live``      anywhere                     live / live
+    ``outbox``    anywhere                     outbox / outbox
+    ``auto``      Cloud Functions (K_SERVICE)  live / live: credentials come from the metadata
+                                               server; an outbox there would be an instance's
+                                               throw-away disk, so nothing would reach anybody
+    ``auto``      elsewhere                    live when ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and
+                                               ZOOM_CLIENT_SECRET are all set / live when
+                                               GOOGLE_APPLICATION_CREDENTIALS is set; else outbox
+    ============  ===========================  ==================================================
+
+    ``K_SERVICE`` is set by the Cloud Run runtime that gen2 functions run on, never by
+    functions-framework. ``FUNCTION_TARGET`` cannot tell: functions-framework sets it locally too.
+    """
+    from shared import env
+
+    if mode in ("live", "outbox"):
+        return mode == "live"
+    if environ.get(env.K_SERVICE):
+        return True
+    if kind == "zoom":
+        return all(environ.get(n) for n in (env.ZOOM_ACCOUNT_ID, env.ZOOM_CLIENT_ID, env.ZOOM_CLIENT_SECRET))
+    return bool(environ.get(env.GOOGLE_APPLICATION_CREDENTIALS))

@@ -24,6 +24,7 @@ SMTP_HOST = "SMTP_HOST"
 SMTP_PORT = "SMTP_PORT"  # default 587 (STARTTLS)
 SMTP_USER = "SMTP_USER"
 SMTP_PASSWORD = "SMTP_PASSWORD"  # noqa: S105  e.g. a Google App Password (secret)
+SMTP_STARTTLS = "SMTP_STARTTLS"  # default true; "false" only for a relay on a trusted network (local tests)
 
 # Zoom meetings and calendar entries (issue 4)
 ZOOM_ACCOUNT_ID = "ZOOM_ACCOUNT_ID"  # Server-to-Server OAuth app (secret)
@@ -34,12 +35,14 @@ ZOOM_OAUTH_TOKEN_URL = "ZOOM_OAUTH_TOKEN_URL"  # noqa: S105 - default https://zo
 ZOOM_WEBHOOK_SECRET = "ZOOM_WEBHOOK_SECRET"  # noqa: S105 - webhook secret token of the Zoom app (secret)
 CALENDAR_API_ENDPOINT = "CALENDAR_API_ENDPOINT"  # Calendar API base URL (tests/staging point elsewhere)
 GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"  # ADC key file; unset on Cloud Functions
+K_SERVICE = "K_SERVICE"  # set by the Cloud Run runtime under gen2 functions (never by Terraform): delivery auto -> live
 
 # Read only on a developer's machine or in tests, never set in production: the one list that the
 # offline infra check (tools/infra_check.py) exempts from "Terraform must set every variable read".
 LOCAL_ONLY = frozenset({
     FIRESTORE_EMULATOR_HOST, OIDC_CERTS_URL, GOOGLE_APPLICATION_CREDENTIALS,
     FORMS_API_ENDPOINT, GMAIL_API_ENDPOINT, CALENDAR_API_ENDPOINT, ZOOM_API_BASE_URL, ZOOM_OAUTH_TOKEN_URL,
+    K_SERVICE,  # not local, but the platform's: Terraform must not set it either (a reserved name)
 })
 
 # Community rhythm (issue 6)

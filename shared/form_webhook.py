@@ -4,7 +4,11 @@ Refusals (nothing is read from or written to Firestore before all checks pass):
 - body over 64 KiB: 413 (checked on Content-Length before reading, and on the bytes read);
 - missing/invalid ``X-Autopilot-Timestamp`` or ``X-Autopilot-Signature``, a timestamp more than
   5 minutes off, or a signature that is not lowercase hex HMAC-SHA256(secret, ts + "." + raw body): 401;
-- not ``application/json``, not UTF-8 JSON, or not of the schema: 400 naming the field.
+- not ``application/json``, not UTF-8 JSON, or not of the schema: 400 naming the field;
+- a ``formId`` that is none of the configured forms: 400 naming ``formId``.
+Routing: ``applications.form_id`` -> membership applications; ``people.speakers.form.form_id`` ->
+speaker proposals (:mod:`shared.usecases.speaker_form`), whose unmappable answers are a 400 naming
+``answers.<field>`` with nothing written.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import hmac
 import json
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Request, Response
 
 from shared import env, http, log
-from shared.applications import MAX_BODY_BYTES, SubmissionError, parse_submission
+from shared.applications import MAX_BODY_BYTES, Submission, SubmissionError, parse_submission
+
+if TYPE_CHECKING:
+    from shared.config import Config
 
 TIMESTAMP_HEADER = "X-Autopilot-Timestamp"
 SIGNATURE_HEADER = "X-Autopilot-Signature"
@@ -92,11 +99,14 @@ def handle(request: Request) -> Response:
         verify(secret, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body, now)
         sub = parse_submission(decode(request, body))
         cfg = bootstrap.config()
-        if cfg.applications is None:
-            logger.error("not configured", reason="the community config has no applications section")
-            return http.error(503, "the webhook is not configured")
-        if sub.formId != cfg.applications.form_id:
-            raise Refused(400, "formId: is not this community's form")
+        route = form_route(cfg, sub.formId)
+        if route is None:
+            if not form_ids(cfg):
+                logger.error("not configured", reason="the community config has no applications or speaker form")
+                return http.error(503, "the webhook is not configured")
+            raise Refused(400, "formId: is not one of this community's forms")
+        if route == SPEAKERS:
+            return _speaker(sub, now)
     except Refused as exc:
         logger.warning("request refused", http_status=exc.status, reason=str(exc))
         return http.error(exc.status, str(exc))
@@ -108,4 +118,34 @@ def handle(request: Request) -> Response:
     result = submit(bootstrap.application_deps(), sub, now, source="webhook")
     logger.info("submission handled", application_id=result["applicationId"], status=result["status"],
                 response_id=sub.responseId)
+    return http.ok(result)
+
+
+APPLICATIONS, SPEAKERS = "applications", "speakers"
+
+
+def form_ids(cfg: Config) -> dict[str, str]:
+    """formId -> route, for every form this community configured (membership, speaker proposals)."""
+    routes = {}
+    if cfg.applications is not None:
+        routes[cfg.applications.form_id] = APPLICATIONS
+    if cfg.people.speakers.form is not None:
+        routes[cfg.people.speakers.form.form_id] = SPEAKERS
+    return routes
+
+
+def form_route(cfg: Config, form_id: str) -> str | None:
+    return form_ids(cfg).get(form_id)
+
+
+def _speaker(sub: Submission, now: dt.datetime) -> Response:
+    from shared import bootstrap
+    from shared.usecases.assign import ProposalError
+    from shared.usecases.speaker_form import submit_speaker
+
+    try:
+        result = submit_speaker(bootstrap.assign_deps(), sub, now, source="webhook")
+    except ProposalError as exc:
+        log.get(FUNCTION).warning("request refused", http_status=400, reason=exc.field, form_id=sub.formId)
+        return http.error(400, str(exc))
     return http.ok(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,8 +15,7 @@ def generate_slots(run: CronRun) -> dict[str, Any]:
 
     cfg = bootstrap.config()
     today = run.schedule_time.astimezone(ZoneInfo(cfg.community.timezone)).date()
-    report = reconcile(cfg, bootstrap.slot_store(), bootstrap.calendar_publisher(), today,
-                       now=run.schedule_time, run_key=run.job)
+    report = reconcile(cfg, bootstrap.slot_store(), today, now=run.schedule_time, run_key=run.job)
     return report.summary()
 
 
@@ -30,8 +30,18 @@ def provision_events(run: CronRun) -> dict[str, Any]:
     from shared.usecases.provision import provision_events as reconcile
 
     report = reconcile(bootstrap.config(), bootstrap.slot_store(), bootstrap.idempotency_store(), bootstrap.meetings(),
-                       bootstrap.calendar(), now=run.schedule_time, run_key=run.job)
+                       bootstrap.calendar(), now=run.schedule_time, run_key=run.job, members=member_invitees())
     return report.summary()
+
+
+def member_invitees() -> Callable[[], Sequence[str]] | None:
+    """``invitations: members``: the approved members' addresses, read once per run and bounded by
+    ``max_attendees`` (one more, so the use case can tell that some were left out)."""
+    ccfg = bootstrap.config().provisioning.calendar
+    if ccfg.invitations != "members":
+        return None
+    directory = bootstrap.member_directory()
+    return lambda: directory.invitee_addresses(ccfg.max_attendees + 1)
 
 
 def zoom_event(event: dict[str, Any]) -> str:

@@ -76,8 +76,7 @@ def proposal_deps() -> Any:
             return actions.link(key, pid, CONFIRM_ACTION, now, base_url=os.environ.get(env.ACTIONS_BASE_URL))
     except RuntimeError:
         pass
-    return Deps(bootstrap.config(), bootstrap.slot_store(), bootstrap.rhythm_store(), bootstrap.mailer(),
-                bootstrap.calendar_publisher(), confirm)
+    return Deps(bootstrap.config(), bootstrap.slot_store(), bootstrap.rhythm_store(), bootstrap.mailer(), confirm)
 
 
 def register_actions() -> None:

@@ -130,7 +130,7 @@ def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = Non
         msg.set_raw("Reply-To", _addresses([mail.reply_to]))
     msg.set_raw("Subject", _encoded(mail.subject))
     msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
-    msg["Message-ID"] = mail.message_id
+    msg.set_raw("Message-ID", mail.message_id)  # one line: folded, some readers keep the leading space
     msg["Content-Language"] = mail.locale
     msg["X-Autopilot-Intent"] = hashlib.sha256(mail.intent.encode()).hexdigest()[:40]
     for name, value in mail.headers.items():

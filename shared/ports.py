@@ -65,11 +65,6 @@ class CalendarEntry:
     sequence: int = 0
 
 
-class CalendarPublisher(Protocol):
-    def publish(self, entry: CalendarEntry) -> bool:
-        """Write the entry; False when an identical one is already there."""
-
-
 class DocStore(Protocol):
     """Plain documents by (collection, id): applications, members, decisions, token nonces, state.
 
@@ -185,6 +180,11 @@ class CalendarEvent:
     status: str  # "confirmed" | "cancelled"
     attendees: tuple[str, ...] = ()  # sorted, lower case
     sequence: int = field(default=0, compare=False)  # outbox iCalendar only
+
+
+class MemberDirectory(Protocol):
+    def invitee_addresses(self, limit: int) -> list[str]:
+        """E-mail addresses of approved members, at most ``limit`` of them (calendar invitations)."""
 
 
 class Calendar(Protocol):

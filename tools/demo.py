@@ -61,7 +61,7 @@ def main() -> int:
         bootstrap.reset()
         cli.print_schedule(months=3)
         for module, func in (("tools.demo_provision", "demo_provision"), ("tools.demo_applications", "demo_applications"),
-                             ("tools.demo_rhythm", "demo_rhythm")):
+                             ("tools.demo_rhythm", "demo_rhythm"), ("tools.demo_provision", "demo_provision_catch_up")):
             try:
                 step = getattr(importlib.import_module(module), func)
             except ImportError:

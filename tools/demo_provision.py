@@ -36,3 +36,25 @@ def demo_provision(ctx: dict[str, Any]) -> None:
         zoom = (slot.get("provision") or {}).get("zoom") or {}
         link = zoom.get("join_url") or ("(offline)" if not slot.get("online") else "(join link once a host is assigned)")
         print(f"  {sid:<32} {link}")
+
+
+def demo_provision_catch_up(ctx: dict[str, Any]) -> None:
+    """The next hourly provisioning run, after the other demo steps added slots (a member's event):
+    the calendar has exactly one entry per slot again."""
+    from shared import bootstrap
+    from shared.adapters.google_calendar import OutboxCalendarEvents
+    from shared.adapters.zoom import OutboxMeetings
+    from shared.ids import calendar_event_id
+    from shared.usecases.provision import provision_events
+
+    ctx["banner"]("provision_events again (the next hourly run)")
+    store = bootstrap.slot_store()
+    now = dt.datetime.now(dt.UTC)
+    report = provision_events(bootstrap.config(), store, bootstrap.idempotency_store(), OutboxMeetings(),
+                              OutboxCalendarEvents(), now=now, run_key="demo-catch-up")
+    summary = {k: v for k, v in report.summary().items() if v and k != "attention"}
+    print(f"run: {summary or 'nothing to do'}")
+    slots = store.slots_from(now.date())
+    files = {p.stem for p in (ctx["outbox"] / "calendar").glob("*.ics")}
+    print(f"calendar/: {len(files)} .ics for {len(slots)} slots"
+          f"{'' if files == {calendar_event_id(s) for s in slots} else '  (MISMATCH)'}")

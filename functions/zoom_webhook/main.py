@@ -1,4 +1,4 @@
-"""zoom_webhook: Zoom events (URL validation, meeting ended/deleted, participant joins), signed.
+"""zoom_webhook: Zoom events (URL validation, meeting ended/deleted, participants joined/left), signed.
 
 Cold path for the URL validation: functions_framework + the stdlib signature check only; Firestore
 loads only for events that touch a slot.

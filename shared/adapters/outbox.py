@@ -1,7 +1,7 @@
 """Outbox delivery: what would be sent is written under ``OUTBOX_DIR`` in standard formats.
 
-``calendar/*.ics`` (iCalendar, one file per entry, named by its stable id), later ``mail/*.eml``,
-``zoom/*.json`` and ``slack/*.json``. Files are written atomically; writing the same content again
+``calendar/*.ics`` (iCalendar, one file per entry, named by its stable id, written by the
+provisioning Calendar adapter), ``mail/*.eml``, ``zoom/*.json`` and ``slack/*.json``. Files are written atomically; writing the same content again
 changes nothing, so a repeated run leaves the outbox as it was.
 """
 
@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 from shared import env
-from shared.ports import CalendarEntry
 
 
 def outbox_dir() -> Path:
@@ -51,17 +50,3 @@ def _normalise(data: bytes) -> bytes:
     # DTSTAMP is the time of writing; it does not make two entries different.
     return b"\n".join(line for line in data.splitlines() if not line.startswith(b"DTSTAMP"))
 
-
-class OutboxCalendar:
-    """The calendar port in outbox mode: ``calendar/<uid>.ics``."""
-
-    def __init__(self, outbox: Outbox | None = None) -> None:
-        self.outbox = outbox or Outbox()
-
-    def publish(self, entry: CalendarEntry) -> bool:
-        from shared.ics import DIGEST_PROPERTY, entry_digest, entry_to_ics
-
-        name = f"{entry.uid}.ics"
-        if self.outbox.has_line("calendar", name, f"{DIGEST_PROPERTY}:{entry_digest(entry)}".encode()):
-            return False  # this very entry is there already: nothing to render (icalendar stays unimported)
-        return self.outbox.write("calendar", name, entry_to_ics(entry))

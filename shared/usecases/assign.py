@@ -70,6 +70,7 @@ class PassReport:
     raised: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     no_host: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
     repaired: int = 0
 
     def summary(self) -> dict[str, Any]:
@@ -122,6 +123,7 @@ _TEXT = {
                 "ご都合が悪い場合はこちらから返上できます（次の方に依頼します）: {handback}\n",
         "nohost_subject": "ホスト不在: {title}",
         "nohost": "{title}（{when}）を担当できるホストがいません（空き・ライセンス・上限を確認してください）。\n",
+        "withdraw_hint": "\nやむを得ずご登壇が難しくなった場合は、こちらからお知らせください（運営に伝わります）: {link}\n",
     },
     "en": {
         "offer_subject": "Would you speak at {title}?",
@@ -138,6 +140,7 @@ _TEXT = {
                 "If you cannot, hand it back here (the next host will be asked): {handback}\n",
         "nohost_subject": "No host available: {title}",
         "nohost": "No organizer can host {title} ({when}) (check availability, licences and monthly caps).\n",
+        "withdraw_hint": "\nIf you can no longer give the talk, please tell us here (the organizers are told): {link}\n",
     },
 }
 
@@ -214,6 +217,13 @@ def assign_pass(deps: Deps, now: dt.datetime, run_key: str = "") -> PassReport:
     horizon = now + dt.timedelta(days=max(cfg.people.host_rotation.horizon_days, 366))
     slots = [s for s in deps.store.where("slots", "start", ">=", now) if s["start"] < horizon]
     slots.sort(key=lambda s: (s["start"], s["id"]))
+
+    # 0. slots cancelled or retired after a speaker or host was assigned: release them.
+    for slot in slots:
+        if slot.get("status") != "scheduled" and (slot.get("speaker") or slot.get("host")):
+            release_slot(deps, slot, slots, now)
+            report.released.append(slot["id"])
+    slots = [s if s.get("status") == "scheduled" else {**s, "speaker": None, "host": None} for s in slots]
 
     # 1. live offers: finish decided ones, expire silent ones, remind once.
     for live in deps.store.where("offers", "state", "==", speakers.LIVE):
@@ -344,8 +354,9 @@ def _apply_outcome(deps: Deps, live: Mapping[str, Any], outcome: str, now: dt.da
         store.delete("offers", f"spk~{speaker_id}")
         if slot and doc:
             values = {"name": doc.get("name", ""), "title": slot.get("title", slot_id), "when": _local(slot, _zone(deps, slot))}
+            withdraw = deps.links.url("speaker_withdraw", speaker_id, slot["start"])
             _send(deps, f"speaker:confirmed:{offer_id}", [doc["email"], *_organizer_mails(deps.cfg)],
-                  _t(deps, "confirmed_subject", **values), _t(deps, "confirmed", **values))
+                  _t(deps, "confirmed_subject", **values), _t(deps, "confirmed", **values) + _t(deps, "withdraw_hint", link=withdraw))
         return
     # declined or expired: remember the date, free the slot, free the speaker (claims deleted last).
     if (slot.get("speaker") or {}).get("offer_id") == offer_id:
@@ -512,6 +523,118 @@ def host_handback(deps: Deps, duty_id: str, now: dt.datetime) -> ActionResult:
     return ActionResult("done", "handed back; the next host is asked")
 
 
+# ---------------------------------------------------------------- cancelled slots, withdrawals
+
+SLOT_GONE = "slot_gone"  # offer outcome: the slot was cancelled or retired
+
+
+def _mail(deps: Deps, template: str, intent: str, to: Sequence[str], locale: str | None, **values: Any) -> None:
+    if not to:
+        return
+    from shared.mail import render
+
+    r = render(template, locale or deps.cfg.community.locale, community=deps.cfg.community.name, **values)
+    deps.mailer.send(OutgoingMail(to=tuple(to), subject=r.subject, text=r.text, html=r.html, intent=intent,
+                                  locale=locale or deps.cfg.community.locale))
+
+
+def _claim_once(deps: Deps, claim: str, now: dt.datetime) -> bool:
+    """A one-off decision; a claim left unfinished by a crash (older than STALE_CLAIM) is taken over once."""
+    if deps.store.create("assign_claims", claim, {"at": now, "done": False}):
+        return True
+    held = deps.store.get("assign_claims", claim) or {}
+    return not held.get("done") and held.get("at", now) <= now - STALE_CLAIM and \
+        deps.store.create("assign_claims", f"{claim}~retry", {"at": now, "done": False})
+
+
+def _free_speaker(deps: Deps, slot_id: str, speaker_id: str, offer_id: str, state: str, now: dt.datetime,
+                  speaker_status: str) -> None:
+    """Take the speaker off the slot: history, speaker doc, claims, and the slot's speaker field last."""
+    store = deps.store
+    live = store.get("offers", f"live~{slot_id}")
+    if live is not None and live.get("offer_id") == offer_id:
+        history = {k: v for k, v in live.items() if k != "id"} | {"kind": "history", "state": state, "decided_at": now}
+        store.set("offers", offer_id, history)
+    store.update("speakers", speaker_id, {"status": speaker_status, "current_offer": None, "confirmed_slot": None,
+                                          "released_at": now})
+    if live is not None and live.get("offer_id") == offer_id:
+        store.delete("offers", f"live~{slot_id}")
+    spk = store.get("offers", f"spk~{speaker_id}")
+    if spk is not None and spk.get("slot_id") in (slot_id, None):
+        store.delete("offers", f"spk~{speaker_id}")
+    slot = store.get("slots", slot_id) or {}
+    if (slot.get("speaker") or {}).get("offer_id") == offer_id:
+        store.update("slots", slot_id, {"speaker": None, "speaker_released": {"speaker_id": speaker_id, "why": state, "at": now}})
+
+
+def release_slot(deps: Deps, slot: Mapping[str, Any], slots: Sequence[Mapping[str, Any]], now: dt.datetime) -> None:
+    """A slot was cancelled or retired after assignment: the speaker is told politely and offered
+    their next candidate date; the host duty is released (licence seats and monthly cap freed)."""
+    store = deps.store
+    slot_id = str(slot["id"])
+    zone = _zone(deps, slot)
+    values = {"title": slot.get("title", slot_id), "when": _local(slot, zone)}
+    sp = slot.get("speaker") or {}
+    offer_id = sp.get("offer_id")
+    if sp.get("id") and offer_id and _claim_once(deps, f"slotgone~{offer_id}", now):
+        _decide(deps, offer_id, SLOT_GONE, now)  # a late accept/decline click now finds the offer closed
+        doc = store.get("speakers", sp["id"]) or {}
+        _free_speaker(deps, slot_id, sp["id"], offer_id, SLOT_GONE, now, speakers.QUEUED)
+        if doc.get("email"):
+            _mail(deps, "speaker_slot_cancelled", f"speaker:slotgone:{offer_id}", [doc["email"]], doc.get("locale"),
+                  name=doc.get("name", ""), topic=doc.get("topic", ""), confirmed=sp.get("status") == speakers.CONFIRMED,
+                  **values)
+        store.update("assign_claims", f"slotgone~{offer_id}", {"done": True})
+        logger.info("speaker released", slot_id=slot_id, speaker_id=sp["id"], reason=str(slot.get("status")))
+        offer_next(deps, sp["id"], [s for s in slots if s["id"] != slot_id], now)  # the next candidate date
+    duty = store.get("host_duties", slot_id)
+    host_id = slot.get("host")
+    duty_id = (duty or {}).get("duty_id") or slot.get("host_duty")
+    if host_id and duty_id and _claim_once(deps, f"release~{duty_id}", now):
+        _release_units(deps, duty_id)
+        if duty is not None and duty.get("duty_id") == duty_id:
+            store.delete("host_duties", slot_id)
+        org = deps.cfg.organizers.get(str(host_id))
+        if org is not None:
+            _mail(deps, "host_released", f"host:released:{duty_id}", [org.email], None, name=org.name, **values)
+        store.update("slots", slot_id, {"host": None, "host_duty": None,
+                                        "host_released": {"host_id": host_id, "at": now}})
+        store.update("assign_claims", f"release~{duty_id}", {"done": True})
+        logger.info("host released", slot_id=slot_id, host_id=str(host_id), reason=str(slot.get("status")))
+
+
+def withdraw_speaker(deps: Deps, speaker_id: str, now: dt.datetime, by: str = "speaker") -> ActionResult:
+    """A speaker withdraws (after confirming, or with an offer pending, or while queued): the slot
+    opens again for the next speaker, the organizers are told, the speaker gets a kind confirmation."""
+    store = deps.store
+    doc = store.get("speakers", speaker_id)
+    if doc is None:
+        return ActionResult("gone", "no such speaker")
+    if doc.get("status") == speakers.WITHDRAWN:
+        return ActionResult("already", "this proposal was already withdrawn")
+    if not _claim_once(deps, f"withdraw~{speaker_id}", now):
+        return ActionResult("already", "this proposal was already withdrawn")
+    offer_id = doc.get("current_offer")
+    slot_id = doc.get("confirmed_slot") or (str(offer_id).partition("~")[0] if offer_id else None)
+    slot = store.get("slots", slot_id) if slot_id else None
+    if slot is not None:
+        offer_id = (slot.get("speaker") or {}).get("offer_id") or offer_id
+    if offer_id and slot_id:
+        _decide(deps, offer_id, speakers.WITHDRAWN, now)  # a later click on the offer's links finds it closed
+        _free_speaker(deps, slot_id, speaker_id, offer_id, speakers.WITHDRAWN, now, speakers.WITHDRAWN)
+    store.update("speakers", speaker_id, {"status": speakers.WITHDRAWN, "withdrawn_at": now, "withdrawn_by": by})
+    store.delete("offers", f"spk~{speaker_id}")
+    values = {"name": doc.get("name", ""), "topic": doc.get("topic", ""),
+              "title": (slot or {}).get("title", ""), "when": _local(slot, _zone(deps, slot)) if slot else ""}
+    _mail(deps, "speaker_withdrawn", f"speaker:withdrawn:{speaker_id}", [doc["email"]], doc.get("locale"), **values)
+    if slot is not None and slot.get("start", now) > now:
+        _mail(deps, "speaker_withdrawn_organizers", f"speaker:withdrawn:{speaker_id}:organizers",
+              _organizer_mails(deps.cfg), None, **values)
+    store.update("assign_claims", f"withdraw~{speaker_id}", {"done": True})
+    logger.info("speaker withdrew", speaker_id=speaker_id, slot_id=slot_id or "", kind=by)
+    return ActionResult("done", "withdrawn; the organizers are told and the date is offered to the next speaker")
+
+
 # ---------------------------------------------------------------- explanations (CLI)
 
 
@@ -545,7 +668,7 @@ class SignedLinks:
 
 
 def register_actions(deps: Callable[[], Deps]) -> None:
-    """speaker_accept / speaker_decline (one decision per offer) and host_handback."""
+    """speaker_accept / speaker_decline (one decision per offer), host_handback and speaker_withdraw."""
     from shared import actions
 
     def answer(accept: bool) -> Callable[[actions.ActionContext], str]:
@@ -565,3 +688,12 @@ def register_actions(deps: Callable[[], Deps]) -> None:
     actions.register("speaker_accept", answer(True), group="speaker_offer", labels={"ja": "登壇を引き受ける", "en": "Accept"})
     actions.register("speaker_decline", answer(False), group="speaker_offer", labels={"ja": "この日は辞退する", "en": "Decline this date"})
     actions.register("host_handback", handback, group="host_handback", labels={"ja": "ホストを返上する", "en": "Hand back"})
+
+    def withdraw(ctx: actions.ActionContext) -> str:
+        result = withdraw_speaker(deps(), ctx.claims.subject, ctx.now)
+        if result.status != "done":
+            raise actions.ActionRefused(result.message)
+        return result.message
+
+    actions.register("speaker_withdraw", withdraw, group="speaker_withdraw",
+                     labels={"ja": "登壇を取り下げる", "en": "Withdraw my talk"})

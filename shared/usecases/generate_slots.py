@@ -3,7 +3,8 @@
 A reconciler: it computes the desired occurrences (pure), compares them with the stored slots and
 writes only the difference. It never creates a duplicate (deterministic ids + ``create()``), never
 overwrites what a person or a later step changed, retires future unassigned slots that no longer
-match and flags assigned ones for the organizers instead.
+match and flags assigned ones for the organizers instead. Calendar entries are not its business:
+``provision_events`` owns them (one writer per entry).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dateutil.relativedelta import relativedelta
 from shared import i18n, log, scheduling
 from shared.config import Config
 from shared.idempotency import canonical_hash
-from shared.ports import CalendarEntry, CalendarPublisher, SlotStore
+from shared.ports import SlotStore
 from shared.scheduling import Occurrence, SlotException
 
 UTC = dt.UTC
@@ -39,7 +40,6 @@ class Report:
     retired: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
     unchanged: int = 0
-    calendar_written: int = 0
     window: tuple[str, str] = ("", "")
 
     def summary(self) -> dict[str, Any]:
@@ -47,7 +47,6 @@ class Report:
             "window": list(self.window),
             "created": len(self.created), "updated": len(self.updated), "restored": len(self.restored),
             "retired": len(self.retired), "flagged": len(self.flagged), "unchanged": self.unchanged,
-            "calendar_written": self.calendar_written,
             "changed_slots": sorted(self.created + self.updated + self.restored + self.retired + self.flagged)[:200],
         }
 
@@ -114,7 +113,6 @@ def _changed(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str
 def generate_slots(
     cfg: Config,
     store: SlotStore,
-    calendar: CalendarPublisher | None,
     today: dt.date,
     now: dt.datetime,
     run_key: str = "",
@@ -126,7 +124,6 @@ def generate_slots(
     occurrences = scheduling.expand(cfg, today, end, cal, exceptions)
     desired = {o.slot_id: desired_slot(cfg, o) for o in occurrences}
     existing = store.slots_from(today)
-    final: dict[str, Mapping[str, Any]] = {}
 
     for sid, want in desired.items():
         stamp = {"updated_at": now, "last_run": run_key}
@@ -136,12 +133,11 @@ def generate_slots(
                    "gen_hash": fingerprint(want), "created_at": now, **stamp}
             if store.create_slot(sid, doc):
                 report.created.append(sid)
-                final[sid] = doc
                 continue
             current = store.get_slot(sid)  # created concurrently by another run: reconcile with it
             if current is None:
                 continue
-        final[sid] = _reconcile(store, sid, current, want, stamp, report, decided=sid in exceptions)
+        _reconcile(store, sid, current, want, stamp, report, decided=sid in exceptions)
 
     for sid, current in existing.items():
         if sid in desired or current.get("key_date", "") > end.isoformat():
@@ -160,7 +156,6 @@ def generate_slots(
                     report.flagged.append(sid)
             else:
                 report.unchanged += 1
-            final[sid] = current
             continue
         retired = {"status": "retired", "note": i18n.text(cfg.community.locale, "retired_note"),
                    "revision": int(current.get("revision", 0)) + 1, "updated_at": now, "last_run": run_key}
@@ -172,12 +167,7 @@ def generate_slots(
 
         if store.update_slot(sid, retired, guard=unassigned_and_unchanged):
             report.retired.append(sid)
-            final[sid] = {**current, **retired}
 
-    if calendar is not None:
-        for sid, slot in sorted(final.items()):
-            if calendar.publish(calendar_entry(cfg, sid, slot)):
-                report.calendar_written += 1
     logger.info("slots reconciled", run_key=run_key, created=len(report.created), updated=len(report.updated),
                 retired=len(report.retired), flagged=len(report.flagged), unchanged=report.unchanged)
     return report
@@ -214,21 +204,3 @@ def _reconcile(store: SlotStore, sid: str, current: Mapping[str, Any], want: Map
         return {**current, **update}
     return current
 
-
-def calendar_entry(cfg: Config, sid: str, slot: Mapping[str, Any]) -> CalendarEntry:
-    from shared.ids import calendar_event_id
-
-    locale = cfg.community.locale
-    start = slot["start"]
-    end = slot["end"]
-    return CalendarEntry(
-        uid=calendar_event_id(sid),
-        title=str(slot.get("title", "")),
-        start=start,
-        end=end,
-        timezone=str(slot.get("timezone") or cfg.community.timezone),
-        description=i18n.save_the_date(locale, slot),
-        location="",
-        status="confirmed" if slot.get("status") == "scheduled" else "cancelled",
-        sequence=int(slot.get("revision", 0)),
-    )

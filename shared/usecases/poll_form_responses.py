@@ -4,17 +4,22 @@ Apps Script does not redeliver a failed submission, so this cron job re-reads re
 watermark (minus a look-back, for clock skew and responses in flight) and sends each through the
 same ``submit`` use case as the webhook: a response the webhook already stored is a no-op there
 (same application id, no second mail). The watermark advances only after the whole run succeeded.
+The speaker proposal form (``people.speakers.form``) is polled the same way, with its own
+watermark (``poller_state/<its formId>``), through the webhook's ``submit_speaker``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared import log
 from shared.applications import Submission, SubmissionError, parse_submission
 from shared.usecases.applications import Deps, submit
+
+if TYPE_CHECKING:
+    from shared.usecases.assign import Deps as AssignDeps
 
 STATE = "poller_state"
 FIRST_RUN_LOOKBACK = dt.timedelta(days=1)
@@ -45,27 +50,63 @@ def to_submission(form_id: str, resp: Mapping[str, Any], titles: Mapping[str, st
 
 
 def poll(deps: Deps, source: FormResponses, now: dt.datetime) -> dict[str, Any]:
+    """The membership form."""
     app_cfg = deps.config.applications
     if app_cfg is None:
         return {"count": 0, "outcome": "no applications section in the config"}
-    form_id = app_cfg.form_id
-    state = deps.store.get(STATE, form_id) or {}
+
+    def handle(sub: Submission) -> str:
+        return submit(deps, sub, now, source="poller")["applicationId"]
+
+    return poll_form(deps.store, source, app_cfg.form_id, app_cfg.poll_lookback_minutes, handle, now)
+
+
+def poll_speakers(deps: AssignDeps, source: FormResponses, now: dt.datetime) -> dict[str, Any]:
+    """The speaker proposal form (``people.speakers.form``), through the same ``submit_speaker`` as the
+    webhook: a response the webhook already queued is one speaker and one acknowledgement."""
+    from shared.usecases.assign import ProposalError
+    from shared.usecases.speaker_form import submit_speaker
+
+    form = deps.cfg.people.speakers.form
+    if form is None:
+        return {"count": 0, "outcome": "no people.speakers.form section in the config"}
+    lookback = deps.cfg.applications.poll_lookback_minutes if deps.cfg.applications else 10
+
+    def handle(sub: Submission) -> str:
+        try:
+            return submit_speaker(deps, sub, now, source="poller")["speakerId"]
+        except ProposalError as exc:  # an unmappable response: skipped like a malformed one, never retried forever
+            raise SubmissionError(str(exc)) from None
+
+    return poll_form(deps.store, source, form.form_id, lookback, handle, now)
+
+
+class StateStore(Protocol):
+    def get(self, col: str, doc_id: str) -> dict[str, Any] | None: ...
+
+    def set(self, col: str, doc_id: str, data: Mapping[str, Any]) -> None: ...
+
+
+def poll_form(store: StateStore, source: FormResponses, form_id: str, lookback_minutes: int,
+              handle: Callable[[Submission], str], now: dt.datetime) -> dict[str, Any]:
+    """Re-read one form's responses since its watermark and hand each to ``handle`` (idempotent)."""
+    state = store.get(STATE, form_id) or {}
     watermark: dt.datetime = state.get("watermark") or now - FIRST_RUN_LOOKBACK
-    since = watermark - dt.timedelta(minutes=app_cfg.poll_lookback_minutes)
+    since = watermark - dt.timedelta(minutes=lookback_minutes)
     titles = source.question_titles(form_id)
     seen = skipped = 0
     newest = watermark
     for resp in source.responses_since(form_id, since):
         try:
             sub = to_submission(form_id, resp, titles)
+            handled = handle(sub)
         except SubmissionError as exc:
             skipped += 1
             logger.warning("response skipped", reason=str(exc).split(":")[0], form_id=form_id)
             continue
-        result = submit(deps, sub, now, source="poller")
         seen += 1
         newest = max(newest, min(sub.submittedAt, now))
-        logger.debug("response handled", application_id=result["applicationId"], response_id=sub.responseId)
-    deps.store.set(STATE, form_id, {"watermark": newest, "updated_at": now, "last_count": seen})
+        logger.debug("response handled", application_id=handled, response_id=sub.responseId)
+    store.set(STATE, form_id, {"watermark": newest, "updated_at": now, "last_count": seen})
     logger.info("form polled", form_id=form_id, count=seen, flagged=skipped)
     return {"count": seen, "skipped": skipped, "watermark": newest.isoformat()}

@@ -7,7 +7,7 @@ other; a failing one gets its reasons back, politely, by mail and in the answer.
 
 Exactly once: ``proposals/<id>`` is created with ``create()`` (the id comes from the form's response id,
 or from the body's canonical hash); every later delivery answers with the stored outcome and
-re-ensures its effects (slot ``create()``, calendar entry, mails with stable intents), so a crash
+re-ensures its effects (slot ``create()``, mails with stable intents), so a crash
 between steps heals on the next delivery.
 """
 
@@ -29,8 +29,8 @@ from shared.config_rhythm import EventKind, flagship
 from shared.idempotency import canonical_hash
 from shared.ids import calendar_event_id
 from shared.mail import Mailer, OutgoingMail, parse_address
-from shared.ports import CalendarPublisher, SlotStore
-from shared.usecases.rhythm import PROPOSALS, RhythmStore, feed_entry, fmt_local, render_text
+from shared.ports import SlotStore
+from shared.usecases.rhythm import PROPOSALS, RhythmStore, fmt_local, render_text
 
 logger = log.get("propose_event")
 SERIES_ID = "member_event"
@@ -226,17 +226,13 @@ class Deps:
     slots: SlotStore
     store: RhythmStore
     mailer: Mailer
-    calendar: CalendarPublisher | None = None
     confirm_link: Callable[[str, dt.datetime], str] | None = None  # proposal id -> signed action link
 
 
 def _schedule(deps: Deps, p: Proposal, key: str, now: dt.datetime) -> str:
     sid = slot_id_for(p, key)
     doc = slot_doc(deps.config, p, key, now)
-    if not deps.slots.create_slot(sid, doc):
-        doc = {**doc, **(deps.slots.get_slot(sid) or {})}
-    if deps.calendar is not None:
-        deps.calendar.publish(feed_entry(deps.config, {**doc, "id": sid}))
+    deps.slots.create_slot(sid, doc)  # False: an earlier delivery created it
     return sid
 
 

@@ -298,12 +298,13 @@ class Report:
     problems: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # run-wide, e.g. members_over_max_attendees
     unchanged: int = 0
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: len(v) for k, v in dataclasses.asdict(self).items() if isinstance(v, list)}
         out["unchanged"] = self.unchanged
-        out["attention"] = sorted(set(self.problems + self.errors))[:100]
+        out["attention"] = sorted(set(self.problems + self.errors + self.notices))[:100]
         return out
 
 
@@ -340,7 +341,12 @@ class Provisioner:
             if ccfg.invitations == "group" and ccfg.group_address:
                 self._attendees = (ccfg.group_address.lower(),)
             elif ccfg.invitations == "members" and self.members is not None:
-                self._attendees = tuple(sorted({a.lower() for a in self.members()}))[: ccfg.max_attendees]
+                found = sorted({a.strip().lower() for a in self.members() if "@" in a})
+                if len(found) > ccfg.max_attendees:  # never silently: the organizers should switch to a group
+                    self.report.notices.append("members_over_max_attendees")
+                    logger.warning("more members than max_attendees: some are not invited", reason="members_over_max_attendees",
+                                   count=ccfg.max_attendees)
+                self._attendees = tuple(found[: ccfg.max_attendees])
             else:
                 self._attendees = ()
         return self._attendees
@@ -591,8 +597,10 @@ def _pseudonym(*parts: str) -> str:
 def record_zoom_event(store: SlotStore, claims: IdempotencyStore, event: Mapping[str, Any], now: dt.datetime) -> str:
     """Apply one verified Zoom event to its slot; returns what happened (for the response/log).
 
-    meeting.ended -> ``provision.attendance.ended_at``; participant joins -> counts only (unique
-    participants and joins, deduplicated through claims on salted hashes; no identity is stored);
+    meeting.ended -> ``provision.attendance.ended_at`` and ``total`` (unique participants so far);
+    participant joins / leaves -> counts only (``participants`` unique, ``joins``, ``leaves``),
+    deduplicated through claims on hashes of (meeting uuid, participant id, time): no identity,
+    name or address is stored;
     meeting.deleted -> the slot is flagged, never recreated silently (unless we deleted it).
     """
     name = str(event.get("event") or "")
@@ -610,7 +618,10 @@ def record_zoom_event(store: SlotStore, claims: IdempotencyStore, event: Mapping
     if sid is None:
         return "unknown_meeting"
     if name == "meeting.ended":
-        store.update_slot(sid, {"provision.attendance.ended_at": now, "provision.attendance.meeting_uuid": _pseudonym(str(obj.get("uuid") or ""))})
+        slot = store.get_slot(sid) or {}
+        store.update_slot(sid, {"provision.attendance.ended_at": now,
+                                "provision.attendance.meeting_uuid": _pseudonym(str(obj.get("uuid") or "")),
+                                "provision.attendance.total": _attendance(slot, "participants")})
         return "ended"
     if name == "meeting.deleted":
         def still_ours(cur: Mapping[str, Any]) -> bool:
@@ -620,14 +631,19 @@ def record_zoom_event(store: SlotStore, claims: IdempotencyStore, event: Mapping
         flagged = store.update_slot(sid, {"provision.zoom.state": "deleted_by_person", "provision.problems.zoom": {
             "code": "3001", "message": "the Zoom meeting was deleted by a person", "host_user": "", "at": now}}, guard=still_ours)
         return "flagged" if flagged else "ignored"
-    if name == "meeting.participant_joined":
-        participant = obj.get("participant") or {}
+    if name in ("meeting.participant_joined", "meeting.participant_left"):
+        found = obj.get("participant")
+        participant: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         who = str(participant.get("participant_uuid") or participant.get("user_id") or participant.get("id") or "")
-        when = str(participant.get("join_time") or "")
+        if not who:
+            return "ignored"  # nothing to deduplicate on: counting it could count one person twice
         uuid_ = str(obj.get("uuid") or meeting_id)
         expires = now + dt.timedelta(days=30)
         fields = []
-        if claims.claim(f"zoom-join#{_pseudonym(uuid_, who, when)}", expires):
+        if name == "meeting.participant_left":
+            if claims.claim(f"zoom-leave#{_pseudonym(uuid_, who, str(participant.get('leave_time') or ''))}", expires):
+                fields.append("leaves")
+        elif claims.claim(f"zoom-join#{_pseudonym(uuid_, who, str(participant.get('join_time') or ''))}", expires):
             fields.append("joins")
             if claims.claim(f"zoom-participant#{_pseudonym(uuid_, who)}", expires):
                 fields.append("participants")

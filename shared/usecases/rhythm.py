@@ -453,12 +453,19 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         "attendance": sum(attendance(s) for s in past),
         "upcoming": len(scheduled),
         "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
+        "mails_failed": store.count("mail_intents", [("status", "==", "failed")]),
     }
+    # mail intents a person must look at (issue 3): stuck = may or may not have gone out, never resent;
+    # failed = refused by the provider (sent again only when the same intent is sent again)
+    mail_problems = [{"intent": str(m.get("intent") or m["id"]), "status": status, "attempts": int(m.get("attempts") or 1),
+                      "error": str(m.get("error") or "")}
+                     for status in ("stuck", "failed")
+                     for m in store.query("mail_intents", [("status", "==", status)], limit=cap)]
     return {"applications": apps, "more_applications": max(0, waiting_total - len(apps)), "gaps": gaps[:cap],
             "upcoming": [event_view(cfg, s) for s in scheduled[:cap]], "more_upcoming": max(0, len(scheduled) - cap),
             "problems": problems[:cap], "pending_proposals": [{"id": p["id"], "title": p.get("title", ""), "kind": p.get("kind", "")}
                                                              for p in pending],
-            "numbers": numbers}
+            "numbers": numbers, "mail_problems": mail_problems[:cap]}
 
 
 def send_digest(cfg: Config, slots: SlotStore, store: RhythmStore, mailer: Mailer, now: dt.datetime,

@@ -13,9 +13,10 @@ import pytest
 import requests
 
 from shared.idempotency import make_key
+from shared.ids import calendar_event_id
 from tests.conftest import EXAMPLE_CONFIG
 from tests.helpers.firestore import snapshot
-from tools.fnproc import FF, FunctionProcess
+from tools.fnproc import FF, FunctionProcess, running
 
 JOB = "projects/demo/locations/asia-northeast1/jobs/generate-slots-daily"
 WHEN = "2026-11-28T00:00:00Z"
@@ -50,7 +51,7 @@ def test_the_process_answers_concurrent_and_duplicate_deliveries_with_one_run(em
         assert sorted(a["duplicate"] for _, a in answers) == [False, True, True, True]
         first = next(a for _, a in answers if not a["duplicate"])
         assert all(a == {**first, "duplicate": a["duplicate"]} for _, a in answers)
-        assert first["created"] == 9 and first["calendar_written"] == 9
+        assert first["created"] == 9 and "calendar_written" not in first
         slots = snapshot(db, "slots")
         assert len(slots) == 9
 
@@ -59,7 +60,7 @@ def test_the_process_answers_concurrent_and_duplicate_deliveries_with_one_run(em
         assert snapshot(db, "slots") == slots
         runs = snapshot(db, "idempotency")
         assert list(runs) == [make_key("generate_slots", {"job": JOB, "schedule_time": "2026-11-28T00:00:00+00:00"})]
-        assert len(list((outbox / "calendar").glob("*.ics"))) == 9
+        assert not (outbox / "calendar").exists()  # the entries are provision_events' alone
 
         bad = requests.post(fn.url, headers={**HEADERS, "X-CloudScheduler-ScheduleTime": "tomorrow 9am"}, timeout=60)
         assert bad.status_code == 400 and "X-CloudScheduler-ScheduleTime" in bad.json()["error"]
@@ -67,5 +68,12 @@ def test_the_process_answers_concurrent_and_duplicate_deliveries_with_one_run(em
         output = fn.stop()
     assert fn.proc.poll() is not None  # the process is gone whatever happened above
     logs = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    assert [entry["outcome"] for entry in logs if entry.get("message") == "cron run done"].count("ran") == 1
+    assert [entry["outcome"] for entry in logs if entry.get("message") == "cron run done"].count("ran") == 1, output[-3000:]
     assert not EMAIL.search(output), EMAIL.search(output)
+
+    # The calendar's owner, as its own process: one .ics per generated slot.
+    with running("provision_events", env=env) as prov:
+        res = requests.post(prov.url, headers={**HEADERS, "X-CloudScheduler-JobName": JOB.replace("generate-slots", "provision-events")},
+                            timeout=60)
+        assert res.status_code == 200 and res.json()["events_inserted"] == 9, res.text
+    assert sorted(p.name for p in (outbox / "calendar").glob("*.ics")) == sorted(f"{calendar_event_id(s)}.ics" for s in slots)

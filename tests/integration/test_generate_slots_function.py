@@ -11,6 +11,7 @@ import functions_framework
 import pytest
 
 from shared.idempotency import make_key
+from shared.ids import calendar_event_id
 from tests.conftest import ROOT
 from tests.helpers.configs import example_dict, to_yaml
 from tests.helpers.firestore import assert_nothing_written, snapshot
@@ -27,8 +28,13 @@ EXPECTED = sorted(f"{s}_{d}" for s, days in {
 }.items() for d in days)
 
 
-def client():  # type: ignore[no-untyped-def]
-    return functions_framework.create_app("generate_slots", SOURCE).test_client()
+def client(target: str = "generate_slots"):  # type: ignore[no-untyped-def]
+    source = SOURCE if target == "generate_slots" else str(ROOT / f"functions/{target}/main.py")
+    return functions_framework.create_app(target, source).test_client()
+
+
+def ics_files(outbox: Any) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (outbox / "calendar").glob("*.ics")}
 
 
 def test_a_duplicate_delivery_is_a_no_op_with_one_run_record(project, db, outbox, example_config):
@@ -37,17 +43,28 @@ def test_a_duplicate_delivery_is_a_no_op_with_one_run_record(project, db, outbox
     assert first.status_code == 200, first.get_data(as_text=True)
     body = first.get_json()
     assert body["duplicate"] is False and body["run"] == JOB
-    assert body["created"] == 9 and body["calendar_written"] == 9 and body["changed_slots"] == EXPECTED
+    assert body["created"] == 9 and body["changed_slots"] == EXPECTED and "calendar_written" not in body
     slots = snapshot(db, "slots")
-    files = {p.name: p.stat().st_mtime_ns for p in (outbox / "calendar").glob("*.ics")}
-    assert sorted(slots) == EXPECTED and len(files) == 9
+    assert sorted(slots) == EXPECTED
+    assert not (outbox / "calendar").exists()  # the entries are provision_events' alone
+
+    # The calendar's owner: one .ics per generated slot, and its duplicate delivery writes none.
+    prov_headers = {**HEADERS, "X-CloudScheduler-JobName": JOB.replace("generate-slots-daily", "provision-events-hourly")}
+    provisioned = client("provision_events").post("/", headers=prov_headers)
+    assert provisioned.status_code == 200, provisioned.get_data(as_text=True)
+    assert provisioned.get_json()["events_inserted"] == 9
+    files = ics_files(outbox)
+    assert sorted(files) == sorted(f"{calendar_event_id(sid)}.ics" for sid in EXPECTED)
+    again = client("provision_events").post("/", headers=prov_headers)
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
+    slots = snapshot(db, "slots")  # now with their provision records
 
     second = client().post("/", headers=HEADERS)  # a fresh instance of the function, same run
     assert second.status_code == 200
     assert second.get_json() == {**body, "duplicate": True}
     assert snapshot(db, "slots") == slots
-    assert {p.name: p.stat().st_mtime_ns for p in (outbox / "calendar").glob("*.ics")} == files
-    runs = snapshot(db, "idempotency")
+    assert ics_files(outbox) == files
+    runs = {k: v for k, v in snapshot(db, "idempotency").items() if k.startswith("generate_slots")}
     assert list(runs) == [RUN_KEY]
     assert runs[RUN_KEY][1]["status"] == "COMPLETED" and runs[RUN_KEY][1]["expires_at"] > runs[RUN_KEY][1]["created_at"]
     assert [c.id for c in db.collection("claims").stream()] == []
@@ -55,7 +72,8 @@ def test_a_duplicate_delivery_is_a_no_op_with_one_run_record(project, db, outbox
     # The next day's run is another key: it runs, and has nothing to create.
     nxt = app.post("/", headers={**HEADERS, "X-CloudScheduler-ScheduleTime": "2026-11-29T00:00:00Z"})
     assert nxt.status_code == 200 and nxt.get_json()["duplicate"] is False and nxt.get_json()["created"] == 0
-    assert len(snapshot(db, "idempotency")) == 2
+    assert len([k for k in snapshot(db, "idempotency") if k.startswith("generate_slots")]) == 2
+    assert ics_files(outbox) == files
 
 
 def test_concurrent_deliveries_give_one_run_and_identical_answers(project, db, outbox, example_config):
@@ -78,7 +96,7 @@ def test_concurrent_deliveries_give_one_run_and_identical_answers(project, db, o
     slots = snapshot(db, "slots")
     assert sorted(slots) == EXPECTED
     assert {doc["revision"] for _, doc in slots.values()} == {0}
-    assert len(list((outbox / "calendar").glob("*.ics"))) == 9
+    assert not (outbox / "calendar").exists()  # provision_events writes the entries
 
 
 @pytest.mark.parametrize("headers", [

@@ -1,5 +1,8 @@
 """The generate_slots use case against the Firestore emulator and a real outbox.
 
+generate_slots writes slots only; the calendar entries (``calendar/<id>.ics`` in outbox mode) are
+provision_events' (one owner per entry), so the tests that look at the files run it after.
+
 Everything runs with a fixed ``today`` (2026-11-28, a Saturday) and the example config: speaker
 night on the 2nd Tuesday 20:00 (open end), lunch on the 3rd Thursday 12:00-13:00 and online
 co-working 10:00 until the lunch starts, three months ahead.
@@ -14,8 +17,10 @@ from typing import Any
 import icalendar
 import pytest
 
-from shared.adapters.firestore import FirestoreSlotStore, OpCounter
-from shared.adapters.outbox import Outbox, OutboxCalendar
+from shared.adapters.firestore import FirestoreIdempotencyStore, FirestoreSlotStore, OpCounter
+from shared.adapters.google_calendar import OutboxCalendarEvents
+from shared.adapters.outbox import Outbox
+from shared.adapters.zoom import OutboxMeetings
 from shared.config import Config
 from shared.ids import calendar_event_id, slot_id_from_event_id
 from shared.usecases.generate_slots import (
@@ -25,6 +30,8 @@ from shared.usecases.generate_slots import (
     Report,
     generate_slots,
 )
+from shared.usecases.provision import Report as ProvisionReport
+from shared.usecases.provision import provision_events
 from tests.helpers.configs import config, example_dict
 
 TODAY = dt.date(2026, 11, 28)
@@ -47,11 +54,18 @@ class Env:
         self.outbox = outbox
         self.ops = OpCounter()
         self.store = FirestoreSlotStore(client=db, ops=self.ops)
-        self.calendar = OutboxCalendar(Outbox(outbox))
+        self.locks = FirestoreIdempotencyStore(client=db)
+        self.meetings = OutboxMeetings(Outbox(outbox))
+        self.calendar = OutboxCalendarEvents(Outbox(outbox))
 
     def run(self, cfg: Config | None = None, today: dt.date = TODAY, now: dt.datetime = NOW) -> Report:
         self.ops.clear()
-        return generate_slots(cfg or config(), self.store, self.calendar, today, now, run_key="test-run")
+        return generate_slots(cfg or config(), self.store, today, now, run_key="test-run")
+
+    def provision(self, cfg: Config | None = None, now: dt.datetime = NOW) -> ProvisionReport:
+        """The calendar's owner: provision_events in outbox mode (calendar/<id>.ics)."""
+        return provision_events(cfg or config(), self.store, self.locks, self.meetings, self.calendar, now=now,
+                                run_key="test-provision")
 
     def slots(self) -> dict[str, dict[str, Any]]:
         return {d.id: d.to_dict() for d in self.db.collection("slots").stream()}
@@ -100,12 +114,13 @@ def test_first_run_creates_deterministic_ids_and_a_second_run_writes_nothing(env
     second = env.run()
     assert second.created == [] and second.updated == [] and second.unchanged == 9
     assert env.ops["writes"] == 0 and env.ops["deletes"] == 0
-    assert second.calendar_written == 0
     assert env.snapshots() == before
+    assert not (env.outbox / "calendar").exists()  # entries are provision_events' alone
 
 
 def test_organizer_exceptions_survive_every_regeneration(env):
     env.run()
+    env.provision()  # the entries exist as soon as the slots do; the cancellation must reach them
     env.set("speaker_night_2027-01-12", speaker={"member_id": "m-001", "name": "山田　花子"})
     env.store.put_exception("lunch_2026-12-17", {"action": "move", "date": "2026-12-18", "start": "12:30",
                                                  "reason": "会場の都合で\n金曜に変更"})
@@ -124,6 +139,7 @@ def test_organizer_exceptions_survive_every_regeneration(env):
     assert cancelled["status"] == "cancelled" and cancelled["note"] == "講師の都合"
     assert cancelled["speaker"] == {"member_id": "m-001", "name": "山田　花子"}  # the decision does not drop the person
 
+    assert env.provision().events_cancelled == ["speaker_night_2027-01-12"]
     settled = env.snapshots()
     assert env.run().unchanged == 9 and env.ops["writes"] == 0
     # An unrelated rule change (the lunch title) regenerates the lunches; the exceptions still hold.
@@ -135,6 +151,7 @@ def test_organizer_exceptions_survive_every_regeneration(env):
     assert slots["lunch_2026-12-17"]["title"].startswith("ランチ会 12/18")
     assert slots["speaker_night_2027-01-12"]["status"] == "cancelled"
     assert env.snapshots()["speaker_night_2027-01-12"] == settled["speaker_night_2027-01-12"]
+    assert env.provision().events_cancelled == []  # cancelled once already: no second notice
     ics = icalendar.Calendar.from_ical((env.outbox / "calendar" / f"{calendar_event_id('speaker_night_2027-01-12')}.ics").read_bytes())
     assert [str(e["STATUS"]) for e in ics.walk("VEVENT")] == ["CANCELLED"]
 
@@ -169,6 +186,7 @@ def test_an_assigned_slot_is_never_overwritten_and_is_flagged_instead(env):
 
 def test_a_rule_change_retires_unassigned_slots_flags_assigned_ones_and_reverting_restores(env):
     env.run()
+    assert len(env.provision().events_inserted) == 9
     env.set("speaker_night_2027-01-12", speaker={"member_id": "m-003", "name": "高橋　三郎"})
 
     changed = env.run(speaker_rule(weekday="wed"))
@@ -183,9 +201,12 @@ def test_a_rule_change_retires_unassigned_slots_flags_assigned_ones_and_revertin
     kept = slots["speaker_night_2027-01-12"]
     assert kept["status"] == "scheduled" and kept["start"] == utc("2027-01-12T11:00")
     assert set(kept["gen_flags"]) == {FLAG_NO_LONGER_MATCHES}
+    provisioned = env.provision()
+    assert sorted(provisioned.events_cancelled) == ["speaker_night_2026-12-08", "speaker_night_2027-02-09"]
+    assert sorted(provisioned.events_inserted) == SPEAKER_WED
     ics = icalendar.Calendar.from_ical((env.outbox / "calendar" / f"{calendar_event_id('speaker_night_2026-12-08')}.ics").read_bytes())
     (event,) = ics.walk("VEVENT")
-    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
+    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 2  # inserted as 1
     assert env.run(speaker_rule(weekday="wed")).retired == [] and env.ops["writes"] == 0
 
     reverted = env.run(speaker_rule(weekday="tue"))
@@ -198,6 +219,12 @@ def test_a_rule_change_retires_unassigned_slots_flags_assigned_ones_and_revertin
     assert slots["speaker_night_2027-01-12"]["gen_flags"] == {}
     assert all(slots[s]["status"] == "retired" for s in SPEAKER_WED)
     assert env.run().unchanged == 9 and env.ops["writes"] == 0  # retired slots are left alone
+    provisioned = env.provision()  # the same entries come back (409 -> get -> patch), the others go
+    assert sorted(provisioned.events_patched) == ["speaker_night_2026-12-08", "speaker_night_2027-02-09"]
+    assert sorted(provisioned.events_cancelled) == SPEAKER_WED
+    ics = icalendar.Calendar.from_ical((env.outbox / "calendar" / f"{calendar_event_id('speaker_night_2026-12-08')}.ics").read_bytes())
+    (event,) = ics.walk("VEVENT")
+    assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 3
 
 
 def test_a_slot_edited_by_hand_is_flagged_not_overwritten(env):
@@ -236,9 +263,9 @@ def test_past_slots_are_never_touched(env):
                                       "speaker_night_2027-02-10", "speaker_night_2027-03-10"]
 
 
-def test_one_ics_per_slot_named_by_its_calendar_id_and_a_rerun_writes_no_file(env):
-    first = env.run()
-    assert first.calendar_written == 9
+def test_one_ics_per_generated_slot_after_provisioning_and_a_rerun_writes_no_file(env):
+    assert len(env.run().created) == 9
+    assert len(env.provision().events_inserted) == 9
     files = env.ics_files()
     assert sorted(files) == sorted(f"{calendar_event_id(s)}.ics" for s in ALL)
     slots = env.slots()
@@ -248,11 +275,14 @@ def test_one_ics_per_slot_named_by_its_calendar_id_and_a_rerun_writes_no_file(en
         cal = icalendar.Calendar.from_ical(data)
         (event,) = cal.walk("VEVENT")
         assert str(event["UID"]) == f"{eid}@alumni-autopilot"
-        assert str(event["SUMMARY"]) == slots[sid]["title"]
+        tba = "｜登壇者未定" if slots[sid]["kind"] == "speaker_night" else ""  # the example's title template
+        assert str(event["SUMMARY"]) == slots[sid]["title"] + tba
+        assert "日程の確保をお願いします" in str(event["DESCRIPTION"]) and "LOCATION" not in event  # no link yet
         assert event.decoded("DTSTART") == slots[sid]["start"]
-        assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 0
+        assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 1
         assert 5 <= len(eid) <= 1024 and set(eid) <= set("0123456789abcdefghijklmnopqrstuv")
 
-    assert env.run().calendar_written == 0
+    assert env.run().unchanged == 9
+    assert env.provision().unchanged == 9
     assert env.ics_files() == files  # same bytes and same mtime: not rewritten
     assert not [p for p in (env.outbox / "calendar").iterdir() if p.name.startswith(".tmp-")]

@@ -108,7 +108,14 @@ def test_a_passing_proposal_is_scheduled_once_and_shows_in_the_calendar_outbox_a
     again = _post(client, body(date=(dt.date.today() + dt.timedelta(days=30)).isoformat())).get_json()
     assert again["duplicate"] is True and again["slotId"] == out["slotId"]
     uid = calendar_event_id(out["slotId"])
-    assert (outbox / "calendar" / f"{uid}.ics").exists()
+    assert not (outbox / "calendar").exists()  # the entry is provision_events' (one owner per entry)
+    from shared.usecases.provision import provision_events
+
+    report = provision_events(bootstrap.config(), bootstrap.slot_store(), bootstrap.idempotency_store(), bootstrap.meetings(),
+                              bootstrap.calendar(), now=dt.datetime.now(UTC), run_key="test")
+    assert report.events_inserted == [out["slotId"]]
+    ics = (outbox / "calendar" / f"{uid}.ics").read_text(encoding="utf-8").replace("\r\n ", "")
+    assert f"UID:{uid}@alumni-autopilot" in ics and "SUMMARY:読書会　第1回" in ics and "STATUS:CONFIRMED" in ics
     slot = bootstrap.slot_store().get_slot(out["slotId"])
     assert slot["series_id"] == "member_event" and slot["managed_by"] == "proposals" and slot["status"] == "scheduled"
     mails = list((outbox / "mail").glob("*.eml"))

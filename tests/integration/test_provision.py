@@ -44,7 +44,7 @@ def world(project, example_config, fakes):  # type: ignore[no-untyped-def]
 
     cfg = bootstrap.config()
     store, locks = bootstrap.slot_store(), bootstrap.idempotency_store()
-    generate_slots(cfg, store, None, NOW.date(), now=NOW, run_key="seed")
+    generate_slots(cfg, store, NOW.date(), now=NOW, run_key="seed")
     return cfg, store, locks, fakes[0], fakes[1]
 
 
@@ -349,3 +349,122 @@ def test_group_invitations_use_one_attendee_and_notify_on_time_changes(world, wr
     run(w)
     patch = [q for m, p, q in cal.calls if m == "PATCH" and p.endswith(eid)][-1]
     assert patch["sendUpdates"] == ["all"]
+
+
+def _member(store: Any, email: str, name: str) -> None:
+    from shared.applications import email_key
+
+    store.create("members", email_key(email), {"email": email, "name": name, "affiliation": "元　営業部\n東京",
+                                               "joined_at": NOW, "approved_by": "田中　太郎"})
+
+
+def test_member_invitations_read_the_directory_once_then_zero_calls_and_a_new_member_is_one_patch(world, write_config):
+    from shared import bootstrap, jobs
+    from shared.config import config_path
+
+    text = (open(config_path(), encoding="utf-8").read()
+            .replace("invitations: none ", "invitations: members\n    max_attendees: 3\n    #"))
+    write_config(text)
+    cfg = bootstrap.config()
+    _, store, locks, zoom, cal = world
+    docs = bootstrap.doc_store()
+    _member(docs, "Yamada.Hanako@Example.com", "山田　花子")
+    _member(docs, "sato@example.jp", "佐藤　一郎")
+    meetings, calendar = adapters(zoom, cal)
+
+    def provision() -> Any:
+        return provision_events(cfg, store, locks, meetings, calendar, now=NOW, run_key="m", members=jobs.member_invitees())
+
+    first = provision()
+    assert len(first.events_inserted) == 9 and first.notices == []
+    for sid in store.slots_from(NOW.date()):
+        entry = cal.event(calendar_event_id(sid))
+        assert entry["attendees"] == [{"email": "sato@example.jp"}, {"email": "yamada.hanako@example.com"}]
+        assert "山田" not in str(entry)  # addresses only: names stay in Firestore
+    assert {q["sendUpdates"][0] for m, p, q in cal.calls if m == "POST" and p.endswith("/events")} == {"all"}
+
+    mark = len(cal.calls)
+    assert provision().unchanged == 9
+    assert [c for c in cal.calls[mark:] if c[1] != "/token"] == []  # zero calls, not only zero writes
+
+    _member(docs, "suzuki@example.com", "鈴木　次郎")
+    mark = len(cal.calls)
+    again = provision()
+    calls = [(m, p) for m, p, _ in cal.calls[mark:] if p != "/token"]
+    assert sorted(again.events_patched) == sorted(store.slots_from(NOW.date()))
+    assert [m for m, _ in calls] == ["PATCH"] * 9 and len({p for _, p in calls}) == 9  # one patch per entry
+    assert len(cal.event(calendar_event_id(again.events_patched[0]))["attendees"]) == 3
+
+    _member(docs, "takahashi@example.com", "高橋　三郎")  # a fourth: over max_attendees
+    over = provision()
+    assert over.notices == ["members_over_max_attendees"] and "members_over_max_attendees" in over.summary()["attention"]
+    for sid in store.slots_from(NOW.date()):  # capped: three of the four (the first by document id), never more
+        assert len(cal.event(calendar_event_id(sid))["attendees"]) == 3
+    assert len(over.events_patched) in (0, 9)
+    mark = len(cal.calls)
+    assert provision().unchanged == 9 and [c for c in cal.calls[mark:] if c[1] != "/token"] == []  # and it is stable
+
+
+def test_zoom_token_is_refreshed_early_by_the_injected_clock_never_on_a_401(fakes):
+    zoom, _ = fakes
+    now = [1_800_000_000.0]
+    meetings = ZoomMeetings(ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, api_base=zoom.api_base, token_url=zoom.token_url,
+                            timeout=1.0, sleep=lambda s: None, clock=lambda: now[0])
+    meetings.list_upcoming(HOSTS[0])
+    assert meetings.tokens_fetched == 1
+    now[0] += 3599 - 300 - 1  # the fake's token lives 3599 s: one second before the early refresh
+    meetings.list_upcoming(HOSTS[0])
+    assert meetings.tokens_fetched == 1 and zoom.count("POST", "/oauth/token") == 1
+    now[0] += 2  # inside the last five minutes: a new token, although the old one still works
+    meetings.list_upcoming(HOSTS[0])
+    assert meetings.tokens_fetched == 2 and zoom.count("POST", "/oauth/token") == 2
+    assert len(zoom.tokens) == 2  # the old one was never refused: the refresh came first
+    assert zoom.count("GET", "/meetings") == 3  # no call was refused and repeated
+
+
+def test_a_revoked_zoom_token_gets_one_fresh_token_and_the_call_is_repeated_once(world):
+    from shared.ports import PermanentError
+
+    _, store, _, zoom, cal = world
+    assign_all(store)
+    meetings, calendar = adapters(zoom, cal)
+    run(world, adapters=(meetings, calendar))
+    assert meetings.tokens_fetched == 1
+    sid = next(s for s, d in store.slots_from(NOW.date()).items() if d["kind"] == "speaker_night")
+    zoom.tokens.clear()  # revoked (or expired early) at Zoom: the next call answers 401 / code 124
+    store.update_slot(sid, {"speaker": {**SPEAKER, "topic": "新テーマ　第二部"}})
+    patches = zoom.count("PATCH", "/meetings/")
+    report = run(world, adapters=(meetings, calendar))
+    assert report.meetings_updated == [sid] and not report.problems and not report.errors
+    assert meetings.tokens_fetched == 2 and zoom.count("PATCH", "/meetings/") == patches + 2  # refused, then repeated
+    assert "新テーマ　第二部" in zoom.by_marker(sid)[0]["agenda"]
+    assert_exactly_one_each(world)
+
+    # A fresh token refused again is not a loop: one renewal, then a permanent error for the organizers.
+    zoom.fail("GET", "/meetings", 401, times=2, body={"code": 124, "message": "Invalid access token."})
+    with pytest.raises(PermanentError) as exc:
+        meetings.list_upcoming(HOSTS[0])
+    assert exc.value.code == "124" and meetings.tokens_fetched == 3
+
+
+def test_slow_calendar_answers_time_out_are_retried_and_leave_one_entry(world):
+    _, store, _, _, cal = world
+    sleeps: list[float] = []
+    meetings, calendar = adapters(*world[3:], sleeps=sleeps)
+    cal.fail("POST", "/events", 0, delay=1.5)  # slower than the 1 s timeout; Google inserts it anyway
+    report = run(world, adapters=(meetings, calendar))
+    assert len(report.events_inserted) == 9 and not report.errors
+    assert len(cal.events) == 9 and cal.count("POST") == 10  # the retry met 409: get, equal, no patch
+    assert cal.count("PATCH") == 0 and sleeps  # backed off before the retry
+
+    sid = sorted(store.slots_from(NOW.date()))[0]
+    slot = store.get_slot(sid)
+    store.update_slot(sid, {"start": slot["start"] + dt.timedelta(hours=1), "end": slot["end"] + dt.timedelta(hours=1)})
+    cal.fail("PATCH", "/events", 0, delay=1.5)  # a slow patch: repeating it is harmless
+    report = run(world, adapters=(meetings, calendar))
+    assert report.events_patched == [sid] and not report.errors
+    assert cal.count("PATCH") == 2 and len(cal.events) == 9
+    assert cal.event(calendar_event_id(sid))["start"]["dateTime"].startswith(
+        (slot["start"] + dt.timedelta(hours=1)).astimezone(dt.timezone(dt.timedelta(hours=9))).isoformat()[:16])
+    before = cal.writes()
+    assert run(world, adapters=(meetings, calendar)).unchanged == 9 and cal.writes() == before

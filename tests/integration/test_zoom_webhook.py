@@ -98,11 +98,28 @@ def test_meeting_events_are_recorded_as_counts_and_flags(client, db, example_con
               "payload": {"object": {**obj, "participant": {"user_id": who, "user_name": "山田　花子",
                                                              "email": "x@example.com", "join_time": "2026-12-08T11:01:00Z"}}}}
         assert post(client, json.dumps(ev).encode()).status_code == 200
+    # p1 rejoins later (a second join, same participant); leaves are counted, a redelivered leave once.
+    rejoin = {"event": "meeting.participant_joined",
+              "payload": {"object": {**obj, "participant": {"user_id": "p1", "user_name": "山田　花子",
+                                                             "join_time": "2026-12-08T11:30:00Z"}}}}
+    assert post(client, json.dumps(rejoin).encode()).get_json()["outcome"] == "counted"
+    for who, when in (("p1", "2026-12-08T11:20:00Z"), ("p1", "2026-12-08T11:20:00Z"), ("p2", "2026-12-08T12:00:00Z")):
+        left = {"event": "meeting.participant_left",
+                "payload": {"object": {**obj, "participant": {"user_id": who, "user_name": "佐藤　一郎",
+                                                               "email": "y@example.com", "leave_time": when,
+                                                               "leave_reason": "left the meeting"}}}}
+        assert post(client, json.dumps(left).encode()).status_code == 200
+    anonymous = {"event": "meeting.participant_left", "payload": {"object": {**obj, "participant": {"user_name": "匿名"}}}}
+    assert post(client, json.dumps(anonymous).encode()).get_json()["outcome"] == "ignored"  # nothing to dedupe on
     ended = {"event": "meeting.ended", "payload": {"object": {**obj, "end_time": "2026-12-08T13:00:00Z"}}}
     assert post(client, json.dumps(ended).encode()).get_json()["outcome"] == "ended"
+    assert post(client, json.dumps(ended).encode()).get_json()["outcome"] == "ended"  # redelivered: same values
     slot = db.collection("slots").document(sid).get().to_dict()
     attendance = slot["provision"]["attendance"]
-    assert attendance["participants"] == 2 and attendance["joins"] == 2 and attendance["ended_at"]
+    assert attendance["participants"] == 2 and attendance["joins"] == 3 and attendance["leaves"] == 2
+    assert attendance["total"] == 2 and attendance["ended_at"]
+    assert set(attendance) == {"participants", "joins", "leaves", "total", "ended_at", "meeting_uuid"}
+    assert "佐藤" not in json.dumps(slot, default=str) and "p1" not in json.dumps(slot, default=str)
     assert "山田" not in json.dumps(slot, default=str) and "example.com" not in json.dumps(slot, default=str)
 
     deleted = {"event": "meeting.deleted", "payload": {"operator": "someone@example.com", "object": obj}}
