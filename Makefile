@@ -9,12 +9,13 @@ export GRPC_VERBOSITY := ERROR
 PYSTAMP := $(VENV)/.installed
 NODESTAMP := node_modules/.installed
 
-.PHONY: help install demo test lint unit bench emulator clean bundles smoke infra-check
+.PHONY: help install demo test lint unit bench emulator clean bundles smoke infra-check chaos
 
 help:
 	@echo "make demo      run generate_slots locally on the emulator and print the schedule"
 	@echo "make test      the whole suite: ruff, mypy, unit, integration and end-to-end tests"
 	@echo "make bench     benchmarks; figures in reports/bench.md and reports/bench.json"
+	@echo "make chaos     the month replayed with seeded faults, then the exactly-once invariants"
 	@echo "make bundles   one deployable zip per function in build/bundles/ (Terraform uploads them)"
 	@echo "make smoke     live smoke test against Zoom/Google (skipped unless credentials are set)"
 	@echo "make emulator  a Firestore emulator in the foreground, for the organizer CLI"
@@ -53,6 +54,9 @@ smoke: $(PYSTAMP)
 
 bench: install
 	$(PY) -m tools.bench
+
+chaos: install
+	$(PY) -m tools.chaos --seeds 3 --members 400 --days 7
 
 emulator: install
 	$(PY) -m tools.emulator

@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from shared.config import Config, load_config
 
 if TYPE_CHECKING:
-    from shared.adapters.docs import FirestoreDocs
     from shared.adapters.firestore import FirestoreIdempotencyStore, FirestoreSlotStore, OpCounter
-    from shared.adapters.rhythm_store import FirestoreRhythmStore
     from shared.idempotency import Idempotency
     from shared.mail import ExactlyOnceMailer
     from shared.ports import Calendar, DocStore, Meetings, MemberDirectory
@@ -57,9 +55,15 @@ def idempotency(function: str) -> Idempotency:
 
 @cache
 def doc_store() -> DocStore:
+    """The one document store: applications and decisions (issue 3), speakers and hosts (issue 5),
+    community rhythm (issue 6); ``assign_docs`` and ``rhythm_store`` are the same accessor."""
     from shared.adapters.documents import FirestoreDocStore
 
     return FirestoreDocStore(ops=ops())
+
+
+assign_docs = doc_store  # speakers and hosts (issue 5)
+rhythm_store = doc_store  # documents and bounded queries for digest, prompt, reminders, proposals (issue 6)
 
 
 @cache
@@ -96,13 +100,6 @@ def application_deps() -> AppDeps:
     from shared.usecases.applications import Deps
 
     return Deps(config(), doc_store(), mailer(), tokens.key_from_env(), os.environ.get(env.ACTIONS_BASE_URL))
-
-
-@cache
-def assign_docs() -> FirestoreDocs:
-    from shared.adapters.docs import FirestoreDocs
-
-    return FirestoreDocs(ops=ops())
 
 
 def assign_deps() -> AssignDeps:
@@ -166,14 +163,6 @@ def member_directory() -> MemberDirectory:
 
 
 @cache
-def rhythm_store() -> FirestoreRhythmStore:
-    """Documents and bounded queries for the digest, prompt, reminders, proposals (issue 6)."""
-    from shared.adapters.rhythm_store import FirestoreRhythmStore
-
-    return FirestoreRhythmStore(ops=ops())
-
-
-@cache
 def chat() -> Chat:
     """Slack incoming webhook when SLACK_WEBHOOK_URL is set, else the outbox (slack/*.json)."""
     import os
@@ -191,11 +180,9 @@ def reset() -> None:
 
     for fn in (config, ops, slot_store, idempotency_store, default_client):
         fn.cache_clear()
-    doc_store.cache_clear()  # applications (issue 3)
+    doc_store.cache_clear()  # documents (issues 3, 5, 6)
     mailer.cache_clear()
-    assign_docs.cache_clear()  # speakers and hosts (issue 5)
     meetings.cache_clear()  # Zoom and Calendar (issue 4)
     calendar.cache_clear()
     member_directory.cache_clear()
-    rhythm_store.cache_clear()  # community rhythm (issue 6)
     chat.cache_clear()

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared import env
 from shared.config_applications import Applications
+from shared.config_bounds import bounded
 from shared.config_people import People
 from shared.config_provisioning import Provisioning
 from shared.config_rhythm import Rhythm
@@ -147,7 +148,7 @@ class Series(_Model):
     title: str
     timezone: str | None = None
     start: dt.time
-    duration_minutes: int | None = None
+    duration_minutes: Annotated[int, bounded(5, 24 * 60, "a length in minutes")] | None = None
     open_end: bool = False
     online: bool = True
     rule: Rule
@@ -175,13 +176,6 @@ class Series(_Model):
     @classmethod
     def _title(cls, v: str) -> str:
         check_template(v, TITLE_FIELDS)
-        return v
-
-    @field_validator("duration_minutes")
-    @classmethod
-    def _duration(cls, v: int | None) -> int | None:
-        if v is not None and not 5 <= v <= 24 * 60:
-            raise ValueError(f"{v} is not a length in minutes (5..1440)")
         return v
 
     @model_validator(mode="after")
@@ -258,23 +252,9 @@ class Community(_Model):
 
 
 class Scheduling(_Model):
-    horizon_months: int = 3
-    open_end_nominal_minutes: int = 120
+    horizon_months: Annotated[int, bounded(1, 24, "a horizon in months")] = 3
+    open_end_nominal_minutes: Annotated[int, bounded(15, 12 * 60, "a nominal length in minutes")] = 120
     blackouts: tuple[Blackout, ...] = ()
-
-    @field_validator("horizon_months")
-    @classmethod
-    def _horizon(cls, v: int) -> int:
-        if not 1 <= v <= 24:
-            raise ValueError(f"{v} is not a horizon in months (1..24)")
-        return v
-
-    @field_validator("open_end_nominal_minutes")
-    @classmethod
-    def _nominal(cls, v: int) -> int:
-        if not 15 <= v <= 12 * 60:
-            raise ValueError(f"{v} is not a nominal length in minutes (15..720)")
-        return v
 
 
 class CronAuth(_Model):

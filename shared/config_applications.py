@@ -7,9 +7,11 @@ item id; several allowed) or by ``title`` (compared after normalising width, cas
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from shared.config_bounds import bounded
 
 FIELDS = ("name", "email", "affiliation", "relation", "period", "department", "referrer",
           "directory_opt_in", "slack_opt_in", "language")
@@ -78,7 +80,7 @@ class Applications(_Model):
     relation_values: RelationValues = RelationValues()
     yes_values: tuple[str, ...] = ("はい", "希望する", "希望します", "yes", "ok", "同意する")
     notify_applicant_on_reject: bool = False
-    link_ttl_days: int = 14
+    link_ttl_days: Annotated[int, bounded(1, 90, "a link lifetime in days")] = 14
     poll_lookback_minutes: int = 10  # the poller re-reads this far behind its watermark
 
     @field_validator("form_url")
@@ -86,13 +88,6 @@ class Applications(_Model):
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://\S+$", v):
             raise ValueError(f"{v!r} is not a URL")
-        return v
-
-    @field_validator("link_ttl_days")
-    @classmethod
-    def _ttl(cls, v: int) -> int:
-        if not 1 <= v <= 90:
-            raise ValueError(f"{v} is not a link lifetime in days (1..90)")
         return v
 
     @model_validator(mode="after")

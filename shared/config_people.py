@@ -12,11 +12,12 @@ takes an organizer out of the rotation without deleting their Zoom account from 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.config_applications import QuestionRef
+from shared.config_bounds import bounded
 
 if TYPE_CHECKING:
     from shared.config import Config
@@ -68,8 +69,8 @@ class HostAvailability(_Model):
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
     hours: Hours | None = None
     blackouts: tuple[DateRange, ...] = ()
-    monthly_max: int | None = None
-    weight: float = 1.0
+    monthly_max: Annotated[int, bounded(0, 31, "a monthly maximum")] | None = None
+    weight: Annotated[float, bounded(0, 100, "a weight", "; 0 = not in the rotation")] = 1.0
 
     @field_validator("weekdays", mode="before")
     @classmethod
@@ -90,34 +91,16 @@ class HostAvailability(_Model):
             return [{"from": d} if isinstance(d, dt.date | str) else d for d in v]
         return v
 
-    @field_validator("monthly_max")
-    @classmethod
-    def _max(cls, v: int | None) -> int | None:
-        if v is not None and not 0 <= v <= 31:
-            raise ValueError(f"{v} is not a monthly maximum (0..31)")
-        return v
-
-    @field_validator("weight")
-    @classmethod
-    def _weight(cls, v: float) -> float:
-        if not 0 <= v <= 100:
-            raise ValueError(f"{v} is not a weight (0..100; 0 = not in the rotation)")
-        return v
-
     def blacked_out(self, day: dt.date) -> bool:
         return any(b.contains(day) for b in self.blackouts)
 
 
-class HostRotation(_Model):
-    window_days: int = 365  # load is counted over duties starting this far back (and all later ones)
-    horizon_days: int = 120  # hosts are assigned to online slots starting within this many days
+Days = Annotated[int, bounded(7, 3 * 366, "a number of days")]
 
-    @field_validator("window_days", "horizon_days")
-    @classmethod
-    def _days(cls, v: int) -> int:
-        if not 7 <= v <= 3 * 366:
-            raise ValueError(f"{v} is not a number of days (7..1098)")
-        return v
+
+class HostRotation(_Model):
+    window_days: Days = 365  # load is counted over duties starting this far back (and all later ones)
+    horizon_days: Days = 120  # hosts are assigned to online slots starting within this many days
 
 
 class SpeakerQuestions(_Model):
@@ -149,31 +132,10 @@ class SpeakerForm(_Model):
 class SpeakerSettings(_Model):
     series: tuple[str, ...] = ()  # series that take speakers; empty: every series of kind speaker_night
     form: SpeakerForm | None = None  # speaker proposals from a Google Form (form_webhook, poll_form_responses)
-    lead_time_days: int = 21
-    offer_window_days: int = 5
+    lead_time_days: Annotated[int, bounded(0, 365, "a lead time in days")] = 21
+    offer_window_days: Annotated[int, bounded(1, 60, "an offer window in days")] = 5
     reminder_after_days: int | None = 3  # None: no reminder
-    raise_weeks: int = 4  # a slot this close with nobody confirmed is raised to the organizers
-
-    @field_validator("lead_time_days")
-    @classmethod
-    def _lead(cls, v: int) -> int:
-        if not 0 <= v <= 365:
-            raise ValueError(f"{v} is not a lead time in days (0..365)")
-        return v
-
-    @field_validator("offer_window_days")
-    @classmethod
-    def _window(cls, v: int) -> int:
-        if not 1 <= v <= 60:
-            raise ValueError(f"{v} is not an offer window in days (1..60)")
-        return v
-
-    @field_validator("raise_weeks")
-    @classmethod
-    def _raise(cls, v: int) -> int:
-        if not 0 <= v <= 52:
-            raise ValueError(f"{v} is not a number of weeks (0..52)")
-        return v
+    raise_weeks: Annotated[int, bounded(0, 52, "a number of weeks")] = 4  # a slot this close with nobody confirmed is raised to the organizers
 
     @model_validator(mode="after")
     def _reminder(self) -> SpeakerSettings:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from shared.config_bounds import bounded
 
 # Fields the topic / agenda / calendar title templates may use.
 TEMPLATE_FIELDS = ("title", "date", "time", "weekday", "series", "kind", "speaker", "topic", "host")
@@ -63,7 +65,7 @@ class CalendarProvisioning(_Model):
     invitations: Literal["group", "members", "none"] = "none"
     group_address: str | None = None
     delegated_subject: str | None = None  # Workspace user the service account acts for
-    max_attendees: int = 1000
+    max_attendees: Annotated[int, bounded(1, 100_000, "a number of attendees")] = 1000
     titles: dict[str, str] = {}  # per kind, e.g. speaker_night: "{title}：{speaker}"
 
     @field_validator("titles")
@@ -78,13 +80,6 @@ class CalendarProvisioning(_Model):
     def _email(cls, v: Any) -> Any:
         if v is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(v)):
             raise ValueError("is not an e-mail address")
-        return v
-
-    @field_validator("max_attendees")
-    @classmethod
-    def _max(cls, v: int) -> int:
-        if not 1 <= v <= 100_000:
-            raise ValueError(f"{v} is not a number of attendees (1..100000)")
         return v
 
     @model_validator(mode="after")

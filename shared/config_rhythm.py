@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
+
+from shared.config_bounds import bounded
 
 if TYPE_CHECKING:
     from shared.config import Config
@@ -36,36 +38,16 @@ def _weekday(v: Any) -> int:
     return parse_weekday(v)
 
 
+Weekday = Annotated[int, BeforeValidator(lambda v: v if isinstance(v, int) and 0 <= v <= 6 else _weekday(v))]
+Clock = Annotated[dt.time, BeforeValidator(lambda v: v if isinstance(v, dt.time) else _clock(v))]
+
+
 class Digest(_Model):
-    weekday: int = 0  # Monday
-    time: dt.time = dt.time(8, 0)
-    horizon_weeks: int = 6  # slots without speaker/host and upcoming events this far ahead
-    max_items: int = 30  # per list in the mail; the rest is counted, not read
+    weekday: Weekday = 0  # Monday
+    time: Clock = dt.time(8, 0)
+    horizon_weeks: Annotated[int, bounded(1, 26, "a horizon in weeks")] = 6  # slots without speaker/host and upcoming events this far ahead
+    max_items: Annotated[int, bounded(1, 200, "a number of items")] = 30  # per list in the mail; the rest is counted, not read
     speaker_kinds: tuple[str, ...] = ("speaker_night",)  # kinds whose slots need a speaker
-
-    @field_validator("weekday", mode="before")
-    @classmethod
-    def _wd(cls, v: Any) -> int:
-        return v if isinstance(v, int) and 0 <= v <= 6 else _weekday(v)
-
-    @field_validator("time", mode="before")
-    @classmethod
-    def _t(cls, v: Any) -> dt.time:
-        return v if isinstance(v, dt.time) else _clock(v)
-
-    @field_validator("horizon_weeks")
-    @classmethod
-    def _h(cls, v: int) -> int:
-        if not 1 <= v <= 26:
-            raise ValueError(f"{v} is not a horizon in weeks (1..26)")
-        return v
-
-    @field_validator("max_items")
-    @classmethod
-    def _m(cls, v: int) -> int:
-        if not 1 <= v <= 200:
-            raise ValueError(f"{v} is not a number of items (1..200)")
-        return v
 
 
 class Reminders(_Model):
@@ -82,8 +64,8 @@ class Reminders(_Model):
 
 
 class Prompt(_Model):
-    weekday: int = 2  # Wednesday
-    time: dt.time = dt.time(9, 0)
+    weekday: Weekday = 2  # Wednesday
+    time: Clock = dt.time(9, 0)
     hashtag: str = "#なんでもありデー"
     texts: tuple[str, ...] = (
         "今日は #なんでもありデー です。近況、おすすめの本、仕事の小さな発見など、なんでも気軽に投稿してください。",
@@ -92,31 +74,15 @@ class Prompt(_Model):
     )
     slack: bool = True  # post to SLACK_WEBHOOK_URL (outbox when unset)
     mail: bool = True  # mail members who opted in (prompt_opt_in)
-    batch_size: int = 50  # Bcc recipients per mail; the To line holds only the community address
+    # Bcc recipients per mail; the To line holds only the community address
+    batch_size: Annotated[int, bounded(1, 100, "a batch size", " recipients per mail")] = 50
     daily_limit: int = 400  # recipients per day over all batches (Gmail counts each recipient)
-
-    @field_validator("weekday", mode="before")
-    @classmethod
-    def _wd(cls, v: Any) -> int:
-        return v if isinstance(v, int) and 0 <= v <= 6 else _weekday(v)
-
-    @field_validator("time", mode="before")
-    @classmethod
-    def _t(cls, v: Any) -> dt.time:
-        return v if isinstance(v, dt.time) else _clock(v)
 
     @field_validator("texts")
     @classmethod
     def _texts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if not v or any(not t.strip() for t in v):
             raise ValueError("give at least one non-empty text; they rotate week by week")
-        return v
-
-    @field_validator("batch_size")
-    @classmethod
-    def _batch(cls, v: int) -> int:
-        if not 1 <= v <= 100:
-            raise ValueError(f"{v} is not a batch size (1..100 recipients per mail)")
         return v
 
     @model_validator(mode="after")
@@ -130,27 +96,15 @@ class EventKind(_Model):
     """Guidelines for one kind of member-proposed event."""
 
     label: str
-    lead_days: int = 14  # proposed at least this many days ahead
+    lead_days: Annotated[int, bounded(0, 365, "a lead time in days")] = 14  # proposed at least this many days ahead
     min_minutes: int = 30
     max_minutes: int = 180
-    earliest: dt.time = dt.time(7, 0)  # local start time window
-    latest: dt.time = dt.time(22, 0)  # local end time limit
+    earliest: Clock = dt.time(7, 0)  # local start time window
+    latest: Clock = dt.time(22, 0)  # local end time limit
     online: bool = True  # online allowed
     offline: bool = True  # in person allowed
     required: tuple[str, ...] = ("title", "description")
     confirmation: bool = False  # an organizer confirms before it is scheduled
-
-    @field_validator("earliest", "latest", mode="before")
-    @classmethod
-    def _t(cls, v: Any) -> dt.time:
-        return v if isinstance(v, dt.time) else _clock(v)
-
-    @field_validator("lead_days")
-    @classmethod
-    def _lead(cls, v: int) -> int:
-        if not 0 <= v <= 365:
-            raise ValueError(f"{v} is not a lead time in days (0..365)")
-        return v
 
     @field_validator("required")
     @classmethod

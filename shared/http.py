@@ -9,7 +9,7 @@ from flask import Response
 
 
 def json_response(status: int, body: Any) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
+    return Response(json.dumps(body, ensure_ascii=False, default=str, sort_keys=True), status=status,
                     mimetype="application/json")
 
 

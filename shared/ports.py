@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,10 +65,14 @@ class CalendarEntry:
     sequence: int = 0
 
 
+Filter = tuple[str, str, Any]  # (field, operator, value), e.g. ("status", "==", "queued")
+
+
 class DocStore(Protocol):
     """Plain documents by (collection, id): applications, members, decisions, token nonces, state.
 
     ``create`` is the one exclusive operation (Firestore create(): exactly one creator wins).
+    Reads return each document with its ``id``.
     """
 
     def create(self, collection: str, doc_id: str, data: Mapping[str, Any]) -> bool:
@@ -82,6 +86,15 @@ class DocStore(Protocol):
     def set(self, collection: str, doc_id: str, data: Mapping[str, Any]) -> None: ...
 
     def delete(self, collection: str, doc_id: str) -> None: ...
+
+    def where(self, collection: str, field: str, op: str, value: Any) -> list[dict[str, Any]]:
+        """Every document matching one field filter (unbounded: for small collections)."""
+
+    def query(self, collection: str, where: Sequence[Filter] = (), order_by: str | None = None,
+              limit: int = 100) -> list[dict[str, Any]]:
+        """At most ``limit`` documents, ordered by ``order_by`` (default: document id)."""
+
+    def count(self, collection: str, where: Sequence[Filter] = ()) -> int: ...
 
 
 # --- Provisioning: Zoom meetings and Google Calendar entries (issue 4) ---------------------------

@@ -31,6 +31,7 @@ def main() -> int:
     os.environ.setdefault("COMMUNITY_CONFIG", str(ROOT / "config" / "community.example.yaml"))
     os.environ.setdefault("OUTBOX_DIR", str(ROOT / "outbox"))
     os.environ.setdefault("GOOGLE_CLOUD_PROJECT", "demo-alumni-autopilot")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # the demo prints what happened; JSON logs are for Cloud Logging
     outbox = Path(os.environ["OUTBOX_DIR"])
     with emulator.running() as emu:
         os.environ["FIRESTORE_EMULATOR_HOST"] = emu.host

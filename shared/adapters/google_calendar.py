@@ -9,12 +9,12 @@ Outbox: ``calendar/<event id>.ics``, one file per entry, the event id as UID.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from shared.adapters.google_errors import error_reasons
 from shared.ports import CalendarEvent, Conflict, Gone, PermanentError, TransientError
 
 if TYPE_CHECKING:
@@ -64,14 +64,6 @@ class _Retry(Exception):
     def __init__(self, reason: str, wait: float | None = None) -> None:
         super().__init__(reason)
         self.wait = wait
-
-
-def _reasons(exc: Any) -> set[str]:
-    try:
-        data = json.loads(exc.content)
-        return {str(e.get("reason")) for e in data.get("error", {}).get("errors", [])}
-    except (ValueError, AttributeError, TypeError):
-        return set()
 
 
 class GoogleCalendar:
@@ -133,7 +125,7 @@ class GoogleCalendar:
                 return make(self._api()).execute()
             except HttpError as exc:
                 status = int(exc.resp.status)
-                reasons = _reasons(exc)
+                reasons = error_reasons(exc)
                 if status >= 500 or status == 429 or (status == 403 and reasons & RATE_REASONS):
                     after = exc.resp.get("retry-after")
                     wait_for = float(after) if after and str(after).isdigit() and float(after) <= self.max_wait else None

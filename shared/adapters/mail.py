@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import env
+from shared.adapters.google_errors import error_reasons
 from shared.adapters.outbox import Outbox
 from shared.mail import DeliveryRefused, OutgoingMail, build_message, parse_address
 
@@ -76,14 +77,6 @@ def google_credentials(scopes: tuple[str, ...], subject: str | None = None, endp
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 
 
-def _reasons(exc: Any) -> set[str]:
-    try:
-        data = json.loads(exc.content)
-        return {str(e.get("reason")) for e in data.get("error", {}).get("errors", [])}
-    except (ValueError, AttributeError, TypeError):
-        return set()
-
-
 class GmailUnavailable(Exception):
     """Gmail kept answering 5xx (or not at all) and we could not tell whether the message went out.
 
@@ -142,7 +135,7 @@ class GmailTransport:
         from googleapiclient.errors import HttpError
 
         if isinstance(exc, HttpError):
-            status, reasons = int(exc.resp.status), _reasons(exc)
+            status, reasons = int(exc.resp.status), error_reasons(exc)
             after = exc.resp.get("retry-after")
             if status == 429 or (status == 403 and reasons & RATE_REASONS):
                 return "refused", after
@@ -193,7 +186,7 @@ class GmailTransport:
                 return (str(found[0].get("id") or "") or "found") if found else None
             except HttpError as exc:
                 status = int(exc.resp.status)
-                if not (status == 429 or status >= 500 or (status == 403 and _reasons(exc) & RATE_REASONS)):
+                if not (status == 429 or status >= 500 or (status == 403 and error_reasons(exc) & RATE_REASONS)):
                     raise
                 after = exc.resp.get("retry-after")
             except (OSError, httplib2.HttpLib2Error):

@@ -28,25 +28,11 @@ from shared import log, rotation, speakers
 from shared.config import Config
 from shared.config_people import speaker_series
 from shared.mail import Mailer, OutgoingMail
+from shared.ports import DocStore
 from shared.speakers import Speaker
 
 STALE_CLAIM = dt.timedelta(minutes=5)  # a claim this old without its follow-up write was left by a crash
 logger = log.get("assign_speakers")
-
-
-class DocStore(Protocol):
-    def create(self, col: str, doc_id: str, data: Mapping[str, Any]) -> bool:
-        """Create; False when the document exists (atomic)."""
-
-    def get(self, col: str, doc_id: str) -> dict[str, Any] | None: ...
-
-    def update(self, col: str, doc_id: str, changes: Mapping[str, Any]) -> bool: ...
-
-    def set(self, col: str, doc_id: str, data: Mapping[str, Any]) -> None: ...
-
-    def delete(self, col: str, doc_id: str) -> None: ...
-
-    def where(self, col: str, field: str, op: str, value: Any) -> list[dict[str, Any]]: ...
 
 
 class Links(Protocol):

@@ -21,7 +21,7 @@ import hmac
 import io
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -32,11 +32,10 @@ from shared import log
 from shared.config import Config
 from shared.ids import calendar_event_id
 from shared.mail import Mailer, OutgoingMail, clean_header, parse_address
-from shared.ports import CalendarEntry, SlotStore
+from shared.ports import CalendarEntry, DocStore, SlotStore
 
 logger = log.get("rhythm")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-Filter = tuple[str, str, Any]
 
 MEMBERS, APPLICATIONS, SPEAKERS = "members", "applications", "speakers"
 PROMPT_BATCHES, PROMPT_TICKETS, PROMPT_PLANS = "prompt_batches", "prompt_tickets", "prompt_plans"
@@ -47,23 +46,7 @@ MAX_MEMBERS = 100_000  # upper bound of one streamed member query
 KEEP = dt.timedelta(days=60)  # planning documents expire (TTL field ``expires_at``)
 
 
-class RhythmStore(Protocol):
-    """Documents plus bounded queries (adapter: ``shared/adapters/rhythm_store.py``)."""
-
-    def create(self, col: str, doc_id: str, data: Mapping[str, Any]) -> bool: ...
-
-    def get(self, col: str, doc_id: str) -> dict[str, Any] | None: ...
-
-    def update(self, col: str, doc_id: str, changes: Mapping[str, Any]) -> bool: ...
-
-    def set(self, col: str, doc_id: str, data: Mapping[str, Any]) -> None: ...
-
-    def delete(self, col: str, doc_id: str) -> None: ...
-
-    def query(self, col: str, where: Sequence[Filter] = (), order_by: str | None = None,
-              limit: int = 100) -> list[dict[str, Any]]: ...
-
-    def count(self, col: str, where: Sequence[Filter] = ()) -> int: ...
+RhythmStore = DocStore  # documents plus bounded queries (adapter: ``shared/adapters/documents.py``)
 
 
 class Chat(Protocol):

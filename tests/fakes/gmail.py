@@ -18,27 +18,15 @@ import base64
 import email
 import json
 import re
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from tests.fakes.google_calendar import google_error
-
-
-@dataclass
-class Fault:
-    method: str
-    path_part: str
-    status: int
-    times: int = 1
-    after_accept: bool = False
-    reason: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
+from tests.fakes.http_server import FakeServer, Fault, JsonHandler, jwt_claims, write_service_account
 
 
 @dataclass
@@ -49,29 +37,16 @@ class Sent:
     token: str
 
 
-class FakeGmail:
+class FakeGmail(FakeServer):
     def __init__(self) -> None:
+        super().__init__()
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, str, dict[str, list[str]]]] = []
-        self.faults: list[Fault] = []
-        self.tokens: set[str] = set()
         self.grants: list[dict[str, Any]] = []  # JWT claims of each token exchange (sub, scope, iss)
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeGmail:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+        return self.base + "/"
 
     @property
     def token_uri(self) -> str:
@@ -79,46 +54,20 @@ class FakeGmail:
 
     def fail(self, method: str, path_part: str, status: int, times: int = 1, *, after_accept: bool = False,
              reason: str = "", headers: dict[str, str] | None = None) -> None:
-        self.faults.append(Fault(method, path_part, status, times, after_accept, reason, headers or {}))
+        self.faults.append(Fault(method, path_part, status, times, headers or {}, after_accept=after_accept, reason=reason))
 
     def count(self, method: str, path_part: str) -> int:
         return sum(1 for m, p, _ in self.calls if m == method and path_part in p)
 
     def write_service_account(self, folder: Path) -> Path:
         """A service-account key generated here, whose token_uri is this fake (the real JWT auth path)."""
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
+        return write_service_account(folder / "gmail-sa.json", self.token_uri,
+                                     "mailer@demo-alumni.iam.gserviceaccount.com", "2")
 
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-        path = folder / "gmail-sa.json"
-        path.write_text(json.dumps({
-            "type": "service_account", "project_id": "demo-alumni", "private_key_id": "k1", "private_key": pem,
-            "client_email": "mailer@demo-alumni.iam.gserviceaccount.com", "client_id": "2",
-            "token_uri": self.token_uri,
-        }))
-        return path
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[JsonHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-                raw = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
+        class Handler(JsonHandler):
             def _error(self, fault: Fault) -> None:
                 reason = fault.reason or {429: "rateLimitExceeded", 403: "insufficientPermissions",
                                           400: "invalidArgument"}.get(fault.status, "backendError")
@@ -127,19 +76,15 @@ class FakeGmail:
             def _do(self, method: str) -> None:
                 url = urlparse(self.path)
                 path, query = unquote(url.path), parse_qs(url.query)
-                n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n) if n else b""
+                raw = self._read()
                 with fake.lock:
                     fake.calls.append((method, path, query))
-                    fault = next((f for f in fake.faults if f.method == method and f.path_part in path and f.times > 0), None)
-                    if fault:
-                        fault.times -= 1
+                    fault = fake._take_fault(method, path)
                 if fault and not fault.after_accept:
                     return self._error(fault)
                 if path == "/token":
                     return self._token(raw)
-                auth = self.headers.get("Authorization", "")
-                token = auth[7:] if auth.startswith("Bearer ") else ""
+                token = self._bearer()
                 if token not in fake.tokens:
                     return self._send(401, google_error(401, "authError", "Invalid Credentials"))
                 if method == "POST" and path == "/gmail/v1/users/me/messages/send":
@@ -173,22 +118,13 @@ class FakeGmail:
                 return self._send(404, google_error(404, "notFound", "Not Found"))
 
             def _token(self, raw: bytes) -> None:
-                form = parse_qs(raw.decode())
-                assertion = (form.get("assertion") or [""])[0]
-                try:
-                    claims = json.loads(base64.urlsafe_b64decode(assertion.split(".")[1] + "=="))
-                except (IndexError, ValueError):
+                claims = jwt_claims(raw)
+                if claims is None:
                     return self._send(400, {"error": "invalid_grant"})
                 token = f"ya29.gmail-{len(fake.tokens)}"
                 with fake.lock:
                     fake.tokens.add(token)
                     fake.grants.append(claims)
                 self._send(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
-
-            def do_GET(self) -> None:
-                self._do("GET")
-
-            def do_POST(self) -> None:
-                self._do("POST")
 
         return Handler

@@ -9,29 +9,16 @@ events come back with ``status: cancelled``) or 404; patch -> 200, replaces arra
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from tests.fakes.http_server import FakeServer, Fault, JsonHandler, jwt_claims, write_service_account
+
 ID = re.compile(r"[a-v0-9]{5,1024}")
-
-
-@dataclass
-class Fault:
-    method: str
-    path_part: str
-    status: int
-    times: int = 1
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay: float = 0.0
 
 
 def google_error(status: int, reason: str, message: str) -> dict[str, Any]:
@@ -39,33 +26,20 @@ def google_error(status: int, reason: str, message: str) -> dict[str, Any]:
     return {"error": {"errors": [{"domain": domain, "reason": reason, "message": message}], "code": status, "message": message}}
 
 
-class FakeCalendar:
+class FakeCalendar(FakeServer):
     def __init__(self) -> None:
+        super().__init__()
         self.events: dict[str, dict[str, Any]] = {}  # (calendar, id) flattened as "cal/id"
         self.calls: list[tuple[str, str, dict[str, list[str]]]] = []
-        self.faults: list[Fault] = []
-        self.tokens: set[str] = set()
         self.subjects: list[str | None] = []
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeCalendar:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+        return self.base + "/"
 
     @property
     def token_uri(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/token"
+        return self.base + "/token"
 
     def fail(self, method: str, path_part: str, status: int, times: int = 1, headers: dict[str, str] | None = None,
              body: Any = None, delay: float = 0.0) -> None:
@@ -85,49 +59,20 @@ class FakeCalendar:
 
     def write_service_account(self, folder: Path) -> Path:
         """A service-account key of our own (generated locally) whose token_uri is this fake."""
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
+        return write_service_account(folder / "sa.json", self.token_uri,
+                                     "provisioner@demo-alumni.iam.gserviceaccount.com", "1")
 
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-        path = folder / "sa.json"
-        path.write_text(json.dumps({
-            "type": "service_account", "project_id": "demo-alumni", "private_key_id": "k1", "private_key": pem,
-            "client_email": "provisioner@demo-alumni.iam.gserviceaccount.com", "client_id": "1",
-            "token_uri": self.token_uri,
-        }))
-        return path
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[JsonHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-                raw = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
+        class Handler(JsonHandler):
             def _do(self, method: str) -> None:
                 url = urlparse(self.path)
                 path, query = unquote(url.path), parse_qs(url.query)
-                n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n) if n else b""
+                raw = self._read()
                 with fake.lock:
                     fake.calls.append((method, path, query))
-                    fault = next((f for f in fake.faults if f.method == method and f.path_part in path and f.times > 0), None)
-                    if fault:
-                        fault.times -= 1
+                    fault = fake._take_fault(method, path)
                 if fault:
                     if fault.delay:
                         time.sleep(fault.delay)
@@ -135,8 +80,7 @@ class FakeCalendar:
                         return self._send(fault.status, fault.body, fault.headers)
                 if path == "/token":
                     return self._token(raw)
-                auth = self.headers.get("Authorization", "")
-                if not auth.startswith("Bearer ") or auth[7:] not in fake.tokens:
+                if self._bearer() not in fake.tokens:
                     return self._send(401, google_error(401, "authError", "Invalid Credentials"))
                 m = re.fullmatch(r"/calendars/([^/]+)/events(?:/([^/]+))?", path)
                 if not m:
@@ -176,28 +120,13 @@ class FakeCalendar:
                 return self._send(405, google_error(405, "notAllowed", "Method not allowed"))
 
             def _token(self, raw: bytes) -> None:
-                form = parse_qs(raw.decode())
-                assertion = (form.get("assertion") or [""])[0]
-                try:
-                    claims = json.loads(base64.urlsafe_b64decode(assertion.split(".")[1] + "=="))
-                except (IndexError, ValueError):
+                claims = jwt_claims(raw)
+                if claims is None:
                     return self._send(400, {"error": "invalid_grant"})
                 token = f"ya29.fake-{len(fake.tokens)}"
                 with fake.lock:
                     fake.tokens.add(token)
                     fake.subjects.append(claims.get("sub"))
                 self._send(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
-
-            def do_GET(self) -> None:
-                self._do("GET")
-
-            def do_POST(self) -> None:
-                self._do("POST")
-
-            def do_PATCH(self) -> None:
-                self._do("PATCH")
-
-            def do_DELETE(self) -> None:
-                self._do("DELETE")
 
         return Handler

@@ -16,27 +16,15 @@ import base64
 import json
 import random
 import re
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+from tests.fakes.http_server import FakeServer, Fault, JsonHandler
 
 ACCOUNT_ID = "acct-テスト"
 CLIENT_ID = "client-id"
 CLIENT_SECRET = "client-secret"
-
-
-@dataclass
-class Fault:
-    method: str
-    path_part: str
-    status: int
-    times: int = 1
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay: float = 0.0
 
 
 def _utc(body: dict[str, Any]) -> dict[str, Any]:
@@ -50,35 +38,18 @@ def _utc(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-class FakeZoom:
+class FakeZoom(FakeServer):
     def __init__(self, users: tuple[str, ...] = (), list_agenda: bool = False, page_size: int = 2) -> None:
+        super().__init__()
         self.users = set(users)
         self.list_agenda = list_agenda
         self.page_size = page_size
         self.meetings: dict[str, dict[str, Any]] = {}
         self.deleted: set[str] = set()
-        self.tokens: set[str] = set()
         self.calls: list[tuple[str, str]] = []
-        self.faults: list[Fault] = []
         self.daily_limit: set[str] = set()  # host users over their 100 create/update per day
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    # -- lifecycle --
-
-    def __enter__(self) -> FakeZoom:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    # -- addresses --
 
     @property
     def api_base(self) -> str:
@@ -115,39 +86,22 @@ class FakeZoom:
 
     # -- the server --
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[JsonHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-                raw = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                if raw:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+        class Handler(JsonHandler):
+            content_type = "application/json"
+            content_type_when_empty = False
 
             def _body(self) -> Any:
-                n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n) if n else b""
+                raw = self._read()
                 return json.loads(raw) if raw else None
 
             def _fault(self, method: str, path: str) -> bool:
                 with fake.lock:
-                    for f in fake.faults:
-                        if f.method == method and f.path_part in path and f.times > 0:
-                            f.times -= 1
-                            break
-                    else:
-                        return False
+                    f = fake._take_fault(method, path)
+                if f is None:
+                    return False
                 if f.delay:
                     time.sleep(f.delay)
                 if f.status == 0:
@@ -165,8 +119,7 @@ class FakeZoom:
                     return
                 if path == "/oauth/token":
                     return self._token(query)
-                auth = self.headers.get("Authorization", "")
-                if not auth.startswith("Bearer ") or auth[7:] not in fake.tokens:
+                if self._bearer() not in fake.tokens:
                     return self._send(401, {"code": 124, "message": "Invalid access token."})
                 m = re.fullmatch(r"/v2/users/([^/]+)/meetings", path)
                 if m:
@@ -234,17 +187,5 @@ class FakeZoom:
                 out = [{k: m.get(k) for k in keys} | ({"agenda": m.get("agenda")} if fake.list_agenda else {}) for m in page]
                 nxt = str(start + fake.page_size) if start + fake.page_size < len(items) else ""
                 self._send(200, {"page_size": fake.page_size, "total_records": len(items), "next_page_token": nxt, "meetings": out})
-
-            def do_GET(self) -> None:
-                self._do("GET")
-
-            def do_POST(self) -> None:
-                self._do("POST")
-
-            def do_PATCH(self) -> None:
-                self._do("PATCH")
-
-            def do_DELETE(self) -> None:
-                self._do("DELETE")
 
         return Handler

@@ -14,7 +14,7 @@ import functions_framework
 from google.cloud import firestore
 
 from shared import rotation
-from shared.adapters.docs import FirestoreDocs
+from shared.adapters.documents import FirestoreDocStore
 from shared.usecases import assign
 from tests.conftest import ROOT
 from tests.unit.test_assign_usecase import CONFIG, NOW, FakeLinks, FakeMailer, add_slots, make_config, propose
@@ -62,7 +62,7 @@ def run_together(*jobs: Callable[[], Any]) -> list[Any]:
 
 
 def two_deps(project: str, cfg: Any, mailer: FakeMailer) -> tuple[assign.Deps, assign.Deps]:
-    return tuple(assign.Deps(cfg, FirestoreDocs(client=firestore.Client(project=project)), mailer, FakeLinks())
+    return tuple(assign.Deps(cfg, FirestoreDocStore(client=firestore.Client(project=project)), mailer, FakeLinks())
                  for _ in range(2))  # type: ignore[return-value]
 
 

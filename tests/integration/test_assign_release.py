@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared.adapters.docs import FirestoreDocs
+from shared.adapters.documents import FirestoreDocStore
 from shared.usecases import assign
 from tests.integration.test_assign_concurrency import run_together
 from tests.unit.test_assign_usecase import CONFIG, NOW, FakeLinks, FakeMailer, add_slots, make_config, propose
@@ -15,7 +15,7 @@ FEB, MAR = "speaker_night_2027-02-09", "speaker_night_2027-03-09"
 
 
 def confirmed_with_host(project: str) -> tuple[assign.Deps, str]:
-    deps = assign.Deps(make_config(ONLINE), FirestoreDocs(), FakeMailer(), FakeLinks())
+    deps = assign.Deps(make_config(ONLINE), FirestoreDocStore(), FakeMailer(), FakeLinks())
     add_slots(deps.store, deps.cfg, dt.date(2027, 1, 1), dt.date(2027, 6, 30))
     sid = propose(deps, NOW, name="井上　真理")
     assign.assign_pass(deps, NOW)
@@ -58,7 +58,7 @@ def test_cancelled_slot_tells_the_speaker_offers_the_next_date_and_frees_the_hos
 
 
 def test_retired_slot_with_a_pending_offer_and_two_passes_at_once(project):
-    deps = assign.Deps(make_config(ONLINE), FirestoreDocs(), FakeMailer(), FakeLinks())
+    deps = assign.Deps(make_config(ONLINE), FirestoreDocStore(), FakeMailer(), FakeLinks())
     add_slots(deps.store, deps.cfg, dt.date(2027, 1, 1), dt.date(2027, 6, 30))
     sid = propose(deps, NOW, name="Ｅｍｍａ　Ｗａｔｓｏｎ")
     assign.assign_pass(deps, NOW)

@@ -12,11 +12,11 @@ from typing import Any
 import yaml
 
 from shared import scheduling
-from shared.adapters.docs import MemoryDocs
 from shared.config import Config, parse_config
 from shared.mail import OutgoingMail
 from shared.usecases import assign
 from shared.usecases.generate_slots import desired_slot
+from tests.fakes.docs import MemoryDocs
 
 JST = dt.timezone(dt.timedelta(hours=9))
 

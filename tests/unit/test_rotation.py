@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared import rotation
-from shared.adapters.docs import MemoryDocs
 from shared.config_people import HostAvailability
+from tests.fakes.docs import MemoryDocs
 from tests.unit.test_assign_usecase import CONFIG, deps_for, make_config
 
 TOKYO = ZoneInfo("Asia/Tokyo")

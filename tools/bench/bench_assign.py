@@ -19,11 +19,11 @@ from typing import Any
 import yaml
 
 from shared import scheduling
-from shared.adapters.docs import MemoryDocs
 from shared.config import Config, parse_config
 from shared.mail import OutgoingMail
 from shared.usecases import assign
 from shared.usecases.generate_slots import desired_slot
+from tests.fakes.docs import MemoryDocs
 from tools.bench.core import Figure
 
 TITLE = "Speakers and hosts: two simulated years, 30 speakers, 8 hosts"
@@ -123,11 +123,11 @@ FIRESTORE_DAYS = 90  # the emulator run: one simulated quarter (a pass is ~100x 
 
 def simulate_firestore(ctx: Any, days: int = FIRESTORE_DAYS) -> dict[str, Any]:
     """The same simulation on the Firestore emulator (a fresh project), every operation counted."""
-    from shared.adapters.docs import FirestoreDocs
+    from shared.adapters.documents import FirestoreDocStore
     from shared.adapters.firestore import OpCounter, make_client
 
     with ctx.environ(FIRESTORE_EMULATOR_HOST=ctx.emulator_host):
-        store = FirestoreDocs(client=make_client(ctx.new_project("assign")), ops=OpCounter())
+        store = FirestoreDocStore(client=make_client(ctx.new_project("assign")), ops=OpCounter())
         return simulate(days=days, speakers=12, store=store)
 
 

@@ -72,6 +72,7 @@ class Subject:
     body: bytes | None = None
     env: PerRun = None
     path: str = "/"
+    accept: tuple[int, int] = (200, 300)  # statuses [lo, hi) that count as the first successful response
 
     def resolve(self, value: PerRun, i: int) -> dict[str, str]:
         if value is None:
@@ -132,7 +133,8 @@ class BenchContext:
     # ------------------------------------------------------------ cold starts
     def cold_start(self, target: str, source: str | Path, method: str = "POST", headers: PerRun = None,
                    body: bytes | None = None, env: PerRun = None, path: str = "/", runs: int = 5,
-                   with_hello: bool = True, with_imports: Sequence[str] = (), label: str = "") -> float:
+                   with_hello: bool = True, with_imports: Sequence[str] = (), label: str = "",
+                   accept: tuple[int, int] = (200, 300)) -> float:
         """Median seconds over ``runs`` fresh processes from ``Popen`` to the first 2xx response.
 
         ``headers`` and ``env`` may be mappings or functions of the run index (a new
@@ -143,7 +145,7 @@ class BenchContext:
         The samples are kept in ``self.samples`` (``cold:<label or target>``, ``cold:hello``,
         ``import:<module>``, ``python``).
         """
-        subject = Subject(target, Path(source), method, headers, body, env, path)
+        subject = Subject(target, Path(source), method, headers, body, env, path, accept)
         key = f"cold:{label or target}"
         samplers: dict[str, Callable[[int], float]] = {key: lambda i: self._start_once(subject, i, key)}
         if with_hello:
@@ -202,7 +204,7 @@ class BenchContext:
                 cpu = _group_cpu_seconds(proc.pid)
             finally:
                 _kill_group(proc)
-        if not 200 <= status < 300:
+        if not s.accept[0] <= status < s.accept[1]:
             raise RuntimeError(f"{s.target}: HTTP {status} on its first request: {answer[:300]!r}\n"
                                f"{log_path.read_text(errors='replace')[-1500:]}")
         if key and i >= 0:  # not for warm-ups

@@ -1,8 +1,8 @@
-"""Document-store adapters for the assignment use case (port: ``shared.usecases.assign.DocStore``).
+"""An in-memory twin of :class:`shared.adapters.documents.FirestoreDocStore` for unit tests and benchmarks.
 
-:class:`FirestoreDocs` is the real one: the shared ``FirestoreDocStore`` (issue 3) plus ``where``
-and ids on reads; every operation counted in an :class:`~shared.adapters.firestore.OpCounter`. :class:`MemoryDocs` behaves the same in memory
-(``create`` atomic under a lock, copies in and out) for unit tests and benchmarks.
+``create`` is atomic under a lock, documents are copied in and out, reads carry the ``id`` and every
+operation is counted in an :class:`~shared.adapters.firestore.OpCounter` the way Firestore bills it.
+Implements the create/get/update/set/delete/where part of :class:`shared.ports.DocStore`.
 """
 
 from __future__ import annotations
@@ -13,27 +13,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from shared.adapters.documents import FirestoreDocStore
 from shared.adapters.firestore import OpCounter
 
 _OPS = {"==": operator.eq, ">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le,
         "!=": operator.ne}
-
-
-class FirestoreDocs(FirestoreDocStore):
-    """The shared document store, plus ids on reads and single-field queries."""
-
-    def get(self, col: str, doc_id: str) -> dict[str, Any] | None:
-        doc = super().get(col, doc_id)
-        return None if doc is None else {**doc, "id": doc_id}
-
-    def where(self, col: str, field: str, op: str, value: Any) -> list[dict[str, Any]]:
-        from google.cloud import firestore
-
-        query = self.client.collection(col).where(filter=firestore.FieldFilter(field, op, value))
-        docs = [{**(d.to_dict() or {}), "id": d.id} for d in query.stream()]
-        self.ops.read(len(docs))
-        return docs
 
 
 class MemoryDocs:

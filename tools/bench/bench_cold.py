@@ -1,0 +1,113 @@
+"""Issue 8: the cold start of EVERY function (functions/*), as a ratio to the bare hello-world measured
+in the same interleaved rounds, and the import time of its deployable bundle (tools/bundle.py).
+
+Cold start = ``Popen(functions-framework --target F --source main.py)`` to the first answer of a
+realistic first request (Scheduler headers for cron functions, a signed body for webhooks). Three
+rounds per function (median), each with a hello-world start next to it. Bundle import = ``python -c
+"import main"`` inside ``build/bundles/<fn>/`` (only the bundle on the path) minus a bare interpreter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tools.bench.core import BenchContext, Figure
+
+TITLE = "Cold start of every function vs the hello-world, and each bundle's import time"
+RUNS = 3
+SECRET, KEY, ZOOM_SECRET, FEED = "bench-form-webhook-secret-0123456789", "bench-action-link-key-0123456789", "zsecret", "feedtoken0123456789"
+
+
+def _cron(i: int, fn: str) -> dict[str, str]:
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=i + 2)
+    return {"X-CloudScheduler-JobName": f"{fn}-bench", "X-CloudScheduler-ScheduleTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _subjects(ctx: BenchContext) -> dict[str, dict[str, Any]]:
+    from shared.adapters.zoom import sign
+    from tools.sim import application_body, signed_headers
+
+    def signed(body: bytes) -> Any:
+        return lambda i: signed_headers(body, SECRET)
+
+    app = application_body(1)
+    proposal = json.dumps({"kind": "member_event", "title": "もくもく会", "date": "2027-06-15", "start": "19:00",
+                           "duration_minutes": 60, "organizer": {"name": "会員　一郎", "email": "m1@example.jp"}},
+                          ensure_ascii=False).encode()
+    zoom_body = json.dumps({"event": "endpoint.url_validation", "payload": {"plainToken": "bench"}}).encode()
+
+    def zoom_headers(i: int) -> dict[str, str]:
+        import time
+
+        ts = str(int(time.time()))
+        return {"x-zm-request-timestamp": ts, "x-zm-signature": sign(ZOOM_SECRET, ts, zoom_body), "Content-Type": "application/json"}
+
+    out: dict[str, dict[str, Any]] = {}
+    for fn in sorted(p.name for p in (ctx.root / "functions").iterdir() if (p / "main.py").is_file()):
+        out[fn] = {"method": "POST", "headers": (lambda i, fn=fn: _cron(i, fn)), "body": None, "accept": (200, 300), "path": "/"}
+    out["form_webhook"].update(headers=signed(app), body=app)
+    out["propose_event"].update(headers=signed(proposal), body=proposal, accept=(200, 500))
+    out["zoom_webhook"].update(headers=zoom_headers, body=zoom_body)
+    out["ics_feed"].update(method="GET", headers=None, path=f"/{FEED}")
+    out["actions"].update(method="GET", headers=None, path="/?t=not-a-token", accept=(200, 500))  # the refusal page
+    out["poll_form_responses"].update(accept=(200, 600))  # no Forms API offline: the first answer, whatever it says
+    return out
+
+
+def _bundle_imports(ctx: BenchContext, names: list[str]) -> dict[str, float]:
+    """Median import time of each bundle's main.py (only the bundle on sys.path), net of a bare python."""
+    import subprocess
+    import sys
+
+    from tools import bundle
+
+    out_dir = Path(tempfile.mkdtemp(prefix="bundles-", dir=ctx.workdir))
+    for name in names:
+        bundle.build(name, out=out_dir)
+    env = ctx.child_env()
+    env["PYTHONPATH"] = ""
+
+    def timed(cmd: list[str], cwd: Path) -> float:
+        import time
+
+        started = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return time.perf_counter() - started
+
+    result: dict[str, float] = {}
+    for name in names:
+        folder = out_dir / name
+        cmd = [sys.executable, "-c", "import main"]
+        timed(cmd, folder)  # warm-up (bytecode)
+        subject = [timed(cmd, folder) for _ in range(RUNS)]
+        bare = [timed([sys.executable, "-c", "pass"], folder) for _ in range(RUNS)]
+        result[name] = max(0.0, statistics.median(subject) - statistics.median(bare))
+    return result
+
+
+def run(ctx: BenchContext) -> list[Figure]:
+    project = ctx.new_project("bench-cold")
+    outbox = ctx.tempdir("outbox-cold")
+    env = {"GOOGLE_CLOUD_PROJECT": project, "OUTBOX_DIR": str(outbox), "LOG_LEVEL": "ERROR",
+           "COMMUNITY_CONFIG": str(ctx.root / "config/community.example.yaml"), "FORM_WEBHOOK_SECRET": SECRET,
+           "ACTION_LINK_KEY": KEY, "ZOOM_WEBHOOK_SECRET": ZOOM_SECRET, "ICS_FEED_TOKEN": FEED}
+    subjects = _subjects(ctx)
+    figures: list[Figure] = []
+    medians: dict[str, float] = {}
+    for fn, s in subjects.items():
+        medians[fn] = ctx.cold_start(fn, ctx.root / "functions" / fn / "main.py", s["method"], headers=s["headers"],
+                                     body=s["body"], env=env, path=s["path"], runs=RUNS, accept=s["accept"])
+    hello = ctx.hello_cold_start()
+    imports = _bundle_imports(ctx, list(subjects))
+    for fn, value in medians.items():
+        what = "first answer" if subjects[fn]["accept"] != (200, 300) else "first 2xx"
+        figures.append(Figure(f"{fn}: cold start ({what})", value, "s", "hello-world cold start", hello,
+                              note=f"bundle import {imports[fn] * 1000:.0f} ms; {ctx.spread('cold:' + fn)}"))
+    worst = max(medians, key=lambda k: medians[k])
+    figures.append(Figure("slowest cold start", medians[worst], "s", "hello-world cold start", hello, note=worst))
+    return figures
