@@ -56,7 +56,7 @@ bench: install
 	$(PY) -m tools.bench
 
 chaos: install
-	$(PY) -m tools.chaos --seeds 3 --members 400 --days 7
+	$(PY) -m tools.chaos --seeds 3 --members 400 --days 28
 
 emulator: install
 	$(PY) -m tools.emulator

@@ -26,12 +26,15 @@ def assign_speakers(run: CronRun) -> dict[str, Any]:
 
 
 def provision_events(run: CronRun) -> dict[str, Any]:
-    """Zoom meetings and calendar entries for every slot (issue 4)."""
+    """Zoom meetings and calendar entries for every slot (issue 4); hourly, so it also finishes the
+    mail intents left unfinished by a crash or an outage (first: a provisioning failure must not hold
+    them back)."""
     from shared.usecases.provision import provision_events as reconcile
 
+    mails = bootstrap.mailer().resume()
     report = reconcile(bootstrap.config(), bootstrap.slot_store(), bootstrap.idempotency_store(), bootstrap.meetings(),
                        bootstrap.calendar(), now=run.schedule_time, run_key=run.job, members=member_invitees())
-    return report.summary()
+    return report.summary() | {"mails_resumed": mails}
 
 
 def member_invitees() -> Callable[[], Sequence[str]] | None:

@@ -27,6 +27,13 @@ lease has run out, the next caller asks the transport whether the message went o
   Message-ID supplied in the raw message; a hit means sent, no hit means resend);
 - SMTP: cannot tell. The intent becomes ``stuck`` and is never resent automatically (at most once);
   the organizer digest lists ``mail_intents`` whose status is ``stuck`` or ``failed``.
+
+Nobody may ever send an intent again: a use case whose state already moved on (the host duty is
+recorded, then the duty mail's delivery times out) skips that step on its next run. So the claim
+stores the message itself (``mail``: recipients, subject, bodies; personal data at rest in Firestore,
+never logged, dropped once ``sent``), and :meth:`ExactlyOnceMailer.resume`, run by an hourly cron job,
+sends every intent left ``sending`` past its lease (asking the transport first, as above) or
+``failed`` (fewer than ``MAX_ATTEMPTS`` attempts) through the same exactly-once path.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import datetime as dt
 import hashlib
 import re
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email import policy as email_policy
@@ -193,6 +201,23 @@ class Mailer(Protocol):
 
 
 SENDING, SENT, FAILED, STUCK = "sending", "sent", "failed", "stuck"
+MAX_ATTEMPTS = 5  # resume() gives a refused intent this many attempts in all; then the digest lists it
+MAX_STORED_CHARS = 300_000  # a bigger message is not kept in its record (Firestore: 1 MiB per document)
+
+
+def mail_doc(mail: OutgoingMail) -> dict[str, Any] | None:
+    """What :func:`mail_from_doc` needs to rebuild ``mail``; None when too big to keep."""
+    doc = {"to": list(mail.to), "subject": mail.subject, "text": mail.text, "html": mail.html,
+           "locale": mail.locale, "reply_to": mail.reply_to, "headers": dict(mail.headers)}
+    size = len(mail.text) + len(mail.html or "") + len(mail.subject) + sum(len(a) for a in mail.to) + \
+        sum(len(k) + len(v) for k, v in mail.headers.items())
+    return doc if size <= MAX_STORED_CHARS else None
+
+
+def mail_from_doc(intent: str, doc: Mapping[str, Any]) -> OutgoingMail:
+    return OutgoingMail(to=tuple(str(a) for a in doc["to"]), subject=str(doc["subject"]), text=str(doc["text"]),
+                        intent=intent, html=doc.get("html"), locale=str(doc.get("locale") or "ja"),
+                        reply_to=doc.get("reply_to"), headers={str(k): str(v) for k, v in (doc.get("headers") or {}).items()})
 
 
 def _utcnow() -> dt.datetime:
@@ -221,7 +246,7 @@ class ExactlyOnceMailer:
 
     def _record(self, token: str, mail: OutgoingMail, attempts: int) -> dict[str, Any]:
         now = self.clock()
-        return {"status": SENDING, "token": token, "intent": mail.intent, "attempts": attempts,
+        return {"status": SENDING, "token": token, "intent": mail.intent, "attempts": attempts, "mail": mail_doc(mail),
                 "created_at": now, "lease_until": now + self.lease, "expires_at": now + self.keep}
 
     def send(self, mail: OutgoingMail) -> bool:
@@ -247,7 +272,7 @@ class ExactlyOnceMailer:
                 self.skipped += 1
                 return False
             if went:
-                self.store.update_if(key, token, {"status": SENT, "sent_at": self.clock(), "recovered": True})
+                self.store.update_if(key, token, {"status": SENT, "sent_at": self.clock(), "recovered": True, "mail": None})
                 self.skipped += 1
                 return False
         return self._deliver(key, token, mail)
@@ -258,6 +283,39 @@ class ExactlyOnceMailer:
         except DeliveryRefused as exc:
             self.store.update_if(key, token, {"status": FAILED, "error": str(exc)[:300], "lease_until": self.clock()})
             raise
-        self.store.update_if(key, token, {"status": SENT, "sent_at": self.clock(), "provider_id": provider_id})
+        self.store.update_if(key, token, {"status": SENT, "sent_at": self.clock(), "provider_id": provider_id, "mail": None})
         self.sent += 1
         return True
+
+    def resume(self, limit: int = 200) -> dict[str, int]:
+        """Finish the intents nobody may send again (see the module doc): each one left ``sending``
+        past its lease, or ``failed`` with fewer than ``MAX_ATTEMPTS`` attempts, is sent through
+        :meth:`send` (claims: at most one caller; ``sending``: the transport is asked first).
+        Returns counts: sent, recovered (it had gone out), stuck, skipped (another caller has it),
+        refused / errors (tried again next run), given_up, unrebuildable (no stored message)."""
+        now = self.clock()
+        counts: Counter[str] = Counter()
+        for rec in self.store.by_status((SENDING, FAILED), limit):
+            status, intent, body = rec.get("status"), rec.get("intent"), rec.get("mail")
+            if status == SENDING and rec["lease_until"] > now:
+                continue  # in flight
+            if status == FAILED and int(rec.get("attempts") or 1) >= MAX_ATTEMPTS:
+                counts["given_up"] += 1
+                continue
+            if not intent or not isinstance(body, Mapping):
+                counts["unrebuildable"] += 1
+                continue
+            try:
+                if self.send(mail_from_doc(str(intent), body)):
+                    counts["sent"] += 1
+                    continue
+            except DeliveryRefused:
+                counts["refused"] += 1
+                continue
+            except Exception:  # a transport outage (it may have gone: stays sending): next run
+                counts["errors"] += 1
+                continue
+            after = self.store.get(self.key(str(intent))) or {}
+            counts["recovered" if after.get("recovered") and after.get("status") == SENT
+                   else "stuck" if after.get("status") == STUCK else "skipped"] += 1
+        return dict(counts)

@@ -24,6 +24,9 @@ class IdempotencyStore(Protocol):
     def claim(self, name: str, expires_at: dt.datetime) -> bool:
         """Create a one-off claim document; False when somebody holds it already."""
 
+    def by_status(self, statuses: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` records whose ``status`` is one of ``statuses`` (the mail reconciler)."""
+
 
 Guard = Callable[[Mapping[str, Any]], bool]
 

@@ -217,6 +217,7 @@ def _slot_ids(world: sim.World) -> set[str]:
 def _all_hold(f: dict[str, Any]) -> bool:
     return (f["events without exactly 1 meeting"] == 0 and f["events without exactly 1 entry"] == 0
             and f["extra calendar entries"] == 0 and f["intents mailed more than once"] == 0
+            and f["intents unfinished after recovery"] == 0
             and f["applications lost"] == 0 and f["slots lost"] == 0)
 
 

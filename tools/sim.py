@@ -5,7 +5,8 @@ Every cron job and webhook is delivered the way production delivers it: an HTTP 
 function's ``functions_framework`` app (``functions/<name>/main.py``) with Cloud Scheduler headers or
 a signed body, on the Firestore emulator, with the real adapters talking HTTP to the local fake Zoom,
 Calendar, Gmail and Slack servers of ``tests/fakes``. The wall clock is moved to each delivery's
-time (``time-machine``), so leases, tokens and webhook signatures see the simulated time.
+time (``time-machine``), so leases, tokens and webhook signatures see the simulated time; gRPC alone
+keeps the real clock (``grpc_on_real_clock``: its deadlines are absolute instants read by gRPC's C core).
 
 The month: ``members`` members (batch-seeded), the example config's series (slots generated daily),
 speakers proposed on day 1 who accept their offers, hosts rotated, Zoom + Calendar provisioned,
@@ -153,6 +154,43 @@ class Clock:
             self._traveller = None
 
 
+@contextmanager
+def grpc_on_real_clock() -> Iterator[None]:
+    """Keep gRPC's Python layer on the real wall clock while time-machine moves ``time.time()``.
+
+    grpc turns a call's timeout into an absolute deadline with ``time.time() + timeout``
+    (grpc/_channel.py ``_deadline``) and its C core, which time-machine cannot move, sends
+    ``deadline - real now`` as the ``grpc-timeout`` header. Under a clock moved 75 days ahead,
+    Firestore's 300 s RunQuery timeout went out as ``grpc-timeout: 6448779620ms``; the emulator
+    (grpc-js) truncates that to a 32-bit int (``| 0``), negative for a clock 24.9-49.7 days ahead
+    and again from 74.6 days: the call expires on arrival and its stream hung, so a month simulated
+    65 days ahead of the real date stalled on its 11th day (2027-02-11). Only the
+    ``time`` name inside grpc's own modules is swapped: everything else (our code, google-auth, the
+    fakes) still sees the simulated time.
+    """
+    import time as real_time
+    import types
+
+    import grpc._channel
+    import grpc._common
+    import grpc._utilities
+    import time_machine
+
+    hatch = time_machine.escape_hatch
+    clock = types.SimpleNamespace(**{k: getattr(real_time, k) for k in dir(real_time) if not k.startswith("_")})
+    clock.time = lambda: hatch.time.time() if hatch.is_travelling() else real_time.time()
+    clock.time_ns = lambda: hatch.time.time_ns() if hatch.is_travelling() else real_time.time_ns()
+    modules = (grpc._channel, grpc._common, grpc._utilities)
+    saved = [getattr(m, "time") for m in modules]  # noqa: B009  (fails loudly if grpc renames it)
+    for m in modules:
+        setattr(m, "time", clock)  # noqa: B010
+    try:
+        yield
+    finally:
+        for m, original in zip(modules, saved, strict=True):
+            setattr(m, "time", original)  # noqa: B010
+
+
 class World:
     """The fakes, the environment and one emulator project; ``run_month`` drives the functions.
 
@@ -203,6 +241,7 @@ class World:
             **self.zoom.env(),
         }
         self.stack.enter_context(_environ(values))
+        self.stack.enter_context(grpc_on_real_clock())
         self.stack.callback(self.clock.stop)
         self._install_wrappers()
         from shared import bootstrap

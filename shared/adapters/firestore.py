@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -110,6 +110,13 @@ class FirestoreIdempotencyStore(_Base):
 
     def claim(self, name: str, expires_at: dt.datetime) -> bool:
         return self._create(self.claims.document(name), {"expires_at": expires_at})
+
+    def by_status(self, statuses: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        # one ``in`` filter on one field: served by the automatic single-field index (no composite index)
+        query = self.col.where(filter=firestore.FieldFilter("status", "in", list(statuses))).limit(limit)
+        docs = [{**(d.to_dict() or {}), "id": d.id} for d in query.stream()]
+        self.ops.read(len(docs))
+        return docs
 
 
 class FirestoreSlotStore(_Base):

@@ -360,7 +360,7 @@ def verify_webhook(secret: str, body: bytes, signature: str | None, timestamp: s
         raise WebhookRefused(401, "the signature does not match")
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested deeper than json can parse
         raise WebhookRefused(400, "the body is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         raise WebhookRefused(400, "the body has no 'event'")
@@ -368,7 +368,8 @@ def verify_webhook(secret: str, body: bytes, signature: str | None, timestamp: s
 
 
 def url_validation(secret: str, data: dict[str, Any]) -> dict[str, str]:
-    plain = (data.get("payload") or {}).get("plainToken")
+    payload = data.get("payload")
+    plain = payload.get("plainToken") if isinstance(payload, dict) else None  # any JSON may arrive signed
     if not isinstance(plain, str) or not plain or len(plain) > 256:
         raise WebhookRefused(400, "payload.plainToken is missing")
     return {"plainToken": plain, "encryptedToken": hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()}

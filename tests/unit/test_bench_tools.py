@@ -96,3 +96,56 @@ def test_hello_world_cold_start_is_measured_on_a_real_process(tmp_path: Path):
     ctx = BenchContext(root=ROOT, emulator_host="127.0.0.1:1", workdir=tmp_path)
     seconds = ctx.hello_cold_start(runs=1)
     assert seconds > 0 and len(ctx.samples["cold:hello"]) == 1
+
+
+def test_grpc_deadlines_stay_on_the_real_clock_while_the_simulated_month_moves_it():
+    """tools/sim.py moves time.time() (time-machine); gRPC must still compute its deadlines on the
+    real clock, which its C core compares them with, while everything else sees the simulated time."""
+    import datetime as dt
+    import time
+
+    import grpc._channel
+    import time_machine
+
+    from tools import sim
+
+    real = time_machine.escape_hatch.time.time
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=80), tick=True):
+        moved = grpc._channel._deadline(300) - real()
+        with sim.grpc_on_real_clock():
+            kept = grpc._channel._deadline(300) - real()
+            simulated = time.time() - real()
+    assert moved > 79 * 86400  # without the guard, grpc reads the moved clock (the trap is real)
+    assert 299 < kept < 302
+    assert simulated > 79 * 86400  # the rest of the process still lives in the simulated month
+    assert grpc._channel.time is time  # restored on exit
+
+
+def test_a_firestore_query_under_a_clock_80_days_ahead_answers(project: str, db) -> None:  # type: ignore[no-untyped-def]
+    """The month's stall: under a clock 80 days ahead, gRPC sent `grpc-timeout: ~80 days`, which the
+    emulator (grpc-js) truncates to a negative 32-bit timer, and the query's stream never ended."""
+    import datetime as dt
+    import threading
+
+    import time_machine
+    from google.cloud import firestore
+
+    from tools import sim
+
+    for i in range(10):
+        db.collection("slots").document(f"s{i}").set({"start": dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+                                                      "title": "登壇　ナイト\n" * 100})
+    counts: list[int] = []
+
+    def query() -> None:
+        with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=80), tick=True):
+            since = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+            for _ in range(5):
+                counts.append(len(list(db.collection("slots").where(
+                    filter=firestore.FieldFilter("start", ">=", since)).stream())))
+
+    with sim.grpc_on_real_clock():
+        worker = threading.Thread(target=query, daemon=True)
+        worker.start()
+        worker.join(60)
+    assert counts == [10] * 5, f"the queries stalled after {len(counts)} answers"

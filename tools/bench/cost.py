@@ -112,7 +112,7 @@ def monthly(members: int, r: dict[str, Any], cold: dict[str, float]) -> dict[str
             f"(month {reads:,.0f} reads / {writes:,.0f} writes / {deletes:,.0f} deletes; busiest day {busiest['reads']:,.0f} "
             f"reads, {busiest['writes']:,.0f} writes); Scheduler ${scheduler:.2f} ({len(CRON_PER_MONTH)} jobs, 3 free); "
             f"Secret Manager ${secrets:.2f} ({DISTINCT_SECRETS} secrets, 6 free; {accesses:,.0f} accesses); "
-            "not simulated: poll_form_responses' Firestore ops, ics_feed fetches by subscribers; pessimistic: a "
-            "simulated week scaled to 30 days counts its 300 applications 30/days times")
+            "not simulated: poll_form_responses' Firestore ops, ics_feed fetches by subscribers; pessimistic: the "
+            f"{r['days']} simulated days scaled to 30 count their {r['applications']} applications 30/{r['days']} times")
     return {"total": total, "usage": usage, "run": run, "firestore": firestore, "scheduler": scheduler,
             "secrets": secrets, "note": note}
