@@ -2,8 +2,10 @@
 # tests/infra/test_terraform.py fail when the two drift apart). Adding a function = its folder +
 # one entry here. The entry point is the folder name; the deployed name uses hyphens.
 #
-#   kind          "http" (called by someone) or "cron" (called by Cloud Scheduler, with OIDC)
-#   schedule      cron only: unix-cron in the community time zone (var.time_zone)
+#   kind          "http" (called by someone), "cron" (run on its schedule, called with OIDC by the
+#                 dispatcher) or "dispatch" (exactly one: cron_dispatch, the target of the one
+#                 Cloud Scheduler job; see shared/dispatch.py)
+#   schedule      cron: unix-cron in the community time zone (var.time_zone); dispatch: the tick
 #   public        true only for callers that cannot send an OIDC token (Apps Script form webhook,
 #                 Zoom webhook, action links in mails, the ICS feed); such functions check a
 #                 signature or token themselves. Never for cron functions.
@@ -29,6 +31,14 @@ variable "functions" {
   }))
 
   default = {
+    cron_dispatch = {
+      kind          = "dispatch"
+      description   = "The one Cloud Scheduler job's target: calls each cron function when its schedule is due"
+      schedule      = "*/5 * * * *" # the tick; every cron schedule fires at most 5 minutes late
+      env           = ["CRON_PLAN"] # written by main.tf from this catalogue (not from var.settings)
+      timeout       = 600           # waits for the runs it calls (provision_events: 540 s)
+      max_instances = 3
+    }
     generate_slots = {
       kind          = "cron"
       description   = "Keeps the next months of event slots in Firestore"
@@ -40,7 +50,8 @@ variable "functions" {
       kind          = "cron"
       description   = "One Zoom meeting and one calendar entry per slot, kept in sync"
       schedule      = "40 * * * *" # hourly; Zoom allows 100 meeting creates/updates per host and day
-      secrets       = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"]
+      env           = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID"] # identifiers, not secrets: var.settings
+      secrets       = ["ZOOM_CLIENT_SECRET"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 540
       max_instances = 1
@@ -139,34 +150,39 @@ variable "functions" {
   }
 
   validation {
-    condition     = alltrue([for f in values(var.functions) : contains(["http", "cron"], f.kind)])
-    error_message = "Each function's kind must be \"http\" or \"cron\"."
+    condition     = alltrue([for f in values(var.functions) : contains(["http", "cron", "dispatch"], f.kind)])
+    error_message = "Each function's kind must be \"http\", \"cron\" or \"dispatch\"."
   }
   validation {
-    condition     = alltrue([for f in values(var.functions) : (f.kind == "cron") == (f.schedule != null)])
-    error_message = "Cron functions need a schedule; http functions must not have one."
+    condition     = length([for f in values(var.functions) : f if f.kind == "dispatch"]) == 1
+    error_message = "Exactly one function is the dispatcher (kind = \"dispatch\"): the one Scheduler job calls it."
   }
   validation {
-    condition     = alltrue([for f in values(var.functions) : !(f.kind == "cron" && f.public)])
-    error_message = "A cron function is never public: Cloud Scheduler calls it with an OIDC token."
+    condition     = alltrue([for f in values(var.functions) : (f.kind != "http") == (f.schedule != null)])
+    error_message = "Cron functions (and the dispatcher's tick) need a schedule; http functions must not have one."
+  }
+  validation {
+    condition     = alltrue([for f in values(var.functions) : !(f.kind != "http" && f.public)])
+    error_message = "A cron function (or the dispatcher) is never public: it is called with an OIDC token."
   }
 }
 
 locals {
-  # Secret Manager secrets, created WITHOUT versions: you add each value yourself (tools/notes/deploy.md).
-  # The secret id is the environment variable name the code reads (shared/env.py).
-  secrets = {
-    ZOOM_ACCOUNT_ID        = "Zoom Server-to-Server OAuth app: Account ID"
-    ZOOM_CLIENT_ID         = "Zoom Server-to-Server OAuth app: Client ID"
+  # Secret Manager secrets, created WITHOUT versions: you add each value yourself (README, Deploy).
+  # The secret id is the environment variable name the code reads (shared/env.py). Every active
+  # version costs $0.06 a month beyond 6 per billing account: the required ones are 5, and the
+  # optional ones exist only when var.optional_secrets names them (a function then runs without).
+  secret_catalogue = {
     ZOOM_CLIENT_SECRET     = "Zoom Server-to-Server OAuth app: Client secret"
     ZOOM_WEBHOOK_SECRET    = "Zoom app: Secret Token of the event subscription (webhook signatures)"
     FORM_WEBHOOK_SECRET    = "Shared secret with the Apps Script that forwards form answers"
     ACTION_LINK_KEY        = "HMAC key of the one-click action links (at least 32 random bytes)"
     GOOGLE_API_CREDENTIALS = "Google credentials JSON for Gmail/Calendar/Forms: authorized-user (OAuth refresh token) or service-account key with domain-wide delegation"
     SMTP_PASSWORD          = "SMTP password (e.g. a Google App Password) when MAIL_TRANSPORT=smtp"
-    SLACK_WEBHOOK_URL      = "Slack incoming webhook URL"
-    ICS_FEED_TOKEN         = "Fixed token of the ICS feed URL (optional: put any random value to use only rotated tokens)"
+    SLACK_WEBHOOK_URL      = "Slack incoming webhook URL of the weekly prompt"
+    ICS_FEED_TOKEN         = "A fixed token of the ICS feed URL, besides the rotated ones (autopilot feed-token rotate)"
   }
+  optional_secret_names = ["SMTP_PASSWORD", "SLACK_WEBHOOK_URL", "ICS_FEED_TOKEN"]
 
   # Firestore collections whose documents carry `expires_at` as a retention time: a TTL policy
   # deletes them (within ~24 h after that time). Collections whose `expires_at` means something

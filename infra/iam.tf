@@ -3,21 +3,21 @@
 locals {
   # (function, secret) pairs: each function reads only the secrets its catalogue entry names
   function_secrets = merge([
-    for name, f in local.functions : {
+    for name, f in local.workers : {
       for s in distinct(concat(f.secrets, f.secret_files)) : "${name}/${s}" => { function = name, secret = s }
     }
   ]...)
 }
 
 resource "google_service_account" "function" {
-  for_each     = local.functions
+  for_each     = local.workers
   account_id   = substr("fn-${replace(each.key, "_", "-")}", 0, 30)
   display_name = "Alumni Autopilot function ${each.key}"
 }
 
 # Firestore read/write (Firestore has no narrower data role than the project-level datastore.user).
 resource "google_project_iam_member" "function_firestore" {
-  for_each = local.functions
+  for_each = local.workers
   project  = var.project_id
   role     = "roles/datastore.user"
   member   = "serviceAccount:${google_service_account.function[each.key].email}"
@@ -30,7 +30,8 @@ resource "google_secret_manager_secret_iam_member" "function" {
   member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
 }
 
-# Cloud Scheduler signs its OIDC tokens as this account; it may invoke the cron functions only.
+# Cloud Scheduler signs its OIDC tokens as this account, and cron_dispatch runs as it (so the cron
+# functions see the same caller either way); it may invoke the dispatcher and the cron functions only.
 resource "google_service_account" "scheduler" {
   account_id   = "autopilot-scheduler"
   display_name = "Alumni Autopilot Cloud Scheduler invoker"
@@ -40,6 +41,14 @@ resource "google_cloud_run_service_iam_member" "scheduler_invoker" {
   for_each = local.cron_functions
   location = var.region
   service  = module.function[each.key].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.scheduler.email}"
+}
+
+resource "google_cloud_run_service_iam_member" "scheduler_invokes_dispatch" {
+  for_each = local.dispatcher
+  location = var.region
+  service  = module.dispatch[each.key].service
   role     = "roles/run.invoker"
   member   = "serviceAccount:${google_service_account.scheduler.email}"
 }

@@ -1,5 +1,6 @@
 # Alumni Autopilot on Google Cloud: APIs, Firestore, the source bucket, one Cloud Function (2nd gen)
-# per catalogue entry (functions.tf), a Scheduler job per cron function, and the secrets.
+# per catalogue entry (functions.tf), ONE Cloud Scheduler job (the tick, calling cron_dispatch, which
+# calls each cron function when its schedule is due: shared/dispatch.py), and the secrets.
 
 
 locals {
@@ -43,15 +44,41 @@ locals {
     ) if can(local.rhythm[section].time) && can(local.rhythm[section].weekday)
   }
 
+  # The secrets this deployment creates: the required ones and the optional ones you named.
+  secrets = {
+    for name, description in local.secret_catalogue : name => description
+    if !contains(local.optional_secret_names, name) || contains(var.optional_secrets, name)
+  }
+
   functions = {
     for name, f in var.functions : name => merge(f, {
       memory        = try(coalesce(var.function_overrides[name].memory), f.memory)
       timeout       = try(coalesce(var.function_overrides[name].timeout), f.timeout)
       max_instances = try(coalesce(var.function_overrides[name].max_instances), f.max_instances)
       schedule      = f.schedule == null ? null : lookup(var.schedule_overrides, name, lookup(local.config_schedules, name, f.schedule))
+      # an optional secret left out of var.optional_secrets is not mounted: the function runs without it
+      secrets = [for s in f.secrets : s if contains(keys(local.secrets), s)]
     })
   }
   cron_functions = { for name, f in local.functions : name => f if f.kind == "cron" }
+  dispatcher     = { for name, f in local.functions : name => f if f.kind == "dispatch" }
+  # Every function but the dispatcher (module.dispatch: its environment needs the others' URLs).
+  workers = { for name, f in local.functions : name => f if f.kind != "dispatch" }
+
+  # What the dispatcher calls (CRON_PLAN, shared/dispatch.py): each cron function's schedule, URL,
+  # OIDC audience (its URL, as the Scheduler job of each function used to send) and timeout.
+  cron_plan = {
+    time_zone = local.time_zone
+    tick      = one([for f in values(local.dispatcher) : f.schedule])
+    jobs = {
+      for name, f in local.cron_functions : name => {
+        schedule = f.schedule
+        url      = module.function[name].url
+        audience = module.function[name].url
+        timeout  = f.timeout
+      }
+    }
+  }
 }
 
 resource "google_project_service" "api" {
@@ -99,7 +126,7 @@ resource "google_storage_bucket_object" "bundle" {
 
 module "function" {
   source   = "./modules/function"
-  for_each = local.functions
+  for_each = local.workers
 
   name                  = replace(each.key, "_", "-")
   entry_point           = each.key
@@ -127,34 +154,74 @@ module "function" {
   ]
 }
 
-# ---------------------------------------------------------------- Cloud Scheduler
+# ---------------------------------------------------------------- the dispatcher and its one Scheduler job
 
-resource "google_cloud_scheduler_job" "cron" {
-  for_each = local.cron_functions
+# cron_dispatch runs as the Scheduler's service account: the tokens it sends carry the same identity
+# the Scheduler's did (cron_auth.service_account), and it needs no Firestore and no secrets.
+module "dispatch" {
+  source   = "./modules/function"
+  for_each = local.dispatcher
 
-  name             = replace(each.key, "_", "-")
-  description      = each.value.description
+  name                  = replace(each.key, "_", "-")
+  entry_point           = each.key
+  description           = each.value.description
+  region                = var.region
+  runtime               = var.runtime
+  source_bucket         = google_storage_bucket.sources.name
+  source_object         = google_storage_bucket_object.bundle[each.key].name
+  build_service_account = google_service_account.build.id
+  service_account_email = google_service_account.scheduler.email
+  memory                = each.value.memory
+  timeout               = each.value.timeout
+  max_instances         = each.value.max_instances
+  public                = false
+  labels                = var.alert_labels
+
+  env          = merge(local.common_env, { CRON_PLAN = jsonencode(local.cron_plan) })
+  secrets      = {}
+  secret_files = {}
+
+  depends_on = [google_project_service.api, google_project_iam_member.build]
+}
+
+# One job for every cron function: Cloud Scheduler charges $0.10 a month per job beyond 3.
+resource "google_cloud_scheduler_job" "tick" {
+  for_each = local.dispatcher
+
+  name             = "autopilot-tick"
+  description      = "Calls cron_dispatch, which runs each cron function when its own schedule is due"
   region           = var.region
   schedule         = each.value.schedule
   time_zone        = local.time_zone
   attempt_deadline = "${min(max(each.value.timeout + 30, 15), 1800)}s"
 
   retry_config {
-    retry_count          = 2 # safe: a retry carries the same X-CloudScheduler-ScheduleTime (idempotency key)
+    retry_count          = 2 # safe: a retry carries the same X-CloudScheduler-ScheduleTime, hence the same runs, which the functions replay
     min_backoff_duration = "30s"
   }
 
   http_target {
     http_method = "POST"
-    uri         = module.function[each.key].url
+    uri         = module.dispatch[each.key].url
 
     oidc_token {
       service_account_email = google_service_account.scheduler.email
-      audience              = module.function[each.key].url
+      audience              = module.dispatch[each.key].url
     }
   }
 
-  depends_on = [google_cloud_run_service_iam_member.scheduler_invoker]
+  lifecycle {
+    precondition {
+      condition     = alltrue([for f in values(local.cron_functions) : f.timeout + 30 <= each.value.timeout])
+      error_message = "cron_dispatch waits for the runs it calls: its timeout must be at least every cron function's timeout + 30 s (function_overrides)."
+    }
+    precondition {
+      condition     = lookup(var.settings, "MAIL_TRANSPORT", "") != "smtp" || contains(var.optional_secrets, "SMTP_PASSWORD")
+      error_message = "settings.MAIL_TRANSPORT is smtp: add \"SMTP_PASSWORD\" to optional_secrets."
+    }
+  }
+
+  depends_on = [google_cloud_run_service_iam_member.scheduler_invoker, google_cloud_run_service_iam_member.scheduler_invokes_dispatch]
 }
 
 # ---------------------------------------------------------------- secrets (no versions: you add them)

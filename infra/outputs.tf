@@ -1,6 +1,6 @@
 output "function_urls" {
   description = "Every function's HTTPS URL, by function name."
-  value       = { for name, m in module.function : name => m.url }
+  value       = merge({ for name, m in module.function : name => m.url }, { for name, m in module.dispatch : name => m.url })
 }
 
 output "apps_script_properties" {
@@ -36,11 +36,11 @@ output "function_service_accounts" {
 }
 
 output "secrets_to_fill" {
-  description = "Secret Manager secrets created without a value: add a version to each one you use (tools/notes/deploy.md)."
+  description = "Secret Manager secrets created without a value: add a version to each (README, Deploy, step 6)."
   value       = sort(keys(google_secret_manager_secret.secret))
 }
 
 output "time_zone" {
-  description = "Time zone of every Scheduler job."
+  description = "Time zone of the Scheduler job and of every cron schedule."
   value       = local.time_zone
 }

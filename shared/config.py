@@ -272,8 +272,17 @@ class CronAuth(_Model):
     @model_validator(mode="after")
     def _audience(self) -> CronAuth:
         if self.mode == "oidc" and not self.audience:
-            raise ValueError("audience: oidc mode needs the audience (the function's URL)")
+            raise ValueError("audience: oidc mode needs the audience (the function's URL, e.g. "
+                             "https://REGION-PROJECT.cloudfunctions.net/{function})")
         return self
+
+    def audience_for(self, function: str) -> str | None:
+        """The audience a token for ``function`` must carry: ``{function}`` in ``audience`` becomes
+        the deployed name (``generate_slots`` -> ``generate-slots``), so one setting serves every
+        cron function; an audience without it is taken as it is."""
+        if self.audience is None:
+            return None
+        return self.audience.replace("{function}", function.replace("_", "-"))
 
 
 class ZoomAccount(_Model):

@@ -83,7 +83,7 @@ def _refusal(exc: Exception) -> str:
     return text.split(":")[0][:80]
 
 
-def verify_caller(request: Request, auth: CronAuth) -> None:
+def verify_caller(request: Request, auth: CronAuth, function: str) -> None:
     """In ``oidc`` mode, check the Scheduler's ID token here too (audience always verified)."""
     if auth.mode != "oidc":
         return
@@ -96,7 +96,7 @@ def verify_caller(request: Request, auth: CronAuth) -> None:
 
     try:
         claims = id_token.verify_token(
-            header[len("Bearer "):], auth_requests.Request(), audience=auth.audience,
+            header[len("Bearer "):], auth_requests.Request(), audience=auth.audience_for(function),
             certs_url=os.environ.get(env.OIDC_CERTS_URL) or GOOGLE_CERTS_URL,
         )
     except (ValueError, auth_exceptions.GoogleAuthError) as exc:
@@ -116,7 +116,7 @@ def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, A
         return http.error(405, "use POST (Cloud Scheduler) or GET")
     try:
         cfg = bootstrap.config()
-        verify_caller(request, cfg.cron_auth)
+        verify_caller(request, cfg.cron_auth, function)
         run = parse_run(request, dt.datetime.now(dt.UTC))
     except ConfigError as exc:
         logger.error("invalid community config", error=str(exc))
@@ -135,3 +135,36 @@ def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, A
         return http.error(409, str(exc))
     logger.info("cron run done", job=run.job, idempotency_key=outcome.key, outcome="replayed" if outcome.replayed else "ran")
     return http.ok({"run": run.job, "duplicate": outcome.replayed, **outcome.result})
+
+
+def handle_tick(request: Request) -> Response:
+    """``cron_dispatch``: the one Scheduler job's tick calls every cron run due in its window
+    (shared/dispatch.py). 200 when every run answered 2xx; 502 naming the failed runs otherwise, so
+    that Cloud Scheduler retries the tick (the runs that succeeded are then replayed, not repeated)."""
+    from shared import dispatch
+
+    logger = log.get("cron_dispatch")
+    if request.method not in ("POST", "GET"):
+        return http.error(405, "use POST (Cloud Scheduler) or GET")
+    try:
+        cfg = bootstrap.config()
+        verify_caller(request, cfg.cron_auth, "cron_dispatch")
+        run = parse_run(request, dt.datetime.now(dt.UTC))
+        plan = dispatch.load_plan(os.environ.get(env.CRON_PLAN))
+        outcomes = dispatch.dispatch(plan, run.schedule_time)
+    except (ConfigError, dispatch.PlanError) as exc:
+        logger.error("cannot dispatch", error=str(exc))
+        return http.error(500, str(exc))
+    except Unauthorized as exc:
+        logger.warning("caller refused", reason=str(exc))
+        return http.error(401, str(exc))
+    except BadRequest as exc:
+        return http.error(400, str(exc))
+    body = dict(dispatch.summary(outcomes, plan, run.schedule_time))
+    for o in outcomes:
+        logger.info("cron run dispatched", job=o.function, due=o.at, status=o.status, duplicate=o.duplicate)
+    if body["failed"]:
+        logger.warning("cron runs failed", failed=body["failed"])
+        return http.error(502, f"{len(body['failed'])} of {len(outcomes)} due runs failed: {', '.join(body['failed'])} "
+                               "(Cloud Scheduler retries the tick; runs that succeeded are replayed, not repeated)", **body)
+    return http.ok(body)

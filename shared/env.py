@@ -34,6 +34,7 @@ ZOOM_API_BASE_URL = "ZOOM_API_BASE_URL"  # default https://api.zoom.us/v2 (tests
 ZOOM_OAUTH_TOKEN_URL = "ZOOM_OAUTH_TOKEN_URL"  # noqa: S105 - default https://zoom.us/oauth/token
 ZOOM_WEBHOOK_SECRET = "ZOOM_WEBHOOK_SECRET"  # noqa: S105 - webhook secret token of the Zoom app (secret)
 CALENDAR_API_ENDPOINT = "CALENDAR_API_ENDPOINT"  # Calendar API base URL (tests/staging point elsewhere)
+CRON_PLAN = "CRON_PLAN"  # cron_dispatch only: JSON {time_zone, tick, jobs: {fn: {schedule, url, audience, timeout}}} (shared/dispatch.py)
 GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"  # ADC key file; unset on Cloud Functions
 K_SERVICE = "K_SERVICE"  # set by the Cloud Run runtime under gen2 functions (never by Terraform): delivery auto -> live
 

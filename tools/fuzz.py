@@ -50,7 +50,7 @@ ZOOM_SECRET = "fuzz-zoom-webhook-secret-abcdef"
 ACTION_KEY = "fuzz-action-link-key-0123456789abcdef"
 FEED_TOKEN = "fuzz-feed-token-Xy9"
 CRON_FUNCTIONS = ("generate_slots", "provision_events", "assign_speakers", "poll_form_responses",
-                  "send_digest", "send_reminders", "weekly_prompt")
+                  "send_digest", "send_reminders", "weekly_prompt", "cron_dispatch")
 WEBHOOKS = ("form_webhook", "propose_event", "zoom_webhook", "actions", "ics_feed")
 FUNCTIONS = WEBHOOKS + CRON_FUNCTIONS
 # Collections known to exist (the recorder adds every one the code references while fuzzing).
@@ -61,7 +61,9 @@ KNOWN_COLLECTIONS = ("slots", "slot_exceptions", "idempotency", "claims", "appli
 def environment() -> dict[str, str]:
     """The secrets the fuzzer signs with; set them before the first request (tests: monkeypatch)."""
     return {"FORM_WEBHOOK_SECRET": FORM_SECRET, "ZOOM_WEBHOOK_SECRET": ZOOM_SECRET, "ACTION_LINK_KEY": ACTION_KEY,
-            "ICS_FEED_TOKEN": FEED_TOKEN, "MAIL_FROM": "コミュニティ <community@example.com>"}
+            "ICS_FEED_TOKEN": FEED_TOKEN, "MAIL_FROM": "コミュニティ <community@example.com>",
+            # cron_dispatch: a valid plan with nothing to call (its calls are tested in tests/e2e)
+            "CRON_PLAN": json.dumps({"time_zone": "Asia/Tokyo", "tick": "*/5 * * * *", "jobs": {}})}
 
 
 # ------------------------------------------------------------------ the request model

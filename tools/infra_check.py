@@ -12,8 +12,11 @@ What is compared:
 - environment variables: every one the deployed code can read (shared/env.py constants used by the
   modules the functions import, plus literal os.environ reads) is set by Terraform, unless it is
   in ``env.LOCAL_ONLY``; every one Terraform sets is read, and read by the function it is given to;
-- Scheduler: every cron entry has a unix-cron schedule and a job that calls its function's URL with
-  an OIDC token; no cron function is public; only known caller-authenticated functions are public;
+- Scheduler: exactly one dispatcher (kind "dispatch") and one Scheduler job, which calls the
+  dispatcher's URL with an OIDC token; every cron entry has a unix-cron schedule and is in the
+  dispatcher's plan (CRON_PLAN) with its own URL as URL and audience; the Scheduler's account may
+  invoke the dispatcher and every cron function; no cron function is public; only known
+  caller-authenticated functions are public;
 - secrets a function uses exist in the secret catalogue;
 - Firestore: TTL policies <-> collections whose documents carry ``expires_at``; composite indexes
   <-> the queries in shared/ that need one.
@@ -189,9 +192,14 @@ def check_functions(root: Path) -> list[str]:
     infra = load_infra(root / "infra")
     if "var.functions" not in _expr(infra.locals.get("functions", "")):
         problems.append("local.functions in infra/main.tf must be built from var.functions")
-    mod = infra.modules.get("function", {})
-    if _expr(mod.get("for_each", "")) != "local.functions" or _expr(mod.get("entry_point", "")) != "each.key":
-        problems.append("module \"function\" must iterate local.functions with entry_point = each.key")
+    for local, kind_test in (("workers", 'f.kind!="dispatch"'), ("dispatcher", 'f.kind=="dispatch"')):
+        text = _expr(infra.locals.get(local, ""))
+        if "local.functions" not in text or kind_test not in text:
+            problems.append(f"local.{local} must select the {kind_test} entries of local.functions")
+    for module, over in (("function", "local.workers"), ("dispatch", "local.dispatcher")):
+        mod = infra.modules.get(module, {})
+        if _expr(mod.get("for_each", "")) != over or _expr(mod.get("entry_point", "")) != "each.key":
+            problems.append(f"module \"{module}\" must iterate {over} with entry_point = each.key")
     fns = load_infra(root / "infra" / "modules" / "function").resources.get("google_cloudfunctions2_function", {})
     if len(fns) != 1:
         problems.append(f"infra/modules/function must declare exactly one google_cloudfunctions2_function (found {len(fns)})")
@@ -315,38 +323,55 @@ def check_schedules(root: Path) -> list[str]:
     cat = catalogue(root)
     for name, e in cat.items():
         kind, schedule = e.get("kind"), e.get("schedule")
-        if kind not in ("http", "cron"):
-            problems.append(f"function {name}: kind must be http or cron (got {kind!r})")
-        if kind == "cron" and not (isinstance(schedule, str) and CRON_RE.match(schedule.strip())):
-            problems.append(f"cron function {name} needs a unix-cron schedule (5 fields), got {schedule!r}")
+        if kind not in ("http", "cron", "dispatch"):
+            problems.append(f"function {name}: kind must be http, cron or dispatch (got {kind!r})")
+        if kind in ("cron", "dispatch") and not (isinstance(schedule, str) and CRON_RE.match(schedule.strip())):
+            problems.append(f"{kind} function {name} needs a unix-cron schedule (5 fields), got {schedule!r}")
         if kind == "http" and schedule:
             problems.append(f"http function {name} has a schedule; make it kind = \"cron\" or drop the schedule")
-        if kind == "cron" and e.get("public"):
-            problems.append(f"cron function {name} must not be public: Cloud Scheduler sends an OIDC token")
+        if kind in ("cron", "dispatch") and e.get("public"):
+            problems.append(f"{kind} function {name} must not be public: it is called with an OIDC token")
+    dispatchers = [n for n, e in cat.items() if e.get("kind") == "dispatch"]
+    if len(dispatchers) != 1:
+        problems.append(f"exactly one function must be the dispatcher (kind = \"dispatch\"), found {len(dispatchers)}")
 
     crons = _expr(infra.locals.get("cron_functions", ""))
     if "local.functions" not in crons or 'f.kind=="cron"' not in crons:
         problems.append("local.cron_functions must select the kind == \"cron\" entries of local.functions")
-    jobs = infra.resources.get("google_cloud_scheduler_job", {})
-    per_function = [b for b in jobs.values() if _expr(b.get("for_each", "")) == "local.cron_functions"]
-    if len(per_function) != 1:
-        problems.append("exactly one google_cloud_scheduler_job must iterate local.cron_functions (one job per cron function)")
-    for rname, body in jobs.items():
+    plan = infra.locals.get("cron_plan") or {}
+    jobs = _expr(plan.get("jobs", "")) if isinstance(plan, dict) else ""
+    if ("forname,finlocal.cron_functions" not in jobs or "schedule=f.schedule" not in jobs
+            or "url=module.function[name].url" not in jobs or "audience=module.function[name].url" not in jobs):
+        problems.append("local.cron_plan.jobs must map every local.cron_functions entry to {schedule = f.schedule, "
+                        "url = module.function[name].url, audience = module.function[name].url, timeout}")
+    disp = infra.modules.get("dispatch", {})
+    if "CRON_PLAN=jsonencode(local.cron_plan)" not in _expr(disp.get("env", "")):
+        problems.append("module \"dispatch\" must get CRON_PLAN = jsonencode(local.cron_plan) in its env")
+    if _expr(disp.get("service_account_email", "")) != "google_service_account.scheduler.email":
+        problems.append("module \"dispatch\" must run as google_service_account.scheduler (the cron functions' caller)")
+    if disp.get("public") not in (False, "false"):
+        problems.append("module \"dispatch\" must not be public")
+
+    scheduler_jobs = infra.resources.get("google_cloud_scheduler_job", {})
+    if len(scheduler_jobs) != 1:
+        problems.append(f"exactly one google_cloud_scheduler_job (the tick) must exist, found {len(scheduler_jobs)}: each "
+                        "job beyond 3 costs $0.10 a month; cron functions are called by cron_dispatch")
+    for rname, body in scheduler_jobs.items():
+        if _expr(body.get("for_each", "")) != "local.dispatcher":
+            problems.append(f"google_cloud_scheduler_job.{rname} must iterate local.dispatcher")
         target = _single(body.get("http_target"))
         uri = _expr(target.get("uri", ""))
-        m = re.fullmatch(r"module\.function\[(each\.key|\"?(\w+)\"?)\]\.url", uri)
-        if not m:
-            problems.append(f"google_cloud_scheduler_job.{rname} must call module.function[...].url (got {uri or 'nothing'})")
-        elif m.group(2) and cat.get(m.group(2), {}).get("kind") != "cron":
-            problems.append(f"google_cloud_scheduler_job.{rname} targets {m.group(2)!r}, which is not a cron function")
+        if uri != "module.dispatch[each.key].url":
+            problems.append(f"google_cloud_scheduler_job.{rname} must call module.dispatch[each.key].url (got {uri or 'nothing'})")
         oidc = _single(target.get("oidc_token"))
         if not oidc.get("service_account_email") or _expr(oidc.get("audience", "")) != uri:
-            problems.append(f"google_cloud_scheduler_job.{rname} needs oidc_token {{ service_account_email, audience = the function URL }}")
+            problems.append(f"google_cloud_scheduler_job.{rname} needs oidc_token {{ service_account_email, audience = the dispatcher's URL }}")
         if not _expr(body.get("time_zone", "")):
             problems.append(f"google_cloud_scheduler_job.{rname} needs time_zone (the community's)")
-    invoker = infra.resource("google_cloud_run_service_iam_member", "scheduler_invoker")
-    if _expr(invoker.get("for_each", "")) != "local.cron_functions" or invoker.get("role") != "roles/run.invoker":
-        problems.append("the scheduler service account needs roles/run.invoker on every cron function (scheduler_invoker)")
+    for rname, over in (("scheduler_invoker", "local.cron_functions"), ("scheduler_invokes_dispatch", "local.dispatcher")):
+        invoker = infra.resource("google_cloud_run_service_iam_member", rname)
+        if _expr(invoker.get("for_each", "")) != over or invoker.get("role") != "roles/run.invoker":
+            problems.append(f"the scheduler service account needs roles/run.invoker on every entry of {over} ({rname})")
     return problems
 
 
@@ -364,11 +389,12 @@ def check_access(root: Path) -> list[str]:
         for rname, body in named.items():
             if body.get("member") == "allUsers" and _expr(body.get("count", "")) != "var.public?1:0":
                 problems.append(f"{rtype}.{rname} grants allUsers without the var.public switch")
-    secrets = set((load_infra(root / "infra").locals.get("secrets") or {}).keys())
+    declared = load_infra(root / "infra").locals.get("secret_catalogue")
+    secrets = set(declared.keys()) if isinstance(declared, dict) else set()
     for name, e in cat.items():
         for s in e["secrets"] + e["secret_files"]:
             if s not in secrets:
-                problems.append(f"function {name} uses secret {s}, which local.secrets in infra/functions.tf does not create")
+                problems.append(f"function {name} uses secret {s}, which local.secret_catalogue in infra/functions.tf does not declare")
     return problems
 
 

@@ -101,3 +101,63 @@ def id_token(key: KeyPair, audience: str, email: str, *, issuer: str = ISSUER, l
         "exp": iat + lifetime, "iat": iat, "iss": issuer, "sub": "1234567890",
     }
     return jwt.encode(key.signer(), payload).decode()
+
+
+class MetadataServer:
+    """The runtime's metadata server as google-auth reaches it (``GCE_METADATA_HOST`` /
+    ``GCE_METADATA_IP``): ``GET /`` answers with ``Metadata-Flavor: Google`` (the ping),
+    ``GET /computeMetadata/v1/instance/service-accounts/default/?recursive=true`` the account, and
+    ``GET /computeMetadata/v1/instance/service-accounts/default/identity?audience=A&format=full``
+    answers an ID token for ``A`` signed as ``email``. Requests without ``Metadata-Flavor: Google``
+    get 403, as on Google's. ``audiences`` records what was asked for."""
+
+    def __init__(self, key: KeyPair, email: str) -> None:
+        from urllib.parse import parse_qs, urlparse
+
+        self.audiences: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                if self.headers.get("Metadata-Flavor") != "Google":
+                    return self._send(403, b"Missing Metadata-Flavor:Google header.")
+                if url.path == "/":
+                    return self._send(200, b"computeMetadata/\n")
+                if url.path == "/computeMetadata/v1/instance/service-accounts/default/":  # ?recursive=true
+                    info = {"aliases": ["default"], "email": email, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}
+                    return self._send(200, json.dumps(info).encode(), "application/json")
+                if url.path == "/computeMetadata/v1/instance/service-accounts/default/identity":
+                    audience = parse_qs(url.query).get("audience", [""])[0]
+                    if not audience:
+                        return self._send(400, b"non-empty audience parameter required")
+                    outer.audiences.append(audience)
+                    return self._send(200, id_token(key, audience, email).encode())
+                return self._send(404, b"not found")
+
+            def _send(self, status: int, body: bytes, content_type: str = "application/text") -> None:
+                self.send_response(status)
+                self.send_header("Metadata-Flavor", "Google")
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def env(self) -> dict[str, str]:
+        """What points google-auth (in a process started with it) at this server."""
+        return {"GCE_METADATA_HOST": self.host, "GCE_METADATA_IP": self.host}
+
+    def __enter__(self) -> MetadataServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

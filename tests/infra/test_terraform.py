@@ -143,8 +143,57 @@ def test_scheduler_job_without_oidc(tree: Path) -> None:
 
 
 def test_scheduler_job_removed(tree: Path) -> None:
-    drop_block(tree / "infra" / "main.tf", 'resource "google_cloud_scheduler_job" "cron" {')
-    assert find(ic.check_schedules(tree), "one job per cron function")
+    drop_block(tree / "infra" / "main.tf", 'resource "google_cloud_scheduler_job" "tick" {')
+    assert find(ic.check_schedules(tree), "exactly one google_cloud_scheduler_job (the tick)", "found 0")
+
+
+def test_a_scheduler_job_per_function_again_is_refused(tree: Path) -> None:
+    """The fixed fee: 7 jobs cost $0.40 a month beyond the 3 free ones; cron_dispatch calls them all."""
+    with (tree / "infra" / "main.tf").open("a", encoding="utf-8") as f:
+        f.write('''
+resource "google_cloud_scheduler_job" "cron" {
+  for_each  = local.cron_functions
+  name      = each.key
+  schedule  = each.value.schedule
+  time_zone = local.time_zone
+  http_target {
+    uri = module.function[each.key].url
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = module.function[each.key].url
+    }
+  }
+}
+''')
+    problems = ic.check_schedules(tree)
+    assert find(problems, "exactly one google_cloud_scheduler_job", "found 2")
+    assert find(problems, "google_cloud_scheduler_job.cron must call module.dispatch[each.key].url")
+
+
+def test_a_cron_function_left_out_of_the_dispatch_plan(tree: Path) -> None:
+    edit(tree / "infra" / "main.tf", "audience = module.function[name].url", "audience = \"https://example.invalid\"")
+    assert find(ic.check_schedules(tree), "local.cron_plan.jobs must map every local.cron_functions entry")
+
+
+def test_the_dispatcher_without_its_plan_or_as_another_identity(tree: Path) -> None:
+    edit(tree / "infra" / "main.tf", "env          = merge(local.common_env, { CRON_PLAN = jsonencode(local.cron_plan) })",
+         "env          = local.common_env")
+    edit(tree / "infra" / "main.tf", "  service_account_email = google_service_account.scheduler.email\n",
+         "  service_account_email = google_service_account.build.email\n")
+    problems = ic.check_schedules(tree)
+    assert find(problems, "CRON_PLAN = jsonencode(local.cron_plan)")
+    assert find(problems, "must run as google_service_account.scheduler")
+
+
+def test_two_dispatchers(tree: Path) -> None:
+    edit(tree / "infra" / "functions.tf", '      kind          = "cron"\n      description   = "Keeps the next months',
+         '      kind          = "dispatch"\n      description   = "Keeps the next months')
+    assert find(ic.check_schedules(tree), "exactly one function must be the dispatcher", "found 2")
+
+
+def test_an_optional_secret_not_in_the_catalogue(tree: Path) -> None:
+    edit(tree / "infra" / "functions.tf", '    SLACK_WEBHOOK_URL      = "Slack incoming webhook URL of the weekly prompt"\n', "")
+    assert find(ic.check_access(tree), "weekly_prompt uses secret SLACK_WEBHOOK_URL", "does not declare")
 
 
 def test_public_cron_and_unknown_public_function(tree: Path) -> None:

@@ -181,7 +181,8 @@ CASES = [
     ("horizon", lambda d: d.update(scheduling={"horizon_months": 0}),
      ["scheduling.horizon_months: 0 is not a horizon in months (1..24)"]),
     ("oidc without audience", lambda d: d.update(cron_auth={"mode": "oidc"}),
-     ["cron_auth.audience: oidc mode needs the audience (the function's URL)"]),
+     ["cron_auth.audience: oidc mode needs the audience (the function's URL, e.g. "
+     "https://REGION-PROJECT.cloudfunctions.net/{function})"]),
     ("series as a list", lambda d: d.update(series=[]), ["series: Input should be a valid dictionary (got [])"]),
     ("rule as a word", lambda d: d["series"]["lunch"].update(rule="monthly"),
      ["series.lunch.rule: Input should be a valid dictionary or object to extract fields from (got 'monthly')"]),

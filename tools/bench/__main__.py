@@ -5,7 +5,7 @@
     python -m tools.bench --list     # the modules there are
 
 A module that raises is reported as failed; the others still run and the exit code is 1.
-The report goes to reports/bench.json and reports/bench.md (see tools/notes/bench.md).
+The report goes to reports/bench.json and reports/bench.md (see README, Benchmarks, and docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -95,7 +95,9 @@ def run(ctx: BenchContext) -> list[Figure]:
     outbox = ctx.tempdir("outbox-cold")
     env = {"GOOGLE_CLOUD_PROJECT": project, "OUTBOX_DIR": str(outbox), "LOG_LEVEL": "ERROR",
            "COMMUNITY_CONFIG": str(ctx.root / "config/community.example.yaml"), "FORM_WEBHOOK_SECRET": SECRET,
-           "ACTION_LINK_KEY": KEY, "ZOOM_WEBHOOK_SECRET": ZOOM_SECRET, "ICS_FEED_TOKEN": FEED}
+           "ACTION_LINK_KEY": KEY, "ZOOM_WEBHOOK_SECRET": ZOOM_SECRET, "ICS_FEED_TOKEN": FEED,
+           # cron_dispatch: an idle tick (most of its 8,640 ticks a month call nothing)
+           "CRON_PLAN": json.dumps({"jobs": {"generate_slots": {"schedule": "0 0 1 1 *", "url": "http://127.0.0.1:9/"}}})}
     subjects = _subjects(ctx)
     figures: list[Figure] = []
     medians: dict[str, float] = {}

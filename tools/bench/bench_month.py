@@ -12,7 +12,7 @@ TITLE = "A month of the community at 400 and 10,000 members: counts, the same mo
 SIZES = (400, 10_000)
 # The full simulated month (February 2027: 28 days, every job's daily and weekly runs, all 300
 # applications); the cost model scales it to a 30-day month. (Until tools/sim.py kept gRPC on the real
-# clock, the month stalled on its 11th day and only a week was simulated: tools/notes/scale.md.)
+# clock, the month stalled on its 11th day and only a week was simulated: docs/proof.md.)
 DAYS = 28
 
 

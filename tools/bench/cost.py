@@ -11,9 +11,12 @@ Model (per 30-day month, one billing account running only this project):
   not deliver (measured idle runs), against the daily free tier on the busiest simulated day (every
   day priced as the busiest); storage below 1 GiB is free. Not simulated (listed in the note):
   poll_form_responses' Firestore ops (no Forms API offline) and ics_feed fetches.
-- Cloud Scheduler: one job per scheduled function, 3 free per billing account.
+- Cloud Scheduler: one job (the tick, every 5 minutes, calling cron_dispatch, which calls each cron
+  function when its schedule is due), 3 free per billing account. The dispatcher's 8,640 ticks a
+  month are billed a cold start each plus the time it waits for the runs it calls (pessimistic).
 - Secret Manager: one access per secret per instance start (secrets as environment variables),
-  active secret versions (one per secret) after 6 free.
+  active secret versions (one per secret) after 6 free: the required secrets of infra/functions.tf
+  plus SLACK_WEBHOOK_URL (the first community posts its weekly prompt to Slack).
 """
 
 from __future__ import annotations
@@ -51,12 +54,26 @@ PRICES_NOTE = (f"list prices read {PRICES_DATE}: Cloud Run ${RUN_VCPU_S}/vCPU-s,
 # Scheduled functions and their production runs per 30-day month (infra/functions.tf).
 CRON_PER_MONTH = {"generate_slots": 30, "provision_events": 720, "assign_speakers": 30, "poll_form_responses": 1440,
                   "send_digest": 30 / 7, "send_reminders": 30, "weekly_prompt": 30}
-# Secrets each function mounts (infra/functions.tf).
-SECRETS = {"provision_events": 3, "assign_speakers": 2, "poll_form_responses": 2, "form_webhook": 3, "actions": 2,
-           "zoom_webhook": 1, "send_digest": 1, "send_reminders": 1, "weekly_prompt": 2, "propose_event": 3}
-DISTINCT_SECRETS = 8  # ZOOM_ACCOUNT_ID/CLIENT_ID/CLIENT_SECRET, ACTION_LINK_KEY, SMTP_PASSWORD, FORM_WEBHOOK_SECRET,
-#                       ZOOM_WEBHOOK_SECRET, SLACK_WEBHOOK_URL
+DISPATCHER = "cron_dispatch"
+TICKS_PER_MONTH = 30 * 24 * 12  # the one Scheduler job, every 5 minutes
+SCHEDULER_JOBS = 1
+OPTIONAL_SECRETS_USED = frozenset({"SLACK_WEBHOOK_URL"})
 DEFAULT_COLD_S = 2.0  # when this run measured no cold start for a function
+
+
+def secrets_by_function() -> tuple[dict[str, int], int]:
+    """(secrets each function mounts, distinct secrets with a version) from infra/functions.tf, for a
+    deployment using the optional secrets in OPTIONAL_SECRETS_USED."""
+    from pathlib import Path
+
+    from tools.infra_check import catalogue, load_infra
+
+    root = Path(__file__).resolve().parents[2]
+    optional = set(load_infra(root / "infra").locals.get("optional_secret_names") or [])
+    used = lambda name: name not in optional or name in OPTIONAL_SECRETS_USED  # noqa: E731
+    per_fn = {fn: sum(1 for s in e["secrets"] + e["secret_files"] if used(s)) for fn, e in catalogue(root).items()}
+    declared = load_infra(root / "infra").locals.get("secret_catalogue") or {}
+    return per_fn, sum(1 for s in declared if used(s))
 
 
 def cold_starts_from(ctx: Any) -> dict[str, float]:
@@ -99,20 +116,30 @@ def monthly(members: int, r: dict[str, Any], cold: dict[str, float]) -> dict[str
         billed = _billed(per_call + cold.get(fn, DEFAULT_COLD_S)) * n
         vcpu_s += billed * VCPU
         gib_s += billed * GIB
+    # The dispatcher: every tick billed a cold start, plus the time it waits for the runs it calls.
+    invocations[DISPATCHER] = TICKS_PER_MONTH
+    waited = sum(invocations.get(fn, 0.0) * (idle["seconds"] if fn == "provision_events" else
+                                             first.seconds.get(fn, 0.0) / max(first.invocations.get(fn, 0), 1))
+                 for fn in CRON_PER_MONTH)
+    dispatcher_s = _billed(cold.get(DISPATCHER, DEFAULT_COLD_S)) * TICKS_PER_MONTH + waited
+    vcpu_s += dispatcher_s * VCPU
+    gib_s += dispatcher_s * GIB
     requests = sum(invocations.values())
     run = (max(0.0, vcpu_s - RUN_FREE_VCPU_S) * RUN_VCPU_S + max(0.0, gib_s - RUN_FREE_GIB_S) * RUN_GIB_S
            + max(0.0, requests - RUN_FREE_REQUESTS) / 1e6 * RUN_PER_MILLION)
-    accesses = sum(n * SECRETS.get(fn, 0) for fn, n in invocations.items())  # a new instance per call: pessimistic
-    secrets = (max(0, DISTINCT_SECRETS - SECRET_FREE_VERSIONS) * SECRET_VERSION
+    per_fn, distinct = secrets_by_function()
+    accesses = sum(n * per_fn.get(fn, 0) for fn, n in invocations.items())  # a new instance per call: pessimistic
+    secrets = (max(0, distinct - SECRET_FREE_VERSIONS) * SECRET_VERSION
                + max(0.0, accesses - SECRET_FREE_ACCESSES) * SECRET_ACCESS)
-    scheduler = max(0, len(CRON_PER_MONTH) - SCHEDULER_FREE) * SCHEDULER_JOB
+    scheduler = max(0, SCHEDULER_JOBS - SCHEDULER_FREE) * SCHEDULER_JOB
     usage = run + firestore + max(0.0, accesses - SECRET_FREE_ACCESSES) * SECRET_ACCESS
     total = run + firestore + secrets + scheduler
     note = (f"Run ${run:.2f} ({requests:,.0f} requests, {vcpu_s:,.0f} vCPU-s, {gib_s:,.0f} GiB-s); Firestore ${firestore:.2f} "
             f"(month {reads:,.0f} reads / {writes:,.0f} writes / {deletes:,.0f} deletes; busiest day {busiest['reads']:,.0f} "
-            f"reads, {busiest['writes']:,.0f} writes); Scheduler ${scheduler:.2f} ({len(CRON_PER_MONTH)} jobs, 3 free); "
-            f"Secret Manager ${secrets:.2f} ({DISTINCT_SECRETS} secrets, 6 free; {accesses:,.0f} accesses); "
+            f"reads, {busiest['writes']:,.0f} writes); Scheduler ${scheduler:.2f} ({SCHEDULER_JOBS} job for {len(CRON_PER_MONTH)} "
+            f"cron functions via {DISPATCHER}, {TICKS_PER_MONTH:,} ticks billed {dispatcher_s:,.0f} s; 3 jobs free); "
+            f"Secret Manager ${secrets:.2f} ({distinct} secrets with a version, 6 free; {accesses:,.0f} accesses); "
             "not simulated: poll_form_responses' Firestore ops, ics_feed fetches by subscribers; pessimistic: the "
             f"{r['days']} simulated days scaled to 30 count their {r['applications']} applications 30/{r['days']} times")
     return {"total": total, "usage": usage, "run": run, "firestore": firestore, "scheduler": scheduler,
-            "secrets": secrets, "note": note}
+            "secrets": secrets, "secret_versions": distinct, "scheduler_jobs": SCHEDULER_JOBS, "note": note}
