@@ -107,17 +107,16 @@ def verify_caller(request: Request, auth: CronAuth, function: str) -> None:
         raise Unauthorized("the OIDC token belongs to another service account")
 
 
-def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, Any]]) -> Response:
-    """Authenticate, key the run, run ``job`` once per Scheduler run, answer with its result."""
-    from shared.idempotency import IdempotencyInProgress
-
+def admit(request: Request, function: str) -> CronRun | Response:
+    """The checks every cron entry point makes first: the method, the config, the caller, the
+    Scheduler headers. A refusal comes back as the response to send (nothing was read or written)."""
     logger = log.get(function)
     if request.method not in ("POST", "GET"):
         return http.error(405, "use POST (Cloud Scheduler) or GET")
     try:
         cfg = bootstrap.config()
         verify_caller(request, cfg.cron_auth, function)
-        run = parse_run(request, dt.datetime.now(dt.UTC))
+        return parse_run(request, dt.datetime.now(dt.UTC))
     except ConfigError as exc:
         logger.error("invalid community config", error=str(exc))
         return http.error(500, str(exc))
@@ -126,6 +125,16 @@ def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, A
         return http.error(401, str(exc))
     except BadRequest as exc:
         return http.error(400, str(exc))
+
+
+def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, Any]]) -> Response:
+    """Authenticate, key the run, run ``job`` once per Scheduler run, answer with its result."""
+    from shared.idempotency import IdempotencyInProgress
+
+    logger = log.get(function)
+    run = admit(request, function)
+    if isinstance(run, Response):
+        return run
     if not run.scheduled:
         return http.ok({"run": run.job, "duplicate": False, **job(run)})
     try:
@@ -144,22 +153,15 @@ def handle_tick(request: Request) -> Response:
     from shared import dispatch
 
     logger = log.get("cron_dispatch")
-    if request.method not in ("POST", "GET"):
-        return http.error(405, "use POST (Cloud Scheduler) or GET")
+    run = admit(request, "cron_dispatch")
+    if isinstance(run, Response):
+        return run
     try:
-        cfg = bootstrap.config()
-        verify_caller(request, cfg.cron_auth, "cron_dispatch")
-        run = parse_run(request, dt.datetime.now(dt.UTC))
         plan = dispatch.load_plan(os.environ.get(env.CRON_PLAN))
         outcomes = dispatch.dispatch(plan, run.schedule_time)
-    except (ConfigError, dispatch.PlanError) as exc:
+    except dispatch.PlanError as exc:
         logger.error("cannot dispatch", error=str(exc))
         return http.error(500, str(exc))
-    except Unauthorized as exc:
-        logger.warning("caller refused", reason=str(exc))
-        return http.error(401, str(exc))
-    except BadRequest as exc:
-        return http.error(400, str(exc))
     body = dict(dispatch.summary(outcomes, plan, run.schedule_time))
     for o in outcomes:
         logger.info("cron run dispatched", job=o.function, due=o.at, status=o.status, duplicate=o.duplicate)

@@ -91,14 +91,12 @@ class Plan(BaseModel):
     def _tick(cls, v: str) -> str:
         return _cron(v)
 
-    @field_validator("time_zone")
+    @field_validator("time_zone", mode="before")
     @classmethod
-    def _zone(cls, v: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(v)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not an IANA time zone") from None
-        return v
+    def _zone(cls, v: Any) -> str:
+        from shared.config import parse_zone
+
+        return parse_zone(v)
 
     @model_validator(mode="after")
     def _names(self) -> Plan:

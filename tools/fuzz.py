@@ -43,6 +43,8 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from tools.emulator import environ
+
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY = 64 * 1024
 FORM_SECRET = "fuzz-form-webhook-secret-0123456789"
@@ -630,20 +632,6 @@ def _runner(harness: Harness, function: str, requests: st.SearchStrategy[FuzzReq
         harness.send(function, req)
 
     return run  # type: ignore[no-any-return]
-
-
-@contextmanager
-def environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def session(emulator_host: str, workdir: Path, config: Path | None = None) -> Any:

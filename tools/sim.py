@@ -20,16 +20,17 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from tools.emulator import environ
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "community.example.yaml"
@@ -240,7 +241,7 @@ class World:
             "GOOGLE_APPLICATION_CREDENTIALS": str(self.cal.write_service_account(self.workdir)),
             **self.zoom.env(),
         }
-        self.stack.enter_context(_environ(values))
+        self.stack.enter_context(environ(values))
         self.stack.enter_context(grpc_on_real_clock())
         self.stack.callback(self.clock.stop)
         self._install_wrappers()
@@ -459,20 +460,6 @@ class World:
         return {"slots": len(slots), "online_events": len(online), "meetings": meetings, "entries": entries,
                 "extra_entries": extra_entries, "mail_intents": intents, "applications": applications,
                 "mail_ledger": ledger}
-
-
-@contextmanager
-def _environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def simulate(emulator_host: str, workdir: Path, members: int, days: int = DAYS,

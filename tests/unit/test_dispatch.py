@@ -75,7 +75,7 @@ def test_the_run_keeps_its_own_due_time_and_the_job_name_it_had_with_its_own_sch
     ("{", "CRON_PLAN is not JSON"),
     ('{"jobs": {"generate_slots": {"schedule": "61 * * * *", "url": "https://x"}}}', "jobs.generate_slots.schedule"),
     ('{"jobs": {"generate_slots": {"schedule": "0 9 * * *", "url": "ftp://x"}}}', "not an http(s) URL"),
-    ('{"time_zone": "Asia/Tokio", "jobs": {}}', "not an IANA time zone"),
+    ('{"time_zone": "Asia/Tokio", "jobs": {}}', "not an IANA time zone name"),
     ('{"tick": "every 5 minutes", "jobs": {}}', "tick"),
     ('{"jobs": {"generate_slots": {"schedule": "0 9 * * *", "url": "https://x", "secret": "s"}}}', "secret"),
     ('{"jobs": {"Generate Slots": {"schedule": "0 9 * * *", "url": "https://x"}}}', "job name"),

@@ -119,16 +119,10 @@ class BenchContext:
     @contextmanager
     def environ(self, **values: str) -> Iterator[None]:
         """Set environment variables in this process for the block (for in-process measurements)."""
-        saved = {k: os.environ.get(k) for k in values}
-        os.environ.update(values)
-        try:
+        from tools.emulator import environ
+
+        with environ(values):
             yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
     # ------------------------------------------------------------ cold starts
     def cold_start(self, target: str, source: str | Path, method: str = "POST", headers: PerRun = None,
