@@ -9,13 +9,13 @@ import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 
 from shared.idempotency import make_key
+from tests.fakes.http_server import FakeServer, Fault, JsonHandler
 from tests.helpers import oidc
 from tests.helpers.configs import example_dict, to_yaml
 from tests.helpers.firestore import snapshot
@@ -111,30 +111,27 @@ def test_a_tick_without_a_valid_token_is_refused_and_calls_nothing(stack, db, ke
     assert stack["metadata"].audiences == [] and snapshot(db, "idempotency") == {} and snapshot(db, "slots") == {}
 
 
-class _Flaky:
-    """A cron function stand-in that fails its first call (503), then answers like ours."""
+class _Target(FakeServer):
+    """A cron function stand-in answering like ours (``{"duplicate": false}``); a queued fault
+    answers instead, once."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, str]] = []
+        super().__init__()
+
+    def _handler(self) -> type[JsonHandler]:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                outer.calls.append(dict(self.headers))
-                status, body = (503, {"error": "the instance is restarting"}) if len(outer.calls) == 1 else (200, {"duplicate": False})
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(JsonHandler):
+            def _do(self, method: str) -> None:
+                with outer.lock:
+                    outer.calls.append(dict(self.headers))
+                    fault = outer._take_fault(method, self.path)
+                if fault:
+                    return self._send(fault.status, fault.body)
+                return self._send(200, {"duplicate": False})
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return Handler
 
 
 @pytest.mark.slow
@@ -142,11 +139,11 @@ def test_a_failed_run_fails_the_tick_and_the_retry_repeats_only_that_run(emulato
     env = {"FIRESTORE_EMULATOR_HOST": emulator_host, "GOOGLE_CLOUD_PROJECT": project,
            "COMMUNITY_CONFIG": str(tmp_path / "community.yaml"), "OUTBOX_DIR": str(tmp_path / "outbox")}
     (tmp_path / "community.yaml").write_text(to_yaml(example_dict()), encoding="utf-8")  # platform mode: local, no tokens
-    flaky = _Flaky()
-    try:
+    with _Target() as flaky:
+        flaky.faults.append(Fault("POST", "/", 503, body={"error": "the instance is restarting"}))
         with running("generate_slots", env=env) as gs:
             plan = {"jobs": {"generate_slots": {"schedule": "15 4 * * *", "url": gs.url},
-                             "provision_events": {"schedule": "15 * * * *", "url": flaky.url}}}
+                             "provision_events": {"schedule": "15 * * * *", "url": f"{flaky.base}/"}}}
             with running("cron_dispatch", env={**env, "CRON_PLAN": json.dumps(plan)}) as dispatcher:
                 first = tick(dispatcher.url, None)
                 assert first.status_code == 502, first.text
@@ -166,6 +163,3 @@ def test_a_failed_run_fails_the_tick_and_the_retry_repeats_only_that_run(emulato
         assert {c["X-CloudScheduler-ScheduleTime"] for c in flaky.calls} == {TICK}
         assert {c["X-CloudScheduler-JobName"] for c in flaky.calls} == {"provision-events"}
         assert all("Authorization" not in c for c in flaky.calls)
-    finally:
-        flaky.httpd.shutdown()
-        flaky.httpd.server_close()
