@@ -1,8 +1,8 @@
 """Config section ``people:``: host availability (keyed by organizer id) and the speaker offer loop.
 
-Kept apart from ``shared/config.py`` so that module stays about the schedule. This module must not
-import ``shared.config`` at import time (that module imports this one); the shared parsers are
-imported inside the validators, which run only after both modules are loaded.
+Kept apart from ``shared/config.py`` so that module stays about the schedule; it must not import
+``shared.config`` at import time (that module imports this one). The building blocks (Model, value
+types, range checks) come from ``shared/config_base.py``.
 
 Every organizer with a Zoom account is in the host pool with the defaults below (any weekday, any
 hour, no monthly cap, weight 1); ``people.hosts.<organizer id>`` narrows that down. ``weight: 0``
@@ -12,98 +12,79 @@ takes an organizer out of the rotation without deleting their Zoom account from 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import msgspec
 
 from shared.config_applications import QuestionRef
-from shared.config_bounds import bounded
+from shared.config_base import Model, Weekdays, bounded, parse_clock, set_normalised
 
 if TYPE_CHECKING:
     from shared.config import Config
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+_FORM_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
-class Hours(_Model):
+class HourMark(dt.time):
+    """``HH:MM``, or ``24:00`` for the end of the day."""
+
+    @classmethod
+    def from_config(cls, v: Any) -> HourMark:
+        t = dt.time.max if v in ("24:00", 1440) else parse_clock(v)
+        return cls(t.hour, t.minute, t.second, t.microsecond)
+
+
+class Hours(Model):
     """Local wall-clock hours an organizer can host: the whole event must lie inside."""
 
-    start: dt.time = Field(alias="from")
-    end: dt.time = Field(alias="to")
+    start: HourMark = msgspec.field(name="from")
+    end: HourMark = msgspec.field(name="to")
 
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _clock(cls, v: Any) -> dt.time:
-        if v in ("24:00", 1440):
-            return dt.time.max
-        from shared.config import parse_clock
-
-        return parse_clock(v)
-
-    @model_validator(mode="after")
-    def _order(self) -> Hours:
+    def check(self) -> None:
         if self.end <= self.start:
             raise ValueError(f"to: {self.end:%H:%M} must be after from: {self.start:%H:%M}")
-        return self
 
 
-class DateRange(_Model):
+class DateRange(Model):
     """One blackout date (``from`` only) or an inclusive range."""
 
-    start: dt.date = Field(alias="from")
-    end: dt.date | None = Field(default=None, alias="to")
+    start: dt.date = msgspec.field(name="from")
+    end: dt.date | None = msgspec.field(default=None, name="to")
 
-    @model_validator(mode="after")
-    def _order(self) -> DateRange:
+    def check(self) -> None:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"to: {self.end} is before from: {self.start}")
-        return self
 
     def contains(self, day: dt.date) -> bool:
         return self.start <= day <= (self.end or self.start)
 
 
-class HostAvailability(_Model):
-    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+class HostAvailability(Model):
+    weekdays: Weekdays = Weekdays(range(7))
     hours: Hours | None = None
-    blackouts: tuple[DateRange, ...] = ()
+    # Plain dates are allowed as a shorthand: blackouts: [2027-01-12, {from: .., to: ..}]
+    blackouts: tuple[DateRange | dt.date, ...] = ()
     monthly_max: Annotated[int, bounded(0, 31, "a monthly maximum")] | None = None
     weight: Annotated[float, bounded(0, 100, "a weight", "; 0 = not in the rotation")] = 1.0
 
-    @field_validator("weekdays", mode="before")
-    @classmethod
-    def _weekdays(cls, v: Any) -> tuple[int, ...]:
-        from shared.config import parse_weekday
-
-        if isinstance(v, str):
-            v = [v]
-        if not isinstance(v, list | tuple) or not v:
-            raise ValueError("give at least one weekday, e.g. [tue, thu]")
-        return tuple(sorted({parse_weekday(d) for d in v}))
-
-    @field_validator("blackouts", mode="before")
-    @classmethod
-    def _blackouts(cls, v: Any) -> Any:
-        # Plain dates are allowed as a shorthand: blackouts: [2027-01-12, {from: .., to: ..}]
-        if isinstance(v, list | tuple):
-            return [{"from": d} if isinstance(d, dt.date | str) else d for d in v]
-        return v
+    def check(self) -> None:
+        if any(not isinstance(b, DateRange) for b in self.blackouts):
+            set_normalised(self, "blackouts", tuple(b if isinstance(b, DateRange) else DateRange(start=b) for b in self.blackouts))
 
     def blacked_out(self, day: dt.date) -> bool:
-        return any(b.contains(day) for b in self.blackouts)
+        return any(b.contains(day) for b in self.blackouts if isinstance(b, DateRange))
 
 
 Days = Annotated[int, bounded(7, 3 * 366, "a number of days")]
 
 
-class HostRotation(_Model):
+class HostRotation(Model):
     window_days: Days = 365  # load is counted over duties starting this far back (and all later ones)
     horizon_days: Days = 120  # hosts are assigned to online slots starting within this many days
 
 
-class SpeakerQuestions(_Model):
+class SpeakerQuestions(Model, kw_only=True):
     """Which question of the speaker form holds what (``title`` or ``{ids: [...], title: ...}``)."""
 
     name: QuestionRef
@@ -114,22 +95,21 @@ class SpeakerQuestions(_Model):
     impossible_dates: QuestionRef | None = None  # free text or a list; every date in it counts
     talk_minutes: QuestionRef | None = None  # "30", "３０分", ...
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _short(cls, v: Any) -> Any:
-        return {"title": v} if isinstance(v, str) else v  # `topic: 発表テーマ` is short for {title: 発表テーマ}
 
-
-class SpeakerForm(_Model):
+class SpeakerForm(Model):
     """The speaker proposal form: told apart from the membership form by its ``form_id``."""
 
-    form_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,200}$")
+    form_id: str
     questions: SpeakerQuestions
     # answer text of the series question -> series id (besides the series id and its title, which always match)
-    series_answers: dict[str, str] = {}
+    series_answers: dict[str, str] = msgspec.field(default_factory=dict)
+
+    def check(self) -> None:
+        if not _FORM_ID.match(self.form_id):
+            raise ValueError(f"form_id: {self.form_id!r} is not a form id (letters, digits, - and _)")
 
 
-class SpeakerSettings(_Model):
+class SpeakerSettings(Model):
     series: tuple[str, ...] = ()  # series that take speakers; empty: every series of kind speaker_night
     form: SpeakerForm | None = None  # speaker proposals from a Google Form (form_webhook, poll_form_responses)
     lead_time_days: Annotated[int, bounded(0, 365, "a lead time in days")] = 21
@@ -137,19 +117,17 @@ class SpeakerSettings(_Model):
     reminder_after_days: int | None = 3  # None: no reminder
     raise_weeks: Annotated[int, bounded(0, 52, "a number of weeks")] = 4  # a slot this close with nobody confirmed is raised to the organizers
 
-    @model_validator(mode="after")
-    def _reminder(self) -> SpeakerSettings:
+    def check(self) -> None:
         r = self.reminder_after_days
         if r is not None and not 1 <= r < self.offer_window_days:
             raise ValueError(f"reminder_after_days: {r} must be 1 or more and less than offer_window_days "
                              f"({self.offer_window_days}); leave it out (null) for no reminder")
-        return self
 
 
-class People(_Model):
-    speakers: SpeakerSettings = SpeakerSettings()
-    host_rotation: HostRotation = HostRotation()
-    hosts: dict[str, HostAvailability] = {}
+class People(Model):
+    speakers: SpeakerSettings = msgspec.field(default_factory=SpeakerSettings)
+    host_rotation: HostRotation = msgspec.field(default_factory=HostRotation)
+    hosts: dict[str, HostAvailability] = msgspec.field(default_factory=dict)
 
     def host(self, organizer_id: str) -> HostAvailability:
         return self.hosts.get(organizer_id) or HostAvailability()

@@ -6,30 +6,25 @@ typo in a field name fails before the first event is provisioned.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+import msgspec
 
-from shared.config_bounds import bounded
+from shared.config_base import Email, Model, bounded, check_template
 
 # Fields the topic / agenda / calendar title templates may use.
 TEMPLATE_FIELDS = ("title", "date", "time", "weekday", "series", "kind", "speaker", "topic", "host")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _template(field: str, v: str) -> None:
+    try:
+        check_template(v, TEMPLATE_FIELDS)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}") from None
 
 
-def _template(v: str) -> str:
-    from shared.config import check_template  # lazy: shared.config imports this module
-
-    check_template(v, TEMPLATE_FIELDS)
-    return v
-
-
-class ZoomKind(_Model):
+class ZoomKind(Model):
     """Meeting settings for one event kind."""
 
     waiting_room: bool = True
@@ -37,23 +32,22 @@ class ZoomKind(_Model):
     needs_confirmed_speaker: bool = False  # create the meeting only once the speaker confirmed
 
 
-class ZoomProvisioning(_Model):
+class ZoomProvisioning(Model):
     topic: str = "{title}"
     agenda: str = "{title}\n{speaker}\n{topic}"
     alternative_hosts: bool = False  # the other licensed organizers become alternative hosts
-    default: ZoomKind = ZoomKind()
-    kinds: dict[str, ZoomKind] = {"speaker_night": ZoomKind(needs_confirmed_speaker=True)}
+    default: ZoomKind = msgspec.field(default_factory=ZoomKind)
+    kinds: dict[str, ZoomKind] = msgspec.field(default_factory=lambda: {"speaker_night": ZoomKind(needs_confirmed_speaker=True)})
 
-    @field_validator("topic", "agenda")
-    @classmethod
-    def _templates(cls, v: str) -> str:
-        return _template(v)
+    def check(self) -> None:
+        _template("topic", self.topic)
+        _template("agenda", self.agenda)
 
     def for_kind(self, kind: str) -> ZoomKind:
         return self.kinds.get(kind, self.default)
 
 
-class CalendarProvisioning(_Model):
+class CalendarProvisioning(Model):
     """The community calendar and how members get its entries.
 
     ``invitations``: ``group`` invites one Google Group address (members get mail through the
@@ -63,38 +57,24 @@ class CalendarProvisioning(_Model):
 
     calendar_id: str = "primary"
     invitations: Literal["group", "members", "none"] = "none"
-    group_address: str | None = None
-    delegated_subject: str | None = None  # Workspace user the service account acts for
+    group_address: Email | None = None
+    delegated_subject: Email | None = None  # Workspace user the service account acts for
     max_attendees: Annotated[int, bounded(1, 100_000, "a number of attendees")] = 1000
-    titles: dict[str, str] = {}  # per kind, e.g. speaker_night: "{title}：{speaker}"
+    titles: dict[str, str] = msgspec.field(default_factory=dict)  # per kind, e.g. speaker_night: "{title}：{speaker}"
 
-    @field_validator("titles")
-    @classmethod
-    def _titles(cls, v: dict[str, str]) -> dict[str, str]:
-        for template in v.values():
-            _template(template)
-        return v
-
-    @field_validator("group_address", "delegated_subject")
-    @classmethod
-    def _email(cls, v: Any) -> Any:
-        if v is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(v)):
-            raise ValueError("is not an e-mail address")
-        return v
-
-    @model_validator(mode="after")
-    def _group(self) -> CalendarProvisioning:
+    def check(self) -> None:
+        for template in self.titles.values():
+            _template("titles", template)
         if self.invitations == "group" and not self.group_address:
             raise ValueError("group_address: the group invitation mode needs the group's address")
-        return self
 
 
-class Provisioning(_Model):
+class Provisioning(Model):
     """``delivery``: ``outbox`` / ``live`` force it; ``auto`` decides per vendor (``live_delivery``)."""
 
     delivery: Literal["auto", "outbox", "live"] = "auto"
-    zoom: ZoomProvisioning = ZoomProvisioning()
-    calendar: CalendarProvisioning = CalendarProvisioning()
+    zoom: ZoomProvisioning = msgspec.field(default_factory=ZoomProvisioning)
+    calendar: CalendarProvisioning = msgspec.field(default_factory=CalendarProvisioning)
 
 
 def live_delivery(mode: str, kind: Literal["zoom", "calendar"], environ: Mapping[str, str]) -> bool:

@@ -1,19 +1,18 @@
 """Config section ``rhythm:``: the organizer digest, reminders, the weekly prompt, member event kinds.
 
-Kept apart from ``shared/config.py`` (which imports this module); the shared parsers are imported
-inside the validators. Every default mirrors the first community: digest on Monday 08:00, reminders
+Kept apart from ``shared/config.py`` (which imports this module); the building blocks come from
+``shared/config_base.py``. Every default mirrors the first community: digest on Monday 08:00, reminders
 7 days and 1 day before, the #なんでもありデー prompt on Wednesday, member events two weeks ahead.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
+import msgspec
 
-from shared.config_bounds import bounded
+from shared.config_base import Clock, Model, Weekday, bounded, set_normalised
 
 if TYPE_CHECKING:
     from shared.config import Config
@@ -22,50 +21,29 @@ _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 PROPOSAL_FIELDS = ("title", "description", "location", "zoom", "co_organizer")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _clock(v: Any) -> dt.time:
-    from shared.config import parse_clock
-
-    return parse_clock(v)
-
-
-def _weekday(v: Any) -> int:
-    from shared.config import parse_weekday
-
-    return parse_weekday(v)
-
-
-Weekday = Annotated[int, BeforeValidator(lambda v: v if isinstance(v, int) and 0 <= v <= 6 else _weekday(v))]
-Clock = Annotated[dt.time, BeforeValidator(lambda v: v if isinstance(v, dt.time) else _clock(v))]
-
-
-class Digest(_Model):
-    weekday: Weekday = 0  # Monday
-    time: Clock = dt.time(8, 0)
+class Digest(Model):
+    weekday: Weekday = Weekday(0)  # Monday
+    time: Clock = Clock(8, 0)
     horizon_weeks: Annotated[int, bounded(1, 26, "a horizon in weeks")] = 6  # slots without speaker/host and upcoming events this far ahead
     max_items: Annotated[int, bounded(1, 200, "a number of items")] = 30  # per list in the mail; the rest is counted, not read
     speaker_kinds: tuple[str, ...] = ("speaker_night",)  # kinds whose slots need a speaker
 
 
-class Reminders(_Model):
+class Reminders(Model):
     offsets_days: tuple[int, ...] = (7, 1)
     prepare_speaker: str = "発表資料(任意)と、冒頭で話す自己紹介をご準備ください。開始10分前に入室をお願いします。"
     prepare_host: str = "開始15分前にZoomを開き、録画の要否と登壇者の画面共有を確認してください。"
 
-    @field_validator("offsets_days")
-    @classmethod
-    def _offsets(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+    def check(self) -> None:
+        v = self.offsets_days
         if not v or any(not 1 <= d <= 60 for d in v) or len(set(v)) != len(v):
-            raise ValueError(f"{list(v)} must be distinct numbers of days before the event (1..60), e.g. [7, 1]")
-        return tuple(sorted(v, reverse=True))
+            raise ValueError(f"offsets_days: {list(v)} must be distinct numbers of days before the event (1..60), e.g. [7, 1]")
+        set_normalised(self, "offsets_days", tuple(sorted(v, reverse=True)))
 
 
-class Prompt(_Model):
-    weekday: Weekday = 2  # Wednesday
-    time: Clock = dt.time(9, 0)
+class Prompt(Model):
+    weekday: Weekday = Weekday(2)  # Wednesday
+    time: Clock = Clock(9, 0)
     hashtag: str = "#なんでもありデー"
     texts: tuple[str, ...] = (
         "今日は #なんでもありデー です。近況、おすすめの本、仕事の小さな発見など、なんでも気軽に投稿してください。",
@@ -78,49 +56,35 @@ class Prompt(_Model):
     batch_size: Annotated[int, bounded(1, 100, "a batch size", " recipients per mail")] = 50
     daily_limit: int = 400  # recipients per day over all batches (Gmail counts each recipient)
 
-    @field_validator("texts")
-    @classmethod
-    def _texts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        if not v or any(not t.strip() for t in v):
-            raise ValueError("give at least one non-empty text; they rotate week by week")
-        return v
-
-    @model_validator(mode="after")
-    def _limit(self) -> Prompt:
+    def check(self) -> None:
+        if not self.texts or any(not t.strip() for t in self.texts):
+            raise ValueError("texts: give at least one non-empty text; they rotate week by week")
         if self.daily_limit < self.batch_size:
             raise ValueError(f"daily_limit: {self.daily_limit} is smaller than one batch ({self.batch_size})")
-        return self
 
 
-class EventKind(_Model):
+class EventKind(Model):
     """Guidelines for one kind of member-proposed event."""
 
     label: str
     lead_days: Annotated[int, bounded(0, 365, "a lead time in days")] = 14  # proposed at least this many days ahead
     min_minutes: int = 30
     max_minutes: int = 180
-    earliest: Clock = dt.time(7, 0)  # local start time window
-    latest: Clock = dt.time(22, 0)  # local end time limit
+    earliest: Clock = Clock(7, 0)  # local start time window
+    latest: Clock = Clock(22, 0)  # local end time limit
     online: bool = True  # online allowed
     offline: bool = True  # in person allowed
     required: tuple[str, ...] = ("title", "description")
     confirmation: bool = False  # an organizer confirms before it is scheduled
 
-    @field_validator("required")
-    @classmethod
-    def _required(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [f for f in v if f not in PROPOSAL_FIELDS]
+    def check(self) -> None:
+        unknown = [f for f in self.required if f not in PROPOSAL_FIELDS]
         if unknown:
-            raise ValueError(f"{unknown} are not proposal fields ({', '.join(PROPOSAL_FIELDS)})")
-        return v
-
-    @model_validator(mode="after")
-    def _lengths(self) -> EventKind:
+            raise ValueError(f"required: {unknown} are not proposal fields ({', '.join(PROPOSAL_FIELDS)})")
         if not 5 <= self.min_minutes <= self.max_minutes <= 24 * 60:
             raise ValueError(f"max_minutes: need 5 <= min_minutes ({self.min_minutes}) <= max_minutes ({self.max_minutes}) <= 1440")
         if not (self.online or self.offline):
             raise ValueError("online: allow online or offline (or both)")
-        return self
 
 
 def _default_kinds() -> dict[str, EventKind]:
@@ -133,21 +97,18 @@ def _default_kinds() -> dict[str, EventKind]:
     }
 
 
-class Rhythm(_Model):
-    digest: Digest = Digest()
-    reminders: Reminders = Reminders()
-    prompt: Prompt = Prompt()
-    event_kinds: dict[str, EventKind] = _default_kinds()
+class Rhythm(Model):
+    digest: Digest = msgspec.field(default_factory=Digest)
+    reminders: Reminders = msgspec.field(default_factory=Reminders)
+    prompt: Prompt = msgspec.field(default_factory=Prompt)
+    event_kinds: dict[str, EventKind] = msgspec.field(default_factory=_default_kinds)
     flagship_series: tuple[str, ...] | None = None  # member events may not overlap these; None: every series
     feed_days: int = 120  # how far ahead the ICS feed reaches (and 7 days back)
 
-    @field_validator("event_kinds")
-    @classmethod
-    def _kinds(cls, v: dict[str, EventKind]) -> dict[str, EventKind]:
-        for key in v:
+    def check(self) -> None:
+        for key in self.event_kinds:
             if not _KIND.match(key):
-                raise ValueError(f"{key!r} is not a kind name (lowercase letters, digits, _)")
-        return v
+                raise ValueError(f"event_kinds: {key!r} is not a kind name (lowercase letters, digits, _)")
 
 
 def flagship(cfg: Config) -> tuple[str, ...]:

@@ -216,13 +216,29 @@ def _relative(sid: str, series: Series, zone: ZoneInfo, key: dt.date, anchor: Oc
     begin = at(anchor.date, series.start, zone)
     end = anchor.start.astimezone(zone)
     if anchor.status == "cancelled":
-        return Occurrence(sid, key, anchor.date, begin, max(end, begin, key=lambda t: t.astimezone(UTC)), False, "cancelled",
+        return Occurrence(sid, key, anchor.date, begin, end if _elapsed(begin, end) > dt.timedelta(0) else
+                          _usual_end(begin, series.start, usual, zone), False, "cancelled",
                           f"{anchor.series_id} is cancelled", anchor_id=anchor.slot_id)
     if _elapsed(begin, end) <= dt.timedelta(0):
-        return Occurrence(sid, key, anchor.date, begin, at(anchor.date, usual, zone), False, "cancelled",
-                          f"{anchor.series_id} now starts at {end:%H:%M}, before this one", anchor_id=anchor.slot_id)
+        skipped = _elapsed(begin, at(anchor.date, usual, zone)) <= dt.timedelta(0)
+        note = (f"{series.start:%H:%M}-{usual:%H:%M} does not exist on {anchor.date} (the clocks go forward)" if skipped
+                else f"{anchor.series_id} now starts at {end:%H:%M}, before this one")
+        return Occurrence(sid, key, anchor.date, begin, _usual_end(begin, series.start, usual, zone), False, "cancelled",
+                          note, anchor_id=anchor.slot_id)
     return Occurrence(sid, key, anchor.date, begin, end, False, shifted_from=anchor.shifted_from,
                       note=anchor.note, anchor_id=anchor.slot_id)
+
+
+def _usual_end(begin: dt.datetime, start: dt.time, usual: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """The anchor's usual start on ``begin``'s day, for an entry that no longer has an anchor to end
+    at. When both wall times fall in one DST gap (01:00 and 02:00 in London on the spring-forward
+    night are the same instant), the entry keeps its usual length on the wall clock instead, so it
+    still ends after it starts."""
+    end = at(begin.date(), usual, zone)
+    if _elapsed(begin, end) > dt.timedelta(0):
+        return end
+    day = begin.date()
+    return plus(begin, dt.datetime.combine(day, usual) - dt.datetime.combine(day, start))
 
 
 def _apply_exception(occ: Occurrence, exc: SlotException | None, series: Series, zone: ZoneInfo,

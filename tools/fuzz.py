@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -579,7 +580,7 @@ def seed_state(client: Any) -> Context:
                             cfg.people.speakers.form.form_id if cfg.people.speakers.form else None) if f] + ["unknownForm"]
     titles: list[str] = []
     for section in (cfg.applications, cfg.people.speakers.form):
-        for q in (getattr(section, "questions", None) or {}).__dict__.values() if section else []:
+        for q in msgspec.structs.asdict(section.questions).values() if section else []:
             title = getattr(q, "title", q)
             if isinstance(title, str):
                 titles.append(title)
@@ -666,8 +667,8 @@ def fake_forms() -> Iterator[str]:
 
     cfg = bootstrap.config()
     form_id = cfg.applications.form_id if cfg.applications else "form"
-    titles = [t for t in (getattr(q, "title", None) for q in (cfg.applications.questions.__dict__.values()
-                                                              if cfg.applications else [])) if isinstance(t, str)]
+    questions = msgspec.structs.asdict(cfg.applications.questions).values() if cfg.applications else []
+    titles = [t for t in (getattr(q, "title", None) for q in questions) if isinstance(t, str)]
     with FakeForms(form_id, {f"3a{i:02x}f1": t for i, t in enumerate(titles)}) as fake:
         yield fake.url
 

@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import pydantic
 import pytest
 import yaml
 
@@ -90,7 +89,7 @@ CASES = [
     ("nth zero", lambda d: d["series"]["lunch"]["rule"].update(nth=0),
      ["series.lunch.rule.nth: 0 is not an occurrence in the month (1..5, or -1 for the last)"]),
     ("bad one-off date", lambda d: d["series"]["lunch"].update(rule={"type": "dates", "dates": ["2026-02-30"]}),
-     ["series.lunch.rule.dates.0: Input should be a valid date or datetime, day value is outside expected range (got '2026-02-30')"]),
+     ["series.lunch.rule.dates.0: '2026-02-30' is not a date (YYYY-MM-DD)"]),
     # --- unknown keys at every level
     ("unknown top-level key", lambda d: d.update(serie={}),
      [f"serie: unknown key 'serie' {UNKNOWN}"]),
@@ -155,7 +154,7 @@ CASES = [
     ("duration too short", lambda d: d["series"]["lunch"].update(duration_minutes=2),
      ["series.lunch.duration_minutes: 2 is not a length in minutes (5..1440)"]),
     ("duration in words", lambda d: d["series"]["lunch"].update(duration_minutes="1時間"),
-     ["series.lunch.duration_minutes: Input should be a valid integer, unable to parse string as an integer (got '1時間')"]),
+     ["series.lunch.duration_minutes: '1時間' is not a whole number"]),
     # --- blackouts
     ("blackout month 13", lambda d: d.update(scheduling={"blackouts": [{"from": "13-01"}]}),
      ["scheduling.blackouts.0.from: '13-01' is not a date (YYYY-MM-DD) or a yearly day (MM-DD)"]),
@@ -183,9 +182,9 @@ CASES = [
     ("oidc without audience", lambda d: d.update(cron_auth={"mode": "oidc"}),
      ["cron_auth.audience: oidc mode needs the audience (the function's URL, e.g. "
      "https://REGION-PROJECT.cloudfunctions.net/{function})"]),
-    ("series as a list", lambda d: d.update(series=[]), ["series: Input should be a valid dictionary (got [])"]),
+    ("series as a list", lambda d: d.update(series=[]), ["series: [] is not a mapping (key: value)"]),
     ("rule as a word", lambda d: d["series"]["lunch"].update(rule="monthly"),
-     ["series.lunch.rule: Input should be a valid dictionary or object to extract fields from (got 'monthly')"]),
+     ["series.lunch.rule: 'monthly' is not a mapping (key: value)"]),
 ]
 
 
@@ -286,15 +285,15 @@ def test_the_example_config_loads() -> None:
 
 def test_objects_are_frozen() -> None:
     cfg = load_config(EXAMPLE)
-    with pytest.raises(pydantic.ValidationError, match="frozen"):
+    with pytest.raises(AttributeError, match="immutable"):
         cfg.community.name = "別の会"  # type: ignore[misc]
-    with pytest.raises(pydantic.ValidationError, match="frozen"):
+    with pytest.raises(AttributeError, match="immutable"):
         cfg.series["lunch"].start = dt.time(13)  # type: ignore[misc]
-    with pytest.raises(pydantic.ValidationError, match="frozen"):
+    with pytest.raises(AttributeError, match="immutable"):
         cfg.series["lunch"].rule.nth = 4  # type: ignore[misc,union-attr]
-    with pytest.raises(pydantic.ValidationError, match="frozen"):
+    with pytest.raises(AttributeError, match="immutable"):
         cfg.scheduling.blackouts[0].label = "x"  # type: ignore[misc]
-    with pytest.raises(pydantic.ValidationError, match="frozen"):
+    with pytest.raises(AttributeError, match="immutable"):
         cfg.scheduling = cfg.scheduling  # type: ignore[misc]
     assert isinstance(cfg.scheduling.blackouts, tuple)  # no append either
     occ = Occurrence("lunch", dt.date(2026, 1, 15), dt.date(2026, 1, 15), dt.datetime(2026, 1, 15, 3, tzinfo=dt.UTC),

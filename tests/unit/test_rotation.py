@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared import rotation
+from shared.config_base import convert
 from shared.config_people import HostAvailability
 from tests.fakes.docs import MemoryDocs
 from tests.unit.test_assign_usecase import CONFIG, deps_for, make_config
@@ -67,9 +68,9 @@ def test_ties_go_to_whoever_hosted_least_recently() -> None:
 def test_availability_weekdays_hours_blackouts_monthly_max() -> None:
     ev = rotation.Event("x", dt.datetime(2027, 2, 9, 20, 0, tzinfo=TOKYO), dt.datetime(2027, 2, 9, 22, 0, tzinfo=TOKYO))
     cases = {
-        "weekday": HostAvailability.model_validate({"weekdays": ["mon", "wed"]}),
-        "hours": HostAvailability.model_validate({"hours": {"from": "09:00", "to": "21:00"}}),
-        "blackout": HostAvailability.model_validate({"blackouts": ["2027-02-09"]}),
+        "weekday": convert({"weekdays": ["mon", "wed"]}, HostAvailability),
+        "hours": convert({"hours": {"from": "09:00", "to": "21:00"}}, HostAvailability),
+        "blackout": convert({"blackouts": ["2027-02-09"]}, HostAvailability),
         "monthly_max": HostAvailability(monthly_max=1),
         "not_in_rotation": HostAvailability(weight=0),
     }

@@ -344,6 +344,22 @@ def test_dst_edges_by_hand() -> None:
     assert o.end.strftime("%H:%M %Z") == "01:30 EST"
 
 
+def test_relative_series_inside_the_skipped_hour() -> None:
+    """Found by hypothesis: 01:00 before a 02:00 anchor in London. On 2027-03-28 the clocks go from
+    01:00 to 02:00, so both are one instant; the relative entry is cancelled, says why, and still
+    ends after it starts (its usual hour on the wall clock)."""
+    cfg = parse_config({"community": {"name": "テスト", "timezone": "Europe/London"}, "series": {
+        "talk": {"kind": "k", "title": "t", "start": "02:00", "duration_minutes": 60, "on_holiday": "allow",
+                 "rule": {"type": "dates", "dates": [dt.date(2027, 3, 28), dt.date(2027, 4, 4)]}},
+        "early": {"kind": "k", "title": "t", "start": "01:00", "rule": {"type": "same_day_as", "series": "talk"}}}})
+    got = [o for o in scheduling.expand(cfg, LO, HI, calendar(cfg)) if o.series_id == "early"]
+    spring, usual = got
+    assert spring.status == "cancelled" and spring.note == "01:00-02:00 does not exist on 2027-03-28 (the clocks go forward)"
+    assert spring.start.astimezone(UTC) == dt.datetime(2027, 3, 28, 1, 0, tzinfo=UTC)
+    assert spring.end.astimezone(UTC) == dt.datetime(2027, 3, 28, 2, 0, tzinfo=UTC)
+    assert usual.status == "scheduled" and (usual.start.strftime("%H:%M"), usual.end.strftime("%H:%M")) == ("01:00", "02:00")
+
+
 # ---------------------------------------------------------------------------------------------
 # Relative (same_day_as) series
 # ---------------------------------------------------------------------------------------------
@@ -393,18 +409,23 @@ def test_relative_series_end_when_their_anchor_starts(data: st.DataObject) -> No
         assert rel.date == anchor.date  # the anchor's actual date, after shifts and moves
         assert rel.end.astimezone(UTC) > rel.start.astimezone(UTC)  # end > start, cancelled or not
         assert rel.start.replace(tzinfo=None) >= dt.datetime.combine(anchor.date, rel_start)  # later only in a DST gap
+        usual = scheduling.at(anchor.date, anchor_start, ZoneInfo(zone_name))
+        in_gap = usual.astimezone(UTC) <= rel.start.astimezone(UTC)
         if anchor.status == "cancelled":
             assert rel.status == "cancelled"
-            assert rel.end == anchor.start
+            assert rel.end == anchor.start or in_gap
         elif anchor.start.astimezone(UTC) > rel.start.astimezone(UTC):
             assert rel.status == "scheduled"
             assert rel.end == anchor.start  # ends exactly when the anchor starts, on the anchor's day
-        else:  # an organizer moved the anchor to start no later than the relative one
+        else:  # the anchor starts no later than the relative one: an organizer moved it there, or
+            # both wall times fall in the hour the clocks skip (01:00 and 02:00 are one instant in
+            # London on the spring-forward night)
             assert rel.status == "cancelled"
-            assert exceptions[anchor.slot_id].action == "move"
-            assert rel.end == scheduling.at(anchor.date, anchor_start, ZoneInfo(zone_name))
+            assert in_gap or exceptions[anchor.slot_id].action == "move"
+            assert rel.end == usual or in_gap
+            assert ("the clocks go forward" in rel.note) == in_gap
         if rel.status == "scheduled" or anchor.status == "cancelled":
-            assert rel.end.astimezone(UTC) <= anchor.start.astimezone(UTC)
-        if anchor.status == "scheduled" and anchor.slot_id not in exceptions:
+            assert rel.end.astimezone(UTC) <= anchor.start.astimezone(UTC) or in_gap
+        if anchor.status == "scheduled" and anchor.slot_id not in exceptions and "the clocks go forward" not in rel.note:
             assert rel.status == "scheduled"
             assert rel.shifted_from == anchor.shifted_from and rel.note == anchor.note

@@ -25,12 +25,15 @@ SECRET = "bench-webhook-secret"
 
 
 def _config(invitations: str) -> Any:
+    from msgspec.structs import replace
+
     from shared.config import load_config
+    from shared.config_base import Email
 
     cfg = load_config()
-    cal = cfg.provisioning.calendar.model_copy(update={
-        "invitations": invitations, "group_address": "members@googlegroups.com" if invitations == "group" else None})
-    return cfg.model_copy(update={"provisioning": cfg.provisioning.model_copy(update={"calendar": cal})})
+    cal = replace(cfg.provisioning.calendar, invitations=invitations,
+                  group_address=Email("members@googlegroups.com") if invitations == "group" else None)
+    return replace(cfg, provisioning=replace(cfg.provisioning, calendar=cal))
 
 
 def _seed(store: Any, n: int) -> None:
