@@ -13,9 +13,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+import msgspec
 
 from shared.config_applications import Applications, QuestionRef
+from shared.config_base import Model, dec_hook, problems
 
 MAX_BODY_BYTES = 64 * 1024
 INCOMPLETE, NEEDS_REVIEW, APPROVED, REJECTED, DUPLICATE = "incomplete", "needs_review", "approved", "rejected", "duplicate"
@@ -25,35 +26,39 @@ class SubmissionError(ValueError):
     """The body is not of the contract; the message names the field."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class SubmittedAnswer(_Strict):
-    questionId: Annotated[StrictStr, Field(max_length=200)]
-    title: Annotated[StrictStr, Field(max_length=1000)]
-    answer: StrictStr | Annotated[list[StrictStr], Field(max_length=100)]
+class Rfc3339(dt.datetime):
+    """An RFC 3339 time with a zone (``Z`` or ``+09:00``; up to nanoseconds), held in UTC."""
 
-
-class Submission(_Strict):
-    """The ``form_webhook`` body (also what the poller builds from a Forms API response)."""
-
-    formId: Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
-    responseId: Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
-    submittedAt: dt.datetime
-    respondentEmail: StrictStr | None
-    answers: Annotated[list[SubmittedAnswer], Field(max_length=200)]
-
-    @field_validator("submittedAt", mode="before")
     @classmethod
-    def _rfc3339(cls, v: Any) -> dt.datetime:
+    def from_config(cls, v: Any) -> Rfc3339:
         if not isinstance(v, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", v):
             raise ValueError("must be an RFC 3339 time with a zone, e.g. 2026-11-28T09:15:00Z")
         text = re.sub(r"(\.\d{6})\d+", r"\1", v).replace("z", "Z").replace("Z", "+00:00")
         try:
-            return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+            u = dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+            return cls(u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=dt.UTC)
         except ValueError:
             raise ValueError("must be an RFC 3339 time with a zone, e.g. 2026-11-28T09:15:00Z") from None
+
+
+class SubmittedAnswer(Model):
+    questionId: Annotated[str, msgspec.Meta(max_length=200)]
+    title: Annotated[str, msgspec.Meta(max_length=1000)]
+    answer: str | Annotated[list[str], msgspec.Meta(max_length=100)]
+
+
+class Submission(Model):
+    """The ``form_webhook`` body (also what the poller builds from a Forms API response). Strict:
+    no number is taken for a text, and no field outside the contract."""
+
+    formId: Id
+    responseId: Id
+    submittedAt: Rfc3339
+    respondentEmail: str | None
+    answers: Annotated[list[SubmittedAnswer], msgspec.Meta(max_length=200)]
 
 
 def parse_submission(data: Any) -> Submission:
@@ -61,20 +66,11 @@ def parse_submission(data: Any) -> Submission:
     if not isinstance(data, dict):
         raise SubmissionError("the body must be a JSON object with formId, responseId, submittedAt, respondentEmail, answers")
     try:
-        return Submission.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        path = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "list[", "str")))
-        kind = err["type"]
-        if kind == "missing":
-            msg = "is required"
-        elif kind == "extra_forbidden":
-            msg = "is not a field of this contract"
-        elif kind == "value_error":
-            msg = str(err.get("ctx", {}).get("error", err["msg"]))
-        else:
-            msg = err["msg"].lower()
-        raise SubmissionError(f"{path or '(body)'}: {msg}") from None
+        return msgspec.convert(data, Submission, dec_hook=dec_hook)
+    except msgspec.ValidationError:
+        pass
+    path, msg = (problems(Submission, data, unknown="(not a field of this contract)") or [("(body)", "is not valid")])[0]
+    raise SubmissionError(f"{path}: {msg}")
 
 
 # --- normalisation -------------------------------------------------------------------------

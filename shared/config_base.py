@@ -229,46 +229,49 @@ def dec_hook(tp: type, value: Any) -> Any:
 # Converting, and reporting every problem
 # ---------------------------------------------------------------------------------------------
 
-def convert(data: Any, tp: type[T], source: str = "") -> T:
-    """``data`` (parsed YAML) as ``tp``, or ConfigError listing every problem with its path."""
+def convert(data: Any, tp: type[T], source: str = "", unknown: str = UNKNOWN_KEY) -> T:
+    """``data`` (parsed YAML or JSON) as ``tp``, or ConfigError listing every problem with its
+    path. ``unknown`` follows "unknown key 'x'" (config files point to the README; a webhook
+    contract says something else)."""
     try:
         return msgspec.convert(data, tp, dec_hook=dec_hook)
     except msgspec.ValidationError:
         pass
-    raise ConfigError(problems(tp, data) or [("(top level)", "is not valid")], source)
+    raise ConfigError(problems(tp, data, unknown=unknown) or [("(top level)", "is not valid")], source)
 
 
-def problems(tp: Any, value: Any, path: Path = ()) -> list[Problem]:
+def problems(tp: Any, value: Any, path: Path = (), unknown: str = UNKNOWN_KEY) -> list[Problem]:
     """Every problem of ``value`` as ``tp``: a container is walked field by field, so one problem
     does not hide the next; a leaf (or a Struct whose fields are all fine but whose ``check()``
     fails) gives the one problem msgspec reports, in words a volunteer can act on."""
     try:
-        msgspec.convert(value, tp, dec_hook=dec_hook)
-        return []
+        converted = msgspec.convert(value, tp, dec_hook=dec_hook)
     except msgspec.ValidationError as exc:
         error = str(exc)
-    found = _walk(tp, value, path)
-    return found if found else [_describe(error, tp, value, path)]
+    else:  # a range is the enclosing Struct's check, which a problem elsewhere in it would hide
+        bound = _bounds_of(tp)
+        try:
+            if bound is not None:
+                bound.check(converted)
+        except ValueError as exc:
+            return [(_join(path), str(exc))]
+        return []
+    found = _walk(tp, value, path, unknown)
+    return found if found else [_describe(error, tp, value, path, unknown)]
 
 
-def _walk(tp: Any, value: Any, path: Path) -> list[Problem]:
+def _walk(tp: Any, value: Any, path: Path, unknown: str) -> list[Problem]:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is Annotated:
-        found = problems(args[0], value, path)
-        bound = _bounds_of(tp)
-        if not found and bound is not None:
-            try:
-                bound.check(value)
-            except ValueError as exc:
-                return [(_join(path), str(exc))]
-        return found
+        return problems(args[0], value, path, unknown)
     if origin in (Union, types.UnionType):
         options = [a for a in args if a is not type(None)]
         if value is None and len(options) < len(args):
             return []
         structs = [a for a in options if isinstance(a, type) and issubclass(a, msgspec.Struct)]
-        if len(options) == 1:
-            return problems(options[0], value, path)
+        shaped = [a for a in options if _shape(a) is not None and isinstance(value, _shape(a) or ())]
+        if len(options) == 1 or len(shaped) == 1:  # the one option a list (or a mapping) can be
+            return problems(options[0] if len(options) == 1 else shaped[0], value, path, unknown)
         tagged = {a.__struct_config__.tag: a for a in structs if a.__struct_config__.tag is not None}
         if tagged and isinstance(value, Mapping):
             field = structs[0].__struct_config__.tag_field or "type"
@@ -277,24 +280,38 @@ def _walk(tp: Any, value: Any, path: Path) -> list[Problem]:
             if value[field] not in tagged:
                 return [(_join(path), f"{value[field]!r} is not a {path[-1] if path else 'valid'} type "
                                       f"({', '.join(map(str, tagged))})")]
-            return _struct(tagged[value[field]], {k: v for k, v in value.items() if k != field}, path)
+            return _struct(tagged[value[field]], {k: v for k, v in value.items() if k != field}, path, unknown)
         return []
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct) and isinstance(value, Mapping):
-        return _struct(tp, value, path)
+        return _struct(tp, value, path, unknown)
     if origin is dict and isinstance(value, Mapping):
-        return [p for k, v in value.items() for p in problems(args[1], v, (*path, str(k)))]
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis and isinstance(value, list | tuple):
-        return [p for i, v in enumerate(value) for p in problems(args[0], v, (*path, str(i)))]
+        return [p for k, v in value.items() for p in problems(args[1], v, (*path, str(k)), unknown)]
+    homogeneous = origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis)
+    if homogeneous and isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in problems(args[0], v, (*path, str(i)), unknown)]
     return []
 
 
-def _struct(cls: type[msgspec.Struct], value: Mapping[Any, Any], path: Path) -> list[Problem]:
+def _shape(tp: Any) -> type | tuple[type, ...] | None:
+    """The Python type a container option takes (a list for list/tuple, a mapping for dict and
+    Structs); None for a scalar option."""
+    base = typing.get_origin(tp) or tp
+    if base is Annotated:
+        return _shape(typing.get_args(tp)[0])
+    if base in (list, tuple):
+        return (list, tuple)
+    if base is dict or (isinstance(base, type) and issubclass(base, msgspec.Struct)):
+        return Mapping
+    return None
+
+
+def _struct(cls: type[msgspec.Struct], value: Mapping[Any, Any], path: Path, unknown: str) -> list[Problem]:
     fields = msgspec.structs.fields(cls)
     names = {f.encode_name for f in fields}
-    found = [(_join((*path, str(k))), f"unknown key {str(k)!r} {UNKNOWN_KEY}") for k in value if k not in names]
+    found = [(_join((*path, str(k))), f"unknown key {str(k)!r} {unknown}") for k in value if k not in names]
     for f in fields:
         if f.encode_name in value:
-            found.extend(problems(f.type, value[f.encode_name], (*path, f.encode_name)))
+            found.extend(problems(f.type, value[f.encode_name], (*path, f.encode_name), unknown))
         elif f.required:
             found.append((_join((*path, f.encode_name)), "is required"))
     return found
@@ -305,27 +322,45 @@ _KINDS = {int: "a whole number", float: "a number", str: "a text", bool: "true o
           dict: "a mapping (key: value)", tuple: "a list", list: "a list"}
 
 
-def _describe(error: str, tp: Any, value: Any, path: Path) -> Problem:
+def _describe(error: str, tp: Any, value: Any, path: Path, unknown: str) -> Problem:
     m = _AT.match(error)
     msg, at = (m["msg"], m["at"] or "") if m else (error, "")
     sub = tuple(p for p in re.split(r"\.|\[(\d+)\]", at) if p)
     where = (*path, *sub)
-    if unknown := re.fullmatch(r"Object contains unknown field `(.+)`", msg):
-        return _join((*where, unknown[1])), f"unknown key {unknown[1]!r} {UNKNOWN_KEY}"
+    if extra := re.fullmatch(r"Object contains unknown field `(.+)`", msg):
+        return _join((*where, extra[1])), f"unknown key {extra[1]!r} {unknown}"
     if missing := re.fullmatch(r"Object missing required field `(.+)`", msg):
         return _join((*where, missing[1])), "is required"
     if msg.startswith("Invalid enum value") and not sub:
         allowed = [repr(a) for a in _literal_values(tp)]
         return _join(where), f"{value!r} is not one of {', '.join(allowed[:-1])} or {allowed[-1]}"
-    if expected := re.fullmatch(r"Expected `(\w+)`.*, got `(\w+)`", msg):
-        want = _expected(tp) or f"a {expected[1]}"
-        return _join(where), f"{_shown(value) if not sub else 'a ' + expected[2]} is not {want}"
+    if not sub and (constraint := _constraint(msg, value)):
+        return _join(where), constraint
+    if expected := re.fullmatch(r"Expected `([^`]+)`.*, got `(\w+)`", msg):
+        if sub:  # somewhere inside a value the walk could not take apart: msgspec's own words
+            return _join(where), msg
+        return _join(where), f"{_shown(value)} is not {_expected(tp) or 'a ' + expected[1]}"
     if msg.startswith("Invalid RFC3339 encoded date") or msg.startswith("Invalid date"):
         return _join(where), f"{_shown(value) if not sub else 'this'} is not a date (YYYY-MM-DD)"
     head, sep, rest = msg.partition(": ")  # a check() names its own field as "field: message"
     if sep and re.fullmatch(r"[a-z_]+", head):
         return _join((*where, head)), rest
     return _join(where), msg
+
+
+def _constraint(msg: str, value: Any) -> str | None:
+    """msgspec's words for a broken ``msgspec.Meta`` constraint, as a sentence."""
+    if m := re.fullmatch(r"Expected `str` of length <= (\d+)", msg):
+        return f"is longer than {m[1]} characters"
+    if m := re.fullmatch(r"Expected `str` of length >= (\d+)", msg):
+        return "must not be empty" if m[1] == "1" else f"is shorter than {m[1]} characters"
+    if m := re.fullmatch(r"Expected `(?:array|object)` of length <= (\d+)", msg):
+        return f"has more than {m[1]} items"
+    if m := re.fullmatch(r"Expected `str` matching regex (.+)", msg):
+        return f"{_shown(value)} has characters that are not allowed here (expected {m[1]})"
+    if m := re.fullmatch(r"Expected `(?:int|float)` (<=|>=|<|>) (\S+)", msg):
+        return f"{_shown(value)} must be {m[1]} {m[2]}"
+    return None
 
 
 def _literal_values(tp: Any) -> list[Any]:

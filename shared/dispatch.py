@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from shared.config_base import ConfigError, Model, Zone, convert
 
 MAX_RUNS_PER_TICK = 50  # a tick is minutes long; more runs than this means a schedule is wrong
 
@@ -58,52 +58,40 @@ def _cron(expr: str) -> str:
     return text
 
 
-class Job(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Cron(str):
+    """A unix-cron expression (5 fields), spaces normalised."""
 
-    schedule: str
+    __slots__ = ()
+
+    @classmethod
+    def from_config(cls, v: Any) -> Cron:
+        if not isinstance(v, str):
+            raise ValueError(f"{v!r} is not a unix-cron schedule")
+        return cls(_cron(v))
+
+
+class Job(Model):
+    schedule: Cron
     url: str
     audience: str | None = None
-    timeout: float = Field(default=300, gt=0, le=3600)
+    timeout: float = 300
 
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, v: str) -> str:
-        return _cron(v)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError(f"{v[:60]!r} is not an http(s) URL")
-        return v
+    def check(self) -> None:
+        if not re.match(r"^https?://[^\s/]+", self.url):
+            raise ValueError(f"url: {self.url[:60]!r} is not an http(s) URL")
+        if not 0 < self.timeout <= 3600:
+            raise ValueError(f"timeout: {self.timeout} is not a timeout in seconds (more than 0, at most 3600)")
 
 
-class Plan(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    time_zone: str = "Asia/Tokyo"
-    tick: str = "*/5 * * * *"
+class Plan(Model, kw_only=True):
+    time_zone: Zone = Zone("Asia/Tokyo")
+    tick: Cron = Cron("*/5 * * * *")
     jobs: dict[str, Job]
 
-    @field_validator("tick")
-    @classmethod
-    def _tick(cls, v: str) -> str:
-        return _cron(v)
-
-    @field_validator("time_zone", mode="before")
-    @classmethod
-    def _zone(cls, v: Any) -> str:
-        from shared.config import parse_zone
-
-        return parse_zone(v)
-
-    @model_validator(mode="after")
-    def _names(self) -> Plan:
+    def check(self) -> None:
         for name in self.jobs:
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
-                raise ValueError(f"job name {name!r}: use the function's name (lowercase, digits, _)")
-        return self
+                raise ValueError(f"jobs: job name {name!r}: use the function's name (lowercase, digits, _)")
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -114,11 +102,11 @@ def load_plan(raw: str | None) -> Plan:
     if not raw or not raw.strip():
         raise PlanError("CRON_PLAN is not set: the dispatcher does not know which functions to call")
     try:
-        return Plan.model_validate(json.loads(raw))
+        return convert(json.loads(raw), Plan, unknown="(not a field of CRON_PLAN; see README, One Scheduler job)")
     except json.JSONDecodeError as exc:
         raise PlanError(f"CRON_PLAN is not JSON ({exc.msg} at character {exc.pos})") from None
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'CRON_PLAN'}: {e['msg']}" for e in exc.errors()[:5])
+    except ConfigError as exc:
+        where = "; ".join(f"{path if path != '(top level)' else 'CRON_PLAN'}: {msg}" for path, msg in exc.problems[:5])
         raise PlanError(f"CRON_PLAN is wrong: {where}") from None
 
 

@@ -18,13 +18,14 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import msgspec
 
 from shared import log
 from shared.config import Config, parse_clock
+from shared.config_base import Model, problems, set_normalised
 from shared.config_rhythm import EventKind, flagship
 from shared.idempotency import canonical_hash
 from shared.ids import calendar_event_id
@@ -47,73 +48,63 @@ class ProposalError(ValueError):
         self.field = field
 
 
-class Proposer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(min_length=1, max_length=100)
-    email: str = Field(max_length=254)
+class Proposer(Model):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    email: Annotated[str, msgspec.Meta(max_length=254)]
     locale: Literal["ja", "en"] = "ja"
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str) -> str:
-        return parse_address(v).addr_spec
+    def check(self) -> None:
+        try:
+            set_normalised(self, "email", parse_address(self.email).addr_spec)
+        except ValueError as exc:
+            raise ValueError(f"email: {exc}") from None
 
 
-class Proposal(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-    proposal_id: str | None = Field(default=None, min_length=1, max_length=200)
-    title: str = Field(default="", max_length=120)
-    kind: str = Field(max_length=40)
+class Proposal(Model, kw_only=True):
+    """The ``propose_event`` body. Strict: a number is not taken for a text, nor a text for a number."""
+
+    proposal_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    title: Annotated[str, msgspec.Meta(max_length=120)] = ""
+    kind: Annotated[str, msgspec.Meta(max_length=40)]
     date: str
     start: str
-    duration_minutes: int = Field(ge=1, le=24 * 60)
+    duration_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)]
     online: bool
     zoom: Literal["own", "pool"] | None = None
-    join_url: str | None = Field(default=None, max_length=500)
-    location: str = Field(default="", max_length=200)
-    description: str = Field(default="", max_length=4000)
-    co_organizer: str = Field(default="", max_length=200)
+    join_url: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    location: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    co_organizer: Annotated[str, msgspec.Meta(max_length=200)] = ""
     proposer: Proposer
 
-    @field_validator("date")
-    @classmethod
-    def _date(cls, v: str) -> str:
+    def check(self) -> None:
         try:
-            dt.date.fromisoformat(v)
+            dt.date.fromisoformat(self.date)
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.date):
+                raise ValueError
         except ValueError:
-            raise ValueError(f"{v[:20]!r} is not a date (YYYY-MM-DD)") from None
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-            raise ValueError(f"{v[:20]!r} is not a date (YYYY-MM-DD)")
-        return v
-
-    @field_validator("start")
-    @classmethod
-    def _start(cls, v: str) -> str:
-        parse_clock(v)
-        return v
-
-    @field_validator("join_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"https://[^\s<>\"]+", v):
-            raise ValueError("must be an https:// link")
-        return v
+            raise ValueError(f"date: {self.date[:20]!r} is not a date (YYYY-MM-DD)") from None
+        try:
+            parse_clock(self.start)
+        except ValueError as exc:
+            raise ValueError(f"start: {exc}") from None
+        if self.join_url is not None and not re.fullmatch(r"https://[^\s<>\"]+", self.join_url):
+            raise ValueError("join_url: must be an https:// link")
 
 
 def parse_proposal(data: Any) -> Proposal:
     if not isinstance(data, dict):
         raise ProposalError("(body)", "must be a JSON object")
     try:
-        return Proposal.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(body)"
-        msg = str(err.get("ctx", {}).get("error", err["msg"])) if err["type"] == "value_error" else err["msg"]
-        raise ProposalError(where, msg) from None
+        return msgspec.convert(data, Proposal)
+    except msgspec.ValidationError:
+        pass
+    where, msg = (problems(Proposal, data, unknown="(not a field of a proposal)") or [("(body)", "is not valid")])[0]
+    raise ProposalError(where, msg)
 
 
 def proposal_key(p: Proposal) -> str:
-    basis = p.proposal_id or canonical_hash(p.model_dump(mode="json"))
+    basis = p.proposal_id or canonical_hash(msgspec.to_builtins(p))
     return hashlib.sha256(basis.encode()).hexdigest()[:20]
 
 
@@ -283,7 +274,7 @@ def propose_event(deps: Deps, p: Proposal, now: dt.datetime) -> Outcome:
         kind = deps.config.rhythm.event_kinds.get(p.kind)
         status = DECLINED if problems else PENDING if kind and kind.confirmation else SCHEDULED
         record: dict[str, Any] = {"proposal_id": key, "status": status, "reasons": list(reasons), "codes": [c for c, _ in problems],
-                  "title": p.title, "kind": p.kind, "body": p.model_dump(mode="json"), "received_at": now,
+                  "title": p.title, "kind": p.kind, "body": msgspec.to_builtins(p), "received_at": now,
                   "slot_id": slot_id_for(p, key) if status == SCHEDULED else None}
         duplicate = not deps.store.create(PROPOSALS, key, record)
         if duplicate:
