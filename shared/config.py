@@ -4,13 +4,12 @@ Every error names the field path and what is wrong, e.g.
 ``series.lunch.rule.weekday: 'Thu ' is not a weekday (mon..sun)``. Unknown keys are errors.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -127,7 +126,7 @@ class BlackoutDay(str):
     __slots__ = ()
 
     @classmethod
-    def from_config(cls, v: Any) -> BlackoutDay:
+    def from_config(cls, v: Any) -> Self:
         if isinstance(v, dt.datetime):  # YAML reads 2027-01-03 10:00:00 as a datetime (a date subclass)
             raise ValueError(f"'{v.isoformat(sep=' ')}' has a time of day; give a date (YYYY-MM-DD) or a yearly day (MM-DD)")
         if isinstance(v, dt.date):

@@ -4,11 +4,10 @@ Each field is matched to a form question by ``id`` (the Forms API questionId or 
 item id; several allowed) or by ``title`` (compared after normalising width, case and spaces).
 """
 
-from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import msgspec
 
@@ -25,7 +24,7 @@ class QuestionRef(tuple[tuple[str, ...], str | None]):
 
     __slots__ = ()
 
-    def __new__(cls, ids: tuple[str, ...] = (), title: str | None = None) -> QuestionRef:
+    def __new__(cls, ids: tuple[str, ...] = (), title: str | None = None) -> Self:
         return super().__new__(cls, (tuple(ids), title))
 
     @property
@@ -40,7 +39,7 @@ class QuestionRef(tuple[tuple[str, ...], str | None]):
         return f"QuestionRef(ids={self.ids!r}, title={self.title!r})"
 
     @classmethod
-    def from_config(cls, v: Any) -> QuestionRef:
+    def from_config(cls, v: Any) -> Self:
         if isinstance(v, str):
             return cls(title=v)  # `name: お名前` is short for {title: お名前}
         if not isinstance(v, Mapping):

@@ -9,11 +9,10 @@ hour, no monthly cap, weight 1); ``people.hosts.<organizer id>`` narrows that do
 takes an organizer out of the rotation without deleting their Zoom account from the config.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import msgspec
 
@@ -30,7 +29,7 @@ class HourMark(dt.time):
     """``HH:MM``, or ``24:00`` for the end of the day."""
 
     @classmethod
-    def from_config(cls, v: Any) -> HourMark:
+    def from_config(cls, v: Any) -> Self:
         t = dt.time.max if v in ("24:00", 1440) else parse_clock(v)
         return cls(t.hour, t.minute, t.second, t.microsecond)
 
@@ -133,11 +132,11 @@ class People(Model):
         return self.hosts.get(organizer_id) or HostAvailability()
 
 
-def speaker_series(cfg: Config) -> tuple[str, ...]:
+def speaker_series(cfg: "Config") -> tuple[str, ...]:
     return cfg.people.speakers.series or tuple(sid for sid, s in cfg.series.items() if s.kind == "speaker_night")
 
 
-def cross_checks(cfg: Config) -> list[tuple[str, str]]:
+def cross_checks(cfg: "Config") -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for oid in cfg.people.hosts:
         org = cfg.organizers.get(oid)

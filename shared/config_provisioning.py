@@ -4,7 +4,6 @@ Kept apart from ``shared/config.py`` (which imports it); templates are checked a
 typo in a field name fails before the first event is provisioned.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated, Literal

@@ -5,7 +5,6 @@ Kept apart from ``shared/config.py`` (which imports this module); the building b
 7 days and 1 day before, the #なんでもありデー prompt on Wednesday, member events two weeks ahead.
 """
 
-from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Annotated
@@ -111,12 +110,12 @@ class Rhythm(Model):
                 raise ValueError(f"event_kinds: {key!r} is not a kind name (lowercase letters, digits, _)")
 
 
-def flagship(cfg: Config) -> tuple[str, ...]:
+def flagship(cfg: "Config") -> tuple[str, ...]:
     fs = cfg.rhythm.flagship_series
     return tuple(cfg.series) if fs is None else fs
 
 
-def cross_checks(cfg: Config) -> list[tuple[str, str]]:
+def cross_checks(cfg: "Config") -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for i, sid in enumerate(cfg.rhythm.flagship_series or ()):
         if sid not in cfg.series:
