@@ -269,7 +269,7 @@ def _walk(tp: Any, value: Any, path: Path, unknown: str) -> list[Problem]:
         if value is None and len(options) < len(args):
             return []
         structs = [a for a in options if isinstance(a, type) and issubclass(a, msgspec.Struct)]
-        shaped = [a for a in options if _shape(a) is not None and isinstance(value, _shape(a) or ())]
+        shaped = [a for a in options if (shape := _shape(a)) is not None and isinstance(value, shape)]
         if len(options) == 1 or len(shaped) == 1:  # the one option a list (or a mapping) can be
             return problems(options[0] if len(options) == 1 else shaped[0], value, path, unknown)
         tagged = {a.__struct_config__.tag: a for a in structs if a.__struct_config__.tag is not None}
@@ -318,8 +318,8 @@ def _struct(cls: type[msgspec.Struct], value: Mapping[Any, Any], path: Path, unk
 
 
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<at>[^`]*)`)?$", re.S)
-_KINDS = {int: "a whole number", float: "a number", str: "a text", bool: "true or false", dt.date: "a date (YYYY-MM-DD)",
-          dict: "a mapping (key: value)", tuple: "a list", list: "a list"}
+_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a text",  # bool before int: a subclass
+          dt.date: "a date (YYYY-MM-DD)", dict: "a mapping (key: value)", tuple: "a list", list: "a list"}
 
 
 def _describe(error: str, tp: Any, value: Any, path: Path, unknown: str) -> Problem:
@@ -333,7 +333,8 @@ def _describe(error: str, tp: Any, value: Any, path: Path, unknown: str) -> Prob
         return _join((*where, missing[1])), "is required"
     if msg.startswith("Invalid enum value") and not sub:
         allowed = [repr(a) for a in _literal_values(tp)]
-        return _join(where), f"{value!r} is not one of {', '.join(allowed[:-1])} or {allowed[-1]}"
+        choice = f"one of {', '.join(allowed[:-1])} or {allowed[-1]}" if len(allowed) > 1 else ", ".join(allowed)
+        return _join(where), f"{_shown(value)} is not {choice}"
     if not sub and (constraint := _constraint(msg, value)):
         return _join(where), constraint
     if expected := re.fullmatch(r"Expected `([^`]+)`.*, got `(\w+)`", msg):
