@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
-from shared.config import Config, load_config
+from shared.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from shared.adapters.firestore import FirestoreIdempotencyStore, FirestoreSlotStore, OpCounter
@@ -164,13 +164,21 @@ def member_directory() -> MemberDirectory:
 
 @cache
 def chat() -> Chat:
-    """Slack incoming webhook when SLACK_WEBHOOK_URL is set, else the outbox (slack/*.json)."""
+    """Slack incoming webhook when SLACK_WEBHOOK_URL is set, else the outbox (slack/*.json).
+
+    On Cloud Functions (``K_SERVICE``) the outbox is an instance's throw-away disk: a post written
+    there reaches nobody, and its intent would still be recorded as done. Without the URL there,
+    this refuses (ConfigError) before anything is written, and the run answers 500 saying what to do."""
     import os
 
     from shared import env
     from shared.adapters.slack import OutboxChat, SlackWebhook
 
     url = os.environ.get(env.SLACK_WEBHOOK_URL)
+    if not url and os.environ.get(env.K_SERVICE):
+        raise ConfigError([("rhythm.prompt.slack", "is true, but SLACK_WEBHOOK_URL is not set (on Cloud Functions the "
+                            "outbox is a throw-away disk): add SLACK_WEBHOOK_URL to optional_secrets in infra/, "
+                            "or set rhythm.prompt.slack: false")])
     return SlackWebhook(url) if url else OutboxChat()
 
 

@@ -135,13 +135,16 @@ def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, A
     run = admit(request, function)
     if isinstance(run, Response):
         return run
-    if not run.scheduled:
-        return http.ok({"run": run.job, "duplicate": False, **job(run)})
     try:
+        if not run.scheduled:
+            return http.ok({"run": run.job, "duplicate": False, **job(run)})
         outcome = bootstrap.idempotency(function).run(run.key_data, lambda: job(run),
                                                        wait_seconds=WAIT_FOR_TWIN_SECONDS)
     except IdempotencyInProgress as exc:
         return http.error(409, str(exc))
+    except ConfigError as exc:  # found by the job (a setting it needs); the run record was released
+        logger.error("invalid community config", error=str(exc))
+        return http.error(500, str(exc))
     logger.info("cron run done", job=run.job, idempotency_key=outcome.key, outcome="replayed" if outcome.replayed else "ran")
     return http.ok({"run": run.job, "duplicate": outcome.replayed, **outcome.result})
 

@@ -47,7 +47,8 @@ def weekly_prompt(run: CronRun) -> dict[str, Any]:
     from shared.usecases.rhythm import weekly_prompt as prompt
 
     cfg = bootstrap.config()
-    return prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), bootstrap.chat(), run.schedule_time, _to_address()).summary()
+    chat = bootstrap.chat() if cfg.rhythm.prompt.slack else None  # refuses on Cloud Functions without the URL
+    return prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), chat, run.schedule_time, _to_address()).summary()
 
 
 def send_reminders(run: CronRun) -> dict[str, Any]:

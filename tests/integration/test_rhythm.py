@@ -180,6 +180,30 @@ def test_slack_refusal_is_released_for_a_retry(cfg, monkeypatch):
         assert r.slack == "posted" and len(slack.posts) == 1
 
 
+def test_prompt_on_cloud_functions_without_the_slack_url_refuses_and_writes_nothing(cfg, db, outbox, monkeypatch):
+    """There the outbox is a throw-away disk: the post would reach nobody yet count as done."""
+    from tests.fakes.slack import running_slack
+
+    _members(db, 3)
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("K_SERVICE", "weekly-prompt")
+    bootstrap.reset()
+    client, headers = cron("weekly_prompt", "2026-12-02T00:00:00Z")
+    res = client.post("/", headers=headers)
+    assert res.status_code == 500, res.get_data(as_text=True)
+    assert "SLACK_WEBHOOK_URL" in res.get_json()["error"] and "rhythm.prompt.slack: false" in res.get_json()["error"]
+    assert not (outbox / "slack").exists() and not (outbox / "mail").exists()
+    assert [d.id for c in ("idempotency", "chat_intents", "mail_intents") for d in db.collection(c).stream()] == []
+    # The secret added: Cloud Scheduler's retry of the same run goes through.
+    monkeypatch.delenv("K_SERVICE")
+    with running_slack() as slack:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url)
+        bootstrap.reset()
+        client, headers = cron("weekly_prompt", "2026-12-02T00:00:00Z")
+        res = client.post("/", headers=headers)
+        assert res.status_code == 200 and res.get_json()["slack"] == "posted" and len(slack.posts) == 1
+
+
 # --- reminders ----------------------------------------------------------------------------
 
 
