@@ -179,6 +179,14 @@ def render(template: str, locale: str, **context: Any) -> Rendered:
     return Rendered(clean_header(subject), text, html)
 
 
+def render_text(template: str, locale: str, /, **context: Any) -> tuple[str, str]:
+    """(subject, plain text) from ``templates/<locale>/<template>.subject.txt`` and ``.txt``, for
+    mails without an HTML part (``ja`` when the locale is unknown)."""
+    locale = locale if locale in LOCALES else "ja"
+    subject = _jinja().get_template(f"{locale}/{template}.subject.txt").render(**context)
+    return clean_header(subject), _jinja().get_template(f"{locale}/{template}.txt").render(**context)
+
+
 class Transport(Protocol):
     """One delivery attempt; the adapters (outbox, Gmail, SMTP) implement this."""
 

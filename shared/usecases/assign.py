@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from shared import log, rotation, speakers
 from shared.config import Config
 from shared.config_people import speaker_series
-from shared.mail import Mailer, OutgoingMail
+from shared.mail import Mailer, OutgoingMail, render_text
 from shared.ports import DocStore
 from shared.speakers import Speaker
 
@@ -93,47 +93,10 @@ def _local(slot: Mapping[str, Any], zone: ZoneInfo) -> str:
     return f"{start:%Y-%m-%d %H:%M}"
 
 
-_TEXT = {
-    "ja": {
-        "offer_subject": "登壇のお願い: {title}",
-        "offer": "{name} 様\n\n「{topic}」のご登壇について、次の日程はいかがでしょうか。\n\n{title}\n{when}\n\n"
-                 "お受けいただける場合: {accept}\nご都合が合わない場合: {decline}\n\n{deadline} までにご回答ください。"
-                 "ご都合が合わない場合は次の候補日をお送りします。\n",
-        "remind_subject": "【リマインド】登壇のお願い: {title}",
-        "confirmed_subject": "登壇確定: {title}",
-        "confirmed": "{name} 様\n\n{title}（{when}）のご登壇が確定しました。ありがとうございます。\n",
-        "raise_subject": "登壇者未確定: {title}",
-        "raise": "{title}（{when}）の登壇者がまだ確定していません。\n",
-        "host_subject": "ホスト担当のお知らせ: {title}",
-        "host": "{name} さん\n\n{title}（{when}）のZoomホストをお願いします。\n"
-                "ご都合が悪い場合はこちらから返上できます（次の方に依頼します）: {handback}\n",
-        "nohost_subject": "ホスト不在: {title}",
-        "nohost": "{title}（{when}）を担当できるホストがいません（空き・ライセンス・上限を確認してください）。\n",
-        "withdraw_hint": "\nやむを得ずご登壇が難しくなった場合は、こちらからお知らせください（運営に伝わります）: {link}\n",
-    },
-    "en": {
-        "offer_subject": "Would you speak at {title}?",
-        "offer": "Dear {name},\n\nWould this date work for your talk \"{topic}\"?\n\n{title}\n{when}\n\n"
-                 "Accept: {accept}\nDecline: {decline}\n\nPlease answer by {deadline}; if the date does not "
-                 "work we will offer you the next one.\n",
-        "remind_subject": "Reminder: would you speak at {title}?",
-        "confirmed_subject": "Confirmed: {title}",
-        "confirmed": "Dear {name},\n\nYour talk at {title} ({when}) is confirmed. Thank you!\n",
-        "raise_subject": "No speaker confirmed yet: {title}",
-        "raise": "Nobody is confirmed to speak at {title} ({when}) yet.\n",
-        "host_subject": "Host duty: {title}",
-        "host": "Hi {name},\n\nPlease host the Zoom meeting of {title} ({when}).\n"
-                "If you cannot, hand it back here (the next host will be asked): {handback}\n",
-        "nohost_subject": "No host available: {title}",
-        "nohost": "No organizer can host {title} ({when}) (check availability, licences and monthly caps).\n",
-        "withdraw_hint": "\nIf you can no longer give the talk, please tell us here (the organizers are told): {link}\n",
-    },
-}
-
-
-def _t(deps: Deps, key: str, **values: Any) -> str:
-    table = _TEXT.get(deps.cfg.community.locale, _TEXT["ja"])
-    return table[key].format(**values)
+def _send_rendered(deps: Deps, intent: str, to: Sequence[str], template: str, **values: Any) -> None:
+    """Mail ``templates/<community locale>/<template>.subject.txt`` and ``.txt``."""
+    subject, text = render_text(template, deps.cfg.community.locale, **values)
+    _send(deps, intent, to, subject, text)
 
 
 # ---------------------------------------------------------------- proposals
@@ -246,8 +209,7 @@ def assign_pass(deps: Deps, now: dt.datetime, run_key: str = "") -> PassReport:
     for slot in slots:
         if slot.get("series_id") in series and not slot.get("speaker_raised") and speakers.needs_raise(slot, now, settings):
             values = {"title": slot.get("title", slot["id"]), "when": _local(slot, _zone(deps, slot))}
-            _send(deps, f"speaker:raise:{slot['id']}", _organizer_mails(cfg), _t(deps, "raise_subject", **values),
-                  _t(deps, "raise", **values))
+            _send_rendered(deps, f"speaker:raise:{slot['id']}", _organizer_mails(cfg), "speaker_unconfirmed", **values)
             deps.store.update("slots", slot["id"], {"speaker_raised": now})
             report.raised.append(slot["id"])
 
@@ -314,8 +276,7 @@ def _mail_offer(deps: Deps, live: Mapping[str, Any], now: dt.datetime, reminder:
               "accept": deps.links.url("speaker_accept", live["offer_id"], expires),
               "decline": deps.links.url("speaker_decline", live["offer_id"], expires)}
     kind = "remind" if reminder else "offer"
-    _send(deps, f"speaker:{kind}:{live['offer_id']}", [doc["email"]],
-          _t(deps, f"{kind}_subject", **values), _t(deps, "offer", **values))
+    _send_rendered(deps, f"speaker:{kind}:{live['offer_id']}", [doc["email"]], "speaker_offer", reminder=reminder, **values)
 
 
 def _decide(deps: Deps, offer_id: str, outcome: str, now: dt.datetime) -> str | None:
@@ -341,8 +302,8 @@ def _apply_outcome(deps: Deps, live: Mapping[str, Any], outcome: str, now: dt.da
         if slot and doc:
             values = {"name": doc.get("name", ""), "title": slot.get("title", slot_id), "when": _local(slot, _zone(deps, slot))}
             withdraw = deps.links.url("speaker_withdraw", speaker_id, slot["start"])
-            _send(deps, f"speaker:confirmed:{offer_id}", [doc["email"], *_organizer_mails(deps.cfg)],
-                  _t(deps, "confirmed_subject", **values), _t(deps, "confirmed", **values) + _t(deps, "withdraw_hint", link=withdraw))
+            _send_rendered(deps, f"speaker:confirmed:{offer_id}", [doc["email"], *_organizer_mails(deps.cfg)],
+                           "speaker_confirmed", withdraw=withdraw, **values)
         return
     # declined or expired: remember the date, free the slot, free the speaker (claims deleted last).
     if (slot.get("speaker") or {}).get("offer_id") == offer_id:
@@ -442,8 +403,7 @@ def assign_host(deps: Deps, slot: Mapping[str, Any], now: dt.datetime) -> str | 
     if chosen is None:
         store.delete("host_duties", slot_id)
         if not slot.get("host_missing_notified"):
-            _send(deps, f"host:none:{slot_id}", _organizer_mails(cfg), _t(deps, "nohost_subject", **values),
-                  _t(deps, "nohost", **values))
+            _send_rendered(deps, f"host:none:{slot_id}", _organizer_mails(cfg), "host_none", **values)
             store.update("slots", slot_id, {"host_missing_notified": now})
         logger.warning("no host eligible", slot_id=slot_id)
         return None
@@ -451,8 +411,7 @@ def assign_host(deps: Deps, slot: Mapping[str, Any], now: dt.datetime) -> str | 
     store.update("slots", slot_id, {"host": chosen.id, "host_duty": duty_id, "host_assigned_at": now})
     org = cfg.organizers[chosen.id]
     handback = deps.links.url("host_handback", duty_id, slot["start"])
-    _send(deps, f"host:duty:{duty_id}", [org.email], _t(deps, "host_subject", **values),
-          _t(deps, "host", name=org.name, handback=handback, **values))
+    _send_rendered(deps, f"host:duty:{duty_id}", [org.email], "host_duty", name=org.name, handback=handback, **values)
     logger.info("host assigned", slot_id=slot_id, host_id=chosen.id)
     return chosen.id
 

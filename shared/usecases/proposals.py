@@ -29,9 +29,9 @@ from shared.config_base import Model, problems, set_normalised
 from shared.config_rhythm import EventKind, flagship
 from shared.idempotency import canonical_hash
 from shared.ids import calendar_event_id
-from shared.mail import Mailer, OutgoingMail, parse_address
+from shared.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import SlotStore
-from shared.usecases.rhythm import PROPOSALS, RhythmStore, fmt_local, render_text
+from shared.usecases.rhythm import PROPOSALS, RhythmStore, fmt_local
 
 logger = log.get("propose_event")
 SERIES_ID = "member_event"

@@ -23,19 +23,16 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from shared import log
 from shared.config import Config
 from shared.ids import calendar_event_id
-from shared.mail import Mailer, OutgoingMail, clean_header, parse_address
+from shared.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import CalendarEntry, DocStore, SlotStore
 
 logger = log.get("rhythm")
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 MEMBERS, APPLICATIONS, SPEAKERS = "members", "applications", "speakers"
 PROMPT_BATCHES, PROMPT_TICKETS, PROMPT_PLANS = "prompt_batches", "prompt_tickets", "prompt_plans"
@@ -60,23 +57,6 @@ class Chat(Protocol):
 def iso_week(moment: dt.datetime, zone: str) -> str:
     year, week, _ = moment.astimezone(ZoneInfo(zone)).isocalendar()
     return f"{year}-W{week:02d}"
-
-
-@cache
-def _jinja() -> Any:
-    import jinja2
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,  # noqa: S701 (plain text)
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              trim_blocks=True, lstrip_blocks=True)
-
-
-def render_text(template: str, locale: str, /, **context: Any) -> tuple[str, str]:
-    """(subject, plain text) from ``templates/<locale>/<template>.subject.txt`` and ``.txt``."""
-    locale = locale if locale in ("ja", "en") else "ja"
-    env = _jinja()
-    subject = env.get_template(f"{locale}/{template}.subject.txt").render(**context)
-    return clean_header(subject), env.get_template(f"{locale}/{template}.txt").render(**context)
 
 
 def fmt_local(moment: dt.datetime, zone: str, locale: str) -> str:
