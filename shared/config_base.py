@@ -18,6 +18,10 @@ Conventions shared with the section modules:
   ``{v} is not {what} ({lo}..{hi})``;
 * a value type (a subclass of a builtin with a ``from_config`` classmethod) parses its own
   shorthands; msgspec hands it the raw YAML value through :func:`dec_hook`.
+
+The JSON bodies the functions accept (form submissions in ``shared/applications.py``, member
+proposals in ``shared/usecases/proposals.py``) and ``CRON_PLAN`` (``shared/dispatch.py``) are read
+with the same base and the same problem reports; only the words after "unknown key" differ.
 """
 
 from __future__ import annotations

@@ -186,7 +186,8 @@ def cold_start(ctx: BenchContext) -> list[Figure]:
     figures = [
         Figure(hw, hello, "s", note=f"bare functions-framework function (tools/bench/hello); {ctx.spread('cold:hello')}"),
         Figure("google.cloud.firestore import", firestore_import, "s",
-               note=f"python -c 'import google.cloud.firestore' minus python -c pass; {ctx.spread('import:google.cloud.firestore')}"),
+               note="median of python -c 'import google.cloud.firestore' minus the median of python -c pass; "
+                    f"the import processes took {ctx.spread('import:google.cloud.firestore')} in all"),
         Figure("cold-start budget = (hello + firestore import) x 1.10", budget, "s", hw, hello),
         Figure("generate_slots cold start, steady state", steady, "s", "budget", budget,
                target="<= 1.00 x budget", ok=steady <= budget,
