@@ -44,13 +44,15 @@ class JsonHandler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
-    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-        raw = b"" if body is None else json.dumps(body).encode()
+    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
+              content_type: str | None = None) -> None:
+        """``body`` as JSON, or as it is when it is bytes (then with ``content_type``)."""
+        raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         if raw or self.content_type_when_empty:
-            self.send_header("Content-Type", self.content_type)
+            self.send_header("Content-Type", content_type or self.content_type)
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
         self.wfile.write(raw)

@@ -10,19 +10,17 @@ and self-signed certificate are made locally, served on 127.0.0.1, and ID tokens
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
+
+from tests.fakes.http_server import FakeServer, JsonHandler
 
 ISSUER = "https://accounts.google.com"
 
@@ -53,37 +51,27 @@ def make_key(kid: str) -> KeyPair:
     return KeyPair(kid, private_pem, cert.public_bytes(serialization.Encoding.PEM))
 
 
-class CertsServer:
+class CertsServer(FakeServer):
     """Serves ``{kid: cert PEM}`` on ``url`` and counts the fetches."""
 
     def __init__(self, keys: list[KeyPair]) -> None:
-        body = json.dumps({k.kid: k.cert_pem.decode() for k in keys}).encode()
+        self.keys = {k.kid: k.cert_pem.decode() for k in keys}
         self.fetches = 0
+        super().__init__()
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/oauth2/v1/certs"
+
+    def _handler(self) -> type[JsonHandler]:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+        class Handler(JsonHandler):
+            def _do(self, method: str) -> None:
                 outer.fetches += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._send(200, outer.keys)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/oauth2/v1/certs"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> CertsServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return Handler
 
 
 @contextmanager
@@ -103,7 +91,7 @@ def id_token(key: KeyPair, audience: str, email: str, *, issuer: str = ISSUER, l
     return jwt.encode(key.signer(), payload).decode()
 
 
-class MetadataServer:
+class MetadataServer(FakeServer):
     """The runtime's metadata server as google-auth reaches it (``GCE_METADATA_HOST`` /
     ``GCE_METADATA_IP``): ``GET /`` answers with ``Metadata-Flavor: Google`` (the ping),
     ``GET /computeMetadata/v1/instance/service-accounts/default/?recursive=true`` the account, and
@@ -112,52 +100,43 @@ class MetadataServer:
     get 403, as on Google's. ``audiences`` records what was asked for."""
 
     def __init__(self, key: KeyPair, email: str) -> None:
-        from urllib.parse import parse_qs, urlparse
-
+        self.key, self.email = key, email
         self.audiences: list[str] = []
-        outer = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urlparse(self.path)
-                if self.headers.get("Metadata-Flavor") != "Google":
-                    return self._send(403, b"Missing Metadata-Flavor:Google header.")
-                if url.path == "/":
-                    return self._send(200, b"computeMetadata/\n")
-                if url.path == "/computeMetadata/v1/instance/service-accounts/default/":  # ?recursive=true
-                    info = {"aliases": ["default"], "email": email, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}
-                    return self._send(200, json.dumps(info).encode(), "application/json")
-                if url.path == "/computeMetadata/v1/instance/service-accounts/default/identity":
-                    audience = parse_qs(url.query).get("audience", [""])[0]
-                    if not audience:
-                        return self._send(400, b"non-empty audience parameter required")
-                    outer.audiences.append(audience)
-                    return self._send(200, id_token(key, audience, email).encode())
-                return self._send(404, b"not found")
-
-            def _send(self, status: int, body: bytes, content_type: str = "application/text") -> None:
-                self.send_response(status)
-                self.send_header("Metadata-Flavor", "Google")
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+    @property
+    def host(self) -> str:
+        return self.base.removeprefix("http://")
 
     def env(self) -> dict[str, str]:
         """What points google-auth (in a process started with it) at this server."""
         return {"GCE_METADATA_HOST": self.host, "GCE_METADATA_IP": self.host}
 
-    def __enter__(self) -> MetadataServer:
-        self.thread.start()
-        return self
+    def _handler(self) -> type[JsonHandler]:
+        from urllib.parse import parse_qs, urlparse
 
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        outer = self
+        account = "/computeMetadata/v1/instance/service-accounts/default/"
+
+        class Handler(JsonHandler):
+            def _do(self, method: str) -> None:
+                url = urlparse(self.path)
+                if self.headers.get("Metadata-Flavor") != "Google":
+                    return self._text(403, "Missing Metadata-Flavor:Google header.")
+                if url.path == "/":
+                    return self._text(200, "computeMetadata/\n")
+                if url.path == account:  # ?recursive=true
+                    info = {"aliases": ["default"], "email": outer.email, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}
+                    return self._send(200, info, {"Metadata-Flavor": "Google"}, "application/json")
+                if url.path == account + "identity":
+                    audience = parse_qs(url.query).get("audience", [""])[0]
+                    if not audience:
+                        return self._text(400, "non-empty audience parameter required")
+                    outer.audiences.append(audience)
+                    return self._text(200, id_token(outer.key, audience, outer.email))
+                return self._text(404, "not found")
+
+            def _text(self, status: int, text: str) -> None:
+                self._send(status, text.encode(), {"Metadata-Flavor": "Google"}, "application/text")
+
+        return Handler
