@@ -4,12 +4,12 @@
 #
 #   kind          "http" (called by someone), "cron" (run on its schedule, called with OIDC by the
 #                 dispatcher) or "dispatch" (exactly one: cron_dispatch, the target of the one
-#                 Cloud Scheduler job; see shared/dispatch.py)
+#                 Cloud Scheduler job; see shared/entrypoints/dispatch.py)
 #   schedule      cron: unix-cron in the community time zone (var.time_zone); dispatch: the tick
 #   public        true only for callers that cannot send an OIDC token (Apps Script form webhook,
 #                 Zoom webhook, action links in mails, the ICS feed); such functions check a
 #                 signature or token themselves. Never for cron functions.
-#   env           names (from shared/env.py) whose values come from var.settings; every function
+#   env           names (from shared/platform/env.py) whose values come from var.settings; every function
 #                 also gets local.common_env (main.tf)
 #   secrets       Secret Manager secrets (local.secrets) passed as environment variables
 #   secret_files  secrets mounted as a file; the variable holds the file's path
@@ -169,7 +169,7 @@ variable "functions" {
 
 locals {
   # Secret Manager secrets, created WITHOUT versions: you add each value yourself (README, Deploy).
-  # The secret id is the environment variable name the code reads (shared/env.py). Every active
+  # The secret id is the environment variable name the code reads (shared/platform/env.py). Every active
   # version costs $0.06 a month beyond 6 per billing account: the required ones are 5, and the
   # optional ones exist only when var.optional_secrets names them (a function then runs without).
   secret_catalogue = {

@@ -1,6 +1,6 @@
 # Alumni Autopilot on Google Cloud: APIs, Firestore, the source bucket, one Cloud Function (2nd gen)
 # per catalogue entry (functions.tf), ONE Cloud Scheduler job (the tick, calling cron_dispatch, which
-# calls each cron function when its schedule is due: shared/dispatch.py), and the secrets.
+# calls each cron function when its schedule is due: shared/entrypoints/dispatch.py), and the secrets.
 
 
 locals {
@@ -65,7 +65,7 @@ locals {
   # Every function but the dispatcher (module.dispatch: its environment needs the others' URLs).
   workers = { for name, f in local.functions : name => f if f.kind != "dispatch" }
 
-  # What the dispatcher calls (CRON_PLAN, shared/dispatch.py): each cron function's schedule, URL,
+  # What the dispatcher calls (CRON_PLAN, shared/entrypoints/dispatch.py): each cron function's schedule, URL,
   # OIDC audience (its URL, as the Scheduler job of each function used to send) and timeout.
   cron_plan = {
     time_zone = local.time_zone

@@ -13,12 +13,11 @@ from shared.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from shared.adapters.firestore import FirestoreIdempotencyStore, FirestoreSlotStore, OpCounter
-    from shared.idempotency import Idempotency
-    from shared.mail import ExactlyOnceMailer
-    from shared.ports import Calendar, DocStore, Meetings, MemberDirectory
+    from shared.platform.idempotency import Idempotency
+    from shared.platform.mail import ExactlyOnceMailer
+    from shared.ports import Calendar, Chat, DocStore, Meetings, MemberDirectory
     from shared.usecases.applications import Deps as AppDeps
     from shared.usecases.assign import Deps as AssignDeps
-    from shared.usecases.rhythm import Chat
 
 
 @cache
@@ -48,22 +47,22 @@ def idempotency_store() -> FirestoreIdempotencyStore:
 
 
 def idempotency(function: str) -> Idempotency:
-    from shared.idempotency import Idempotency
+    from shared.platform.idempotency import Idempotency
 
     return Idempotency(idempotency_store(), function)
 
 
 @cache
 def doc_store() -> DocStore:
-    """The one document store: applications and decisions (issue 3), speakers and hosts (issue 5),
-    community rhythm (issue 6); ``assign_docs`` and ``rhythm_store`` are the same accessor."""
+    """The one document store: applications and decisions, speakers and hosts, community rhythm;
+    ``assign_docs`` and ``rhythm_store`` are the same accessor."""
     from shared.adapters.documents import FirestoreDocStore
 
     return FirestoreDocStore(ops=ops())
 
 
-assign_docs = doc_store  # speakers and hosts (issue 5)
-rhythm_store = doc_store  # documents and bounded queries for digest, prompt, reminders, proposals (issue 6)
+assign_docs = doc_store  # speakers and hosts
+rhythm_store = doc_store  # documents and bounded queries for digest, prompt, reminders, proposals
 
 
 @cache
@@ -71,10 +70,10 @@ def mailer() -> ExactlyOnceMailer:
     """The exactly-once mailer over MAIL_TRANSPORT (outbox by default; gmail; smtp)."""
     import os
 
-    from shared import env
     from shared.adapters.firestore import FirestoreIdempotencyStore
     from shared.adapters.mail import GmailTransport, OutboxTransport, SmtpTransport
-    from shared.mail import ExactlyOnceMailer, Transport
+    from shared.platform import env
+    from shared.platform.mail import ExactlyOnceMailer, Transport
 
     sender = os.environ.get(env.MAIL_FROM) or f"{config().community.name} <no-reply@example.invalid>"
     kind = (os.environ.get(env.MAIL_TRANSPORT) or "outbox").strip().lower()
@@ -96,17 +95,17 @@ def mailer() -> ExactlyOnceMailer:
 def application_deps() -> AppDeps:
     import os
 
-    from shared import env, tokens
+    from shared.platform import env, tokens
     from shared.usecases.applications import Deps
 
     return Deps(config(), doc_store(), mailer(), tokens.key_from_env(), os.environ.get(env.ACTIONS_BASE_URL))
 
 
 def assign_deps() -> AssignDeps:
-    """Speakers and host rotation (issue 5)."""
+    """Speakers and host rotation (docs/speakers.md)."""
     import os
 
-    from shared import env, tokens
+    from shared.platform import env, tokens
     from shared.usecases.assign import Deps, SignedLinks
 
     return Deps(config(), assign_docs(), mailer(), SignedLinks(tokens.key_from_env(), os.environ.get(env.ACTIONS_BASE_URL)))
@@ -116,18 +115,18 @@ def _live(kind: Literal["zoom", "calendar"]) -> bool:
     """Provisioning delivery (config ``provisioning.delivery``; the table is in ``live_delivery``)."""
     import os
 
-    from shared.config_provisioning import live_delivery
+    from shared.config.provisioning import live_delivery
 
     return live_delivery(config().provisioning.delivery, kind, os.environ)
 
 
 @cache
 def meetings() -> Meetings:
-    """Zoom meetings (issue 4): the REST API with Server-to-Server OAuth, or zoom/*.json in the outbox."""
+    """Zoom meetings (docs/provisioning.md): the REST API with Server-to-Server OAuth, or zoom/*.json in the outbox."""
     import os
 
-    from shared import env
     from shared.adapters import zoom
+    from shared.platform import env
 
     if not _live("zoom"):
         return zoom.OutboxMeetings()
@@ -141,11 +140,11 @@ def meetings() -> Meetings:
 
 @cache
 def calendar() -> Calendar:
-    """The community calendar (issue 4): Calendar API v3 with ADC, or calendar/*.ics in the outbox."""
+    """The community calendar (docs/provisioning.md): Calendar API v3 with ADC, or calendar/*.ics in the outbox."""
     import os
 
-    from shared import env
     from shared.adapters import google_calendar
+    from shared.platform import env
 
     if not _live("calendar"):
         return google_calendar.OutboxCalendarEvents()
@@ -156,7 +155,7 @@ def calendar() -> Calendar:
 
 @cache
 def member_directory() -> MemberDirectory:
-    """Approved members' addresses for ``invitations: members`` (issue 4)."""
+    """Approved members' addresses for ``invitations: members`` (docs/provisioning.md)."""
     from shared.adapters.members import FirestoreMemberDirectory
 
     return FirestoreMemberDirectory(ops=ops())
@@ -171,8 +170,8 @@ def chat() -> Chat:
     this refuses (ConfigError) before anything is written, and the run answers 500 saying what to do."""
     import os
 
-    from shared import env
     from shared.adapters.slack import OutboxChat, SlackWebhook
+    from shared.platform import env
 
     url = os.environ.get(env.SLACK_WEBHOOK_URL)
     if not url and os.environ.get(env.K_SERVICE):
@@ -188,9 +187,9 @@ def reset() -> None:
 
     for fn in (config, ops, slot_store, idempotency_store, default_client):
         fn.cache_clear()
-    doc_store.cache_clear()  # documents (issues 3, 5, 6)
+    doc_store.cache_clear()
     mailer.cache_clear()
-    meetings.cache_clear()  # Zoom and Calendar (issue 4)
+    meetings.cache_clear()
     calendar.cache_clear()
     member_directory.cache_clear()
     chat.cache_clear()

@@ -100,7 +100,7 @@ class DocStore(Protocol):
     def count(self, collection: str, where: Sequence[Filter] = ()) -> int: ...
 
 
-# --- Provisioning: Zoom meetings and Google Calendar entries (issue 4) ---------------------------
+# --- Provisioning: Zoom meetings and Google Calendar entries (docs/provisioning.md) ---------------------
 
 
 class ProvisionError(Exception):
@@ -184,7 +184,7 @@ class Meetings(Protocol):
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    """One entry of the community calendar, by its deterministic id (``shared.ids``)."""
+    """One entry of the community calendar, by its deterministic id (``shared.domain.ids``)."""
 
     event_id: str
     title: str
@@ -214,3 +214,15 @@ class Calendar(Protocol):
 
     def delete(self, event_id: str, send_updates: str) -> bool:
         """Cancel the event; False when it was already deleted."""
+
+
+# --- Chat (Slack incoming webhook, or the outbox) -----------------------------------------------
+
+
+class ChatRefused(Exception):
+    """The chat service refused the message: it was not posted, a retry may post it."""
+
+
+class Chat(Protocol):
+    def post(self, text: str, intent: str) -> str:
+        """Post now; raise :class:`ChatRefused` when it certainly did not go."""

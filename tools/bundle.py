@@ -116,7 +116,7 @@ def closure(root: Path, entry: Path, local_packages: Iterable[str] = ("shared",)
                 if f is None:
                     raise BundleError(f"{path.relative_to(root)} imports {name!r}, which does not exist under {root}")
                 todo.append((f, ".".join(parts[:i])))
-            for n in names:  # from shared import cron -> shared/cron.py when it is a module
+            for n in names:  # from shared import cron -> shared/entrypoints/cron.py when it is a module
                 f = _module_file(root, f"{name}.{n}")
                 if f is not None:
                     todo.append((f, f"{name}.{n}"))

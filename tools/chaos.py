@@ -151,7 +151,8 @@ def expected_slot_ids(deliveries: list[sim.Delivery]) -> set[str]:
     """Every slot some generate_slots run of the month (or the recovery) must have created."""
     from dateutil.relativedelta import relativedelta
 
-    from shared import bootstrap, scheduling
+    from shared import bootstrap
+    from shared.domain import scheduling
 
     cfg = bootstrap.config()
     days = sorted({d.when.astimezone(sim.JST).date() for d in deliveries if d.function == "generate_slots"})

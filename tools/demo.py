@@ -57,7 +57,8 @@ def main() -> int:
                     print(fn.stop()[-3000:], file=sys.stderr)
                     return 1
         banner("the next three months (autopilot schedule)")
-        from shared import bootstrap, cli
+        from shared import bootstrap
+        from shared.entrypoints import cli
 
         bootstrap.reset()
         cli.print_schedule(months=3)

@@ -1,4 +1,4 @@
-"""Demo step (issue 3): form_webhook as a real process, five deliveries, and the mails it wrote.
+"""Demo step (docs/applications.md): form_webhook as a real process, five deliveries, and the mails it wrote.
 
 Called by tools/demo.py as ``demo_applications(ctx)`` with ctx = {root, outbox, emulator_host, banner}.
 """

@@ -44,7 +44,7 @@ def demo_provision_catch_up(ctx: dict[str, Any]) -> None:
     from shared import bootstrap
     from shared.adapters.google_calendar import OutboxCalendarEvents
     from shared.adapters.zoom import OutboxMeetings
-    from shared.ids import calendar_event_id
+    from shared.domain.ids import calendar_event_id
     from shared.usecases.provision import provision_events
 
     ctx["banner"]("provision_events again (the next hourly run)")

@@ -13,7 +13,7 @@ from typing import Any
 
 import functions_framework
 
-from shared.form_webhook import sign
+from shared.entrypoints.form_webhook import sign
 
 DEMO_SECRET = "demo-webhook-secret-0123456789"
 

@@ -385,7 +385,7 @@ def zoom_request(draw: Any, meeting_ids: list[str]) -> FuzzRequest:
 
 
 def _tokens(actions: list[str], subjects: list[str]) -> st.SearchStrategy[str]:
-    from shared import tokens
+    from shared.platform import tokens
 
     now = dt.datetime.now(dt.UTC)
     key = ACTION_KEY.encode()
@@ -571,8 +571,9 @@ class Context:
 def seed_state(client: Any) -> Context:
     """A little real state (members, a slot with a Zoom meeting, an application) so fuzzed requests
     that pass their checks reach real documents; returns what the strategies draw from."""
-    from shared import action_handlers, bootstrap
-    from shared.actions import _REGISTRY
+    from shared import bootstrap
+    from shared.entrypoints import action_handlers
+    from shared.platform.actions import _REGISTRY
 
     cfg = bootstrap.config()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -646,7 +647,7 @@ def session(emulator_host: str, workdir: Path, config: Path | None = None) -> An
 def fuzzing(client: Any, outbox: Path) -> Iterator[tuple[Harness, Context]]:
     """In the current environment (project, config, outbox, secrets already set): record collections,
     seed a little state, shorten the wait for a crashed twin, and yield a harness."""
-    from shared import cron
+    from shared.entrypoints import cron
 
     recorder = CollectionRecorder()
     saved_wait = cron.WAIT_FOR_TWIN_SECONDS

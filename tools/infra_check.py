@@ -9,7 +9,7 @@ What is compared:
 - folders in functions/ <-> entries of the catalogue (variable "functions" in infra/functions.tf),
   each main.py defining an HTTP function named like its folder, and the one function resource
   taking its entry point from the catalogue key;
-- environment variables: every one the deployed code can read (shared/env.py constants used by the
+- environment variables: every one the deployed code can read (shared/platform/env.py constants used by the
   modules the functions import, plus literal os.environ reads) is set by Terraform, unless it is
   in ``env.LOCAL_ONLY``; every one Terraform sets is read, and read by the function it is given to;
 - Scheduler: exactly one dispatcher (kind "dispatch") and one Scheduler job, which calls the
@@ -39,7 +39,7 @@ from tools import bundle
 ROOT = Path(__file__).resolve().parent.parent
 
 # Callers of these cannot send an OIDC token, so the function is public and checks a signature or
-# token itself (issue 7). Any other public function is an error.
+# token itself (docs/rhythm.md). Any other public function is an error.
 # propose_event uses form_webhook's signed-webhook contract.
 PUBLIC_ALLOWED = frozenset({"form_webhook", "zoom_webhook", "actions", "ics_feed", "propose_event"})
 TTL_FIELD = "expires_at"
@@ -212,8 +212,8 @@ def check_functions(root: Path) -> list[str]:
 # ------------------------------------------------------------------------------------ environment
 
 def env_constants(root: Path) -> tuple[dict[str, str], set[str]]:
-    """shared/env.py: constant name -> variable name, and the LOCAL_ONLY variable names."""
-    tree = ast.parse((root / "shared" / "env.py").read_text(encoding="utf-8"))
+    """shared/platform/env.py: constant name -> variable name, and the LOCAL_ONLY variable names."""
+    tree = ast.parse((root / "shared" / "platform" / "env.py").read_text(encoding="utf-8"))
     consts: dict[str, str] = {}
     local_only: set[str] = set()
     for node in tree.body:
@@ -234,14 +234,14 @@ def env_constants(root: Path) -> tuple[dict[str, str], set[str]]:
 
 
 def env_reads(path: Path, consts: dict[str, str]) -> set[str]:
-    """Variable names a file reads: env.NAME / shared.env.NAME / from shared.env import NAME, and
+    """Variable names a file reads: env.NAME / shared.platform.env.NAME / from shared.platform.env import NAME, and
     os.environ / os.getenv with a string literal."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in consts and ast.unparse(node.value) in ("env", "shared.env"):
+        if isinstance(node, ast.Attribute) and node.attr in consts and ast.unparse(node.value) in ("env", "shared.platform.env"):
             found.add(consts[node.attr])
-        elif isinstance(node, ast.ImportFrom) and node.module == "shared.env":
+        elif isinstance(node, ast.ImportFrom) and node.module == "shared.platform.env":
             found.update(consts[a.name] for a in node.names if a.name in consts)
         elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             fn = ast.unparse(node.func)
@@ -256,7 +256,7 @@ def env_reads(path: Path, consts: dict[str, str]) -> set[str]:
 def _py_files(root: Path) -> Iterator[Path]:
     for top in ("shared", "functions"):
         for p in sorted((root / top).rglob("*.py")):
-            if p != root / "shared" / "env.py" and "__pycache__" not in p.parts:
+            if p != root / "shared" / "platform" / "env.py" and "__pycache__" not in p.parts:
                 yield p
 
 
@@ -300,13 +300,13 @@ def check_env(root: Path) -> list[str]:
     for var in sorted(deployed_reads - set_by_tf - local_only):
         problems.append(f"the deployed code reads {var} but Terraform sets it for no function: add it to the entry "
                         f"(env/secrets/secret_files) of the function that needs it in infra/functions.tf, or, if it "
-                        f"is for local runs and tests only, to env.LOCAL_ONLY in shared/env.py")
+                        f"is for local runs and tests only, to env.LOCAL_ONLY in shared/platform/env.py")
     for var in sorted(set_by_tf - known):
-        problems.append(f"Terraform sets {var}, which shared/env.py does not name (typo? the code reads only env.py names)")
+        problems.append(f"Terraform sets {var}, which shared/platform/env.py does not name (typo? the code reads only env.py names)")
     for var in sorted((set_by_tf & known) - read_anywhere):
         problems.append(f"Terraform sets {var}, which no code in shared/ or functions/ reads")
     for var in sorted(set_by_tf & local_only):
-        problems.append(f"Terraform sets {var}, which shared/env.py marks as LOCAL_ONLY")
+        problems.append(f"Terraform sets {var}, which shared/platform/env.py marks as LOCAL_ONLY")
     for var in sorted(local_only - known):
         problems.append(f"env.LOCAL_ONLY names {var}, which is not an env.py constant")
     return problems

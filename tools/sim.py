@@ -1,4 +1,4 @@
-"""A month of the community, simulated end to end (issue 8): ``make bench`` measures it, the chaos run
+"""A month of the community, simulated end to end (docs/proof.md): ``make bench`` measures it, the chaos run
 replays it with faults (tools/chaos.py, tests/chaos).
 
 Every cron job and webhook is delivered the way production delivers it: an HTTP request to the
@@ -439,7 +439,7 @@ class World:
         """What must hold after recovery, counted from the fakes and Firestore."""
         from google.cloud import firestore
 
-        from shared.ids import calendar_event_id
+        from shared.domain.ids import calendar_event_id
 
         db = firestore.Client(project=self.project)
         slots = {d.id: d.to_dict() for d in db.collection("slots").stream()}

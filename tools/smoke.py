@@ -69,7 +69,7 @@ def smoke_zoom(run: str) -> str:
 def smoke_calendar(run: str) -> str:
     try:
         from shared.adapters.google_calendar import GoogleCalendar
-        from shared.ids import calendar_event_id
+        from shared.domain.ids import calendar_event_id
         from shared.ports import CalendarEvent
     except ImportError as exc:
         raise NotAvailable(f"Calendar adapter: {exc}") from None
@@ -90,7 +90,7 @@ def smoke_calendar(run: str) -> str:
 def smoke_mail(run: str) -> str:
     try:
         from shared import bootstrap
-        from shared.mail import OutgoingMail
+        from shared.platform.mail import OutgoingMail
     except ImportError as exc:
         raise NotAvailable(f"mail: {exc}") from None
     if os.environ["MAIL_TRANSPORT"].strip().lower() == "outbox":

@@ -3,7 +3,7 @@
 import functions_framework
 from flask import Request, Response
 
-from shared import action_http
+from shared.entrypoints import action_http
 
 
 @functions_framework.http

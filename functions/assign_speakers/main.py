@@ -3,7 +3,7 @@
 import functions_framework
 from flask import Request, Response
 
-from shared import cron, jobs
+from shared.entrypoints import cron, jobs
 
 
 @functions_framework.http

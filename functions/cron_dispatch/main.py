@@ -3,7 +3,7 @@
 import functions_framework
 from flask import Request, Response
 
-from shared import cron
+from shared.entrypoints import cron
 
 
 @functions_framework.http

@@ -3,7 +3,7 @@
 import functions_framework
 from flask import Request, Response
 
-from shared import form_webhook as webhook
+from shared.entrypoints import form_webhook as webhook
 
 
 @functions_framework.http

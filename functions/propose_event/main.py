@@ -3,7 +3,7 @@
 import functions_framework
 from flask import Request, Response
 
-from shared import jobs_rhythm
+from shared.entrypoints import jobs_rhythm
 
 
 @functions_framework.http

@@ -1,7 +1,7 @@
 """Firestore adapter for :class:`shared.ports.DocStore`: documents plus queries, every operation counted.
 
-The one document store behind ``bootstrap.doc_store()`` (applications, decisions, nonces; issue 3),
-``assign_docs()`` (speakers and hosts; issue 5) and ``rhythm_store()`` (community rhythm; issue 6).
+The one document store behind ``bootstrap.doc_store()`` (applications, decisions, nonces),
+``assign_docs()`` (speakers and hosts) and ``rhythm_store()`` (community rhythm).
 Reads carry the document ``id``. ``query`` always has a ``limit`` and ``count`` uses Firestore's count
 aggregation (billed one read per 1,000 index entries), so reads grow with what is shown, not with
 the members.

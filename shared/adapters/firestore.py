@@ -16,7 +16,7 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
-from shared import env
+from shared.platform import env
 from shared.ports import Guard
 
 DEMO_PROJECT = "demo-alumni-autopilot"

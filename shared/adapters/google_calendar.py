@@ -186,7 +186,7 @@ class OutboxCalendarEvents:
     def _write(self, event: CalendarEvent) -> None:
         import icalendar
 
-        from shared.ics import calendar_ics
+        from shared.adapters.ics import calendar_ics
         from shared.ports import CalendarEntry
 
         entry = CalendarEntry(uid=event.event_id, title=event.title, start=event.start, end=event.end,

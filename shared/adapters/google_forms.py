@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from shared import env
 from shared.adapters.mail import google_credentials
+from shared.platform import env
 
 SCOPES = ("https://www.googleapis.com/auth/forms.responses.readonly", "https://www.googleapis.com/auth/forms.body.readonly")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -1,7 +1,7 @@
-"""Mail transports behind :class:`shared.mail.Transport`: outbox (default), Gmail API, SMTP.
+"""Mail transports behind :class:`shared.platform.mail.Transport`: outbox (default), Gmail API, SMTP.
 
 Built by ``shared.bootstrap.mailer()`` from ``MAIL_TRANSPORT``; each is wrapped in
-:class:`shared.mail.ExactlyOnceMailer`. Heavy clients are imported on first use.
+:class:`shared.platform.mail.ExactlyOnceMailer`. Heavy clients are imported on first use.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shared import env
 from shared.adapters.google_errors import error_reasons
 from shared.adapters.outbox import Outbox
-from shared.mail import DeliveryRefused, OutgoingMail, build_message, parse_address
+from shared.platform import env
+from shared.platform.mail import DeliveryRefused, OutgoingMail, build_message, parse_address
 
 GMAIL_SCOPES = (
     "https://www.googleapis.com/auth/gmail.send",

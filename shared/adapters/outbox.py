@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from shared import env
+from shared.platform import env
 
 
 def outbox_dir() -> Path:

@@ -12,10 +12,9 @@ import json
 from typing import Any
 
 from shared.adapters.outbox import Outbox
+from shared.ports import ChatRefused
 
-
-class ChatRefused(Exception):
-    """Slack refused the message: it was not posted, a retry may post it."""
+__all__ = ["ChatRefused", "OutboxChat", "SlackWebhook"]
 
 
 class SlackWebhook:

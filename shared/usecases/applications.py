@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared import actions, log, tokens
-from shared.applications import (
+from shared.config import Config
+from shared.domain.applications import (
     APPROVED,
     DUPLICATE,
     INCOMPLETE,
@@ -30,8 +30,8 @@ from shared.applications import (
     email_key,
     screen,
 )
-from shared.config import Config
-from shared.mail import Mailer, OutgoingMail, render
+from shared.platform import actions, log, tokens
+from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
 
 APPLICATIONS, EMAILS, MEMBERS = "applications", "application_emails", "members"
@@ -115,7 +115,7 @@ def _ensure_mails(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datet
                                       intent=f"application:{app_id}:incomplete", locale=record["locale"]))
 
 
-# --- decisions (signed links through shared.actions) ----------------------------------------
+# --- decisions (signed links through shared.platform.actions) ----------------------------------------
 
 
 def approve(deps: Deps, ctx: actions.ActionContext) -> str:

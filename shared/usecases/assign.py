@@ -12,7 +12,7 @@ first and deletes the claim last, so the next holder never sees stale state.
 
 Collections: ``speakers``, ``offers`` (live claims + history ``{slot}~{speaker}``), ``host_duties``,
 ``host_units``, ``assign_claims`` (one-off decisions), ``explanations`` (why each assignment).
-Mails go through the exactly-once :class:`shared.mail.Mailer` with stable intents.
+Mails go through the exactly-once :class:`shared.platform.mail.Mailer` with stable intents.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from shared import log, rotation, speakers
 from shared.config import Config
-from shared.config_people import speaker_series
-from shared.mail import Mailer, OutgoingMail, render_text
+from shared.config.model import speaker_series
+from shared.domain import rotation, speakers
+from shared.domain.speakers import Speaker
+from shared.platform import log
+from shared.platform.mail import Mailer, OutgoingMail, render_text
 from shared.ports import DocStore
-from shared.speakers import Speaker
 
 STALE_CLAIM = dt.timedelta(minutes=5)  # a claim this old without its follow-up write was left by a crash
 logger = log.get("assign_speakers")
@@ -476,7 +477,7 @@ SLOT_GONE = "slot_gone"  # offer outcome: the slot was cancelled or retired
 def _mail(deps: Deps, template: str, intent: str, to: Sequence[str], locale: str | None, **values: Any) -> None:
     if not to:
         return
-    from shared.mail import render
+    from shared.platform.mail import render
 
     r = render(template, locale or deps.cfg.community.locale, community=deps.cfg.community.name, **values)
     deps.mailer.send(OutgoingMail(to=tuple(to), subject=r.subject, text=r.text, html=r.html, intent=intent,
@@ -606,7 +607,7 @@ class SignedLinks:
         self.key, self.base_url = key, base_url
 
     def url(self, action: str, subject: str, expires_at: dt.datetime) -> str:
-        from shared import actions
+        from shared.platform import actions
 
         now = dt.datetime.now(dt.UTC)
         return actions.link(self.key, subject, action, now, max(expires_at - now, dt.timedelta(hours=1)), self.base_url)
@@ -614,7 +615,7 @@ class SignedLinks:
 
 def register_actions(deps: Callable[[], Deps]) -> None:
     """speaker_accept / speaker_decline (one decision per offer), host_handback and speaker_withdraw."""
-    from shared import actions
+    from shared.platform import actions
 
     def answer(accept: bool) -> Callable[[actions.ActionContext], str]:
         def run(ctx: actions.ActionContext) -> str:

@@ -16,11 +16,12 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from shared import i18n, log, scheduling
 from shared.config import Config
-from shared.idempotency import canonical_hash
+from shared.domain import i18n, scheduling
+from shared.domain.scheduling import Occurrence, SlotException
+from shared.platform import log
+from shared.platform.idempotency import canonical_hash
 from shared.ports import SlotStore
-from shared.scheduling import Occurrence, SlotException
 
 UTC = dt.UTC
 GENERATED = ("series_id", "kind", "title", "online", "timezone", "key_date", "date", "start", "end",

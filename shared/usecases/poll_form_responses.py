@@ -14,8 +14,8 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from shared import log
-from shared.applications import Submission, SubmissionError, parse_submission
+from shared.domain.applications import Submission, SubmissionError, parse_submission
+from shared.platform import log
 from shared.usecases.applications import Deps, submit
 
 if TYPE_CHECKING:

@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from shared import log
 from shared.config import Config, parse_clock
-from shared.config_base import Model, problems, set_normalised
-from shared.config_rhythm import EventKind, flagship
-from shared.idempotency import canonical_hash
-from shared.ids import calendar_event_id
-from shared.mail import Mailer, OutgoingMail, parse_address, render_text
+from shared.config.base import Model, problems, set_normalised
+from shared.config.model import flagship
+from shared.config.rhythm import EventKind
+from shared.domain.ids import calendar_event_id
+from shared.platform import log
+from shared.platform.idempotency import canonical_hash
+from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import SlotStore
 from shared.usecases.rhythm import PROPOSALS, RhythmStore, fmt_local
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared import log
 from shared.config import Config
-from shared.idempotency import canonical_hash
+from shared.platform import log
+from shared.platform.idempotency import canonical_hash
 from shared.ports import (
     Calendar,
     CalendarEvent,
@@ -118,7 +118,7 @@ def template_values(cfg: Config, slot: Mapping[str, Any]) -> dict[str, str]:
     start = _aware(slot["start"]).astimezone(zone)
     speaker = confirmed_speaker(slot)
     host = cfg.organizers.get(str(slot.get("host") or ""))
-    from shared.i18n import WEEKDAY_NAMES
+    from shared.domain.i18n import WEEKDAY_NAMES
 
     return {
         "title": str(slot.get("title") or ""),
@@ -178,7 +178,7 @@ def spec_hash(spec: MeetingSpec) -> str:
 
 
 def desired_event(cfg: Config, sid: str, slot: Mapping[str, Any], join_url: str, attendees: Sequence[str]) -> CalendarEvent:
-    from shared.ids import calendar_event_id
+    from shared.domain.ids import calendar_event_id
 
     values = template_values(cfg, slot)
     kind = str(slot.get("kind") or "")

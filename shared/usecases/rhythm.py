@@ -8,7 +8,7 @@ any later catch-up run) sends nothing twice:
   ``prompt_tickets/<local date>_<k>`` claims, so concurrent runs never exceed ``daily_limit``;
 - reminders: ``reminder:<slot>:<role>:<person>:<offset>d:<start>`` (a moved event is reminded again);
 - digest: ``digest:<ISO week>:<organizer id>``.
-Mail goes through the exactly-once mailer (:class:`shared.mail.Mailer`); Slack through :class:`Chat`
+Mail goes through the exactly-once mailer (:class:`shared.platform.mail.Mailer`); Slack through :class:`Chat`
 with a ``create()`` claim in front (at most once: Slack webhooks have no idempotency key).
 """
 
@@ -23,14 +23,14 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared import log
 from shared.config import Config
-from shared.ids import calendar_event_id
-from shared.mail import Mailer, OutgoingMail, parse_address, render_text
-from shared.ports import CalendarEntry, DocStore, SlotStore
+from shared.domain.ids import calendar_event_id
+from shared.platform import log
+from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
+from shared.ports import CalendarEntry, Chat, ChatRefused, DocStore, SlotStore
 
 logger = log.get("rhythm")
 
@@ -44,11 +44,6 @@ KEEP = dt.timedelta(days=60)  # planning documents expire (TTL field ``expires_a
 
 
 RhythmStore = DocStore  # documents plus bounded queries (adapter: ``shared/adapters/documents.py``)
-
-
-class Chat(Protocol):
-    def post(self, text: str, intent: str) -> str:
-        """Post now; raise ``ChatRefused`` when it certainly did not go."""
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -176,12 +171,11 @@ def feed_entry(cfg: Config, slot: Mapping[str, Any]) -> CalendarEntry:
                          sequence=int(slot.get("revision", 0)))
 
 
-def ics_feed(cfg: Config, slots: SlotStore, now: dt.datetime) -> bytes:
-    """Every event from a week ago to ``rhythm.feed_days`` ahead, of every kind (cancelled ones too)."""
-    from shared.ics import calendar_ics
-
+def feed_entries(cfg: Config, slots: SlotStore, now: dt.datetime) -> list[CalendarEntry]:
+    """Every event from a week ago to ``rhythm.feed_days`` ahead, of every kind (cancelled ones too);
+    the entry point renders them as iCalendar (``shared.adapters.ics``)."""
     found = slots.slots_between(now - dt.timedelta(days=7), now + dt.timedelta(days=cfg.rhythm.feed_days))
-    return calendar_ics([feed_entry(cfg, s) for s in found], name=cfg.community.name)
+    return [feed_entry(cfg, s) for s in found]
 
 
 # --- exactly-once chat ------------------------------------------------------------------------
@@ -189,8 +183,6 @@ def ics_feed(cfg: Config, slots: SlotStore, now: dt.datetime) -> bytes:
 
 def post_once(store: RhythmStore, chat: Chat, text: str, intent: str, now: dt.datetime) -> bool:
     """Post at most once per intent; a definite refusal releases the claim so a later run retries."""
-    from shared.adapters.slack import ChatRefused
-
     key = hashlib.sha256(intent.encode()).hexdigest()
     if not store.create(CHAT_INTENTS, key, {"status": "sending", "created_at": now, "expires_at": now + KEEP}):
         return False
@@ -263,8 +255,6 @@ def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: 
     report = PromptReport(week, index)
     locale = cfg.community.locale
     if pc.slack and chat is not None:
-        from shared.adapters.slack import ChatRefused
-
         try:
             report.slack = "posted" if post_once(store, chat, text, f"prompt:{week}:slack", now) else "already"
         except ChatRefused:
@@ -418,7 +408,7 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
         "mails_failed": store.count("mail_intents", [("status", "==", "failed")]),
     }
-    # mail intents a person must look at (issue 3): stuck = may or may not have gone out, never resent;
+    # mail intents a person must look at (docs/applications.md): stuck = may or may not have gone out, never resent;
     # failed = refused by the provider (sent again only when the same intent is sent again)
     mail_problems = [{"intent": str(m.get("intent") or m["id"]), "status": status, "attempts": int(m.get("attempts") or 1),
                       "error": str(m.get("error") or "")}
@@ -501,8 +491,8 @@ DIRECTORY_OPT_OUT = "directory_opt_out"
 
 
 def register_directory_actions(store_factory: Callable[[], RhythmStore]) -> None:
-    """Register the opt-out link with the actions registry (``shared.actions``)."""
-    from shared import actions
+    """Register the opt-out link with the actions registry (``shared.platform.actions``)."""
+    from shared.platform import actions
 
     def handler(ctx: actions.ActionContext) -> str:
         directory_opt_out(store_factory(), ctx.claims.subject, ctx.now)

@@ -1,6 +1,6 @@
 """Speaker proposals from the second Google Form (same signed webhook contract as applications).
 
-``form_webhook`` and ``poll_form_responses`` route a :class:`~shared.applications.Submission` here
+``form_webhook`` and ``poll_form_responses`` route a :class:`~shared.domain.applications.Submission` here
 when its ``formId`` is ``people.speakers.form.form_id``. The answers are mapped with the question
 mapping of the config to a :class:`~shared.usecases.assign.SpeakerProposal` whose ``source_id`` is
 ``<formId>:<responseId>``: every delivery of one response (Apps Script retry, the poller, a person
@@ -20,12 +20,13 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from shared import log
-from shared.applications import Submission, SubmittedAnswer, normalise_text
 from shared.config import Config
-from shared.config_applications import QuestionRef
-from shared.config_people import SpeakerForm, speaker_series
-from shared.mail import OutgoingMail, render
+from shared.config.applications import QuestionRef
+from shared.config.model import speaker_series
+from shared.config.people import SpeakerForm
+from shared.domain.applications import Submission, SubmittedAnswer, normalise_text
+from shared.platform import log
+from shared.platform.mail import OutgoingMail, render
 from shared.usecases.assign import Deps, ProposalError, SpeakerProposal, propose_speaker
 
 logger = log.get("speaker_form")

@@ -1,4 +1,4 @@
-"""The short seeded chaos run (issue 8): one simulated week with faults at every boundary, then
+"""The short seeded chaos run (docs/proof.md): one simulated week with faults at every boundary, then
 recovery; the invariants are assertions. The long run: `make chaos` (tools/chaos.py)."""
 
 from __future__ import annotations

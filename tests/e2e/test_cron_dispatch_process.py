@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from shared.idempotency import make_key
+from shared.platform.idempotency import make_key
 from tests.fakes.http_server import FakeServer, Fault, JsonHandler
 from tests.helpers import oidc
 from tests.helpers.configs import example_dict, to_yaml

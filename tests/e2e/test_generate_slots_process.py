@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from shared.idempotency import make_key
-from shared.ids import calendar_event_id
+from shared.domain.ids import calendar_event_id
+from shared.platform.idempotency import make_key
 from tests.conftest import EXAMPLE_CONFIG
 from tests.helpers.firestore import snapshot
 from tools.fnproc import FF, FunctionProcess, running

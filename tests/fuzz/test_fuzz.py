@@ -1,4 +1,4 @@
-"""The short seeded fuzz run (issue 8 item 3): every HTTP function, in-process, against the emulator.
+"""The short seeded fuzz run (docs/proof.md): every HTTP function, in-process, against the emulator.
 
 Figures asserted: requests tried, 5xx seen (0), writes after refusals (0: for every 4xx answer no
 document in any collection changed), outbox files after refusals (0). The longer run:

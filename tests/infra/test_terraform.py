@@ -106,8 +106,8 @@ def test_env_var_missing_from_terraform(tree: Path) -> None:
 
 
 def test_env_var_no_longer_read_by_code(tree: Path) -> None:
-    edit(tree / "shared" / "log.py", "os.environ.get(env.LOG_LEVEL, \"INFO\")", "\"INFO\"")
-    edit(tree / "shared" / "cli.py", "os.environ.setdefault(env.LOG_LEVEL, \"WARNING\")", "pass")
+    edit(tree / "shared" / "platform" / "log.py", "os.environ.get(env.LOG_LEVEL, \"INFO\")", "\"INFO\"")
+    edit(tree / "shared" / "entrypoints" / "cli.py", "os.environ.setdefault(env.LOG_LEVEL, \"WARNING\")", "pass")
     assert find(ic.check_env(tree), "Terraform sets LOG_LEVEL, which no code")
 
 
@@ -121,7 +121,7 @@ def test_env_var_misspelt_in_terraform(tree: Path) -> None:
 
 def test_literal_environ_read_counts_as_a_read(tree: Path) -> None:
     (tree / "shared" / "sneaky.py").write_text('import os\nVALUE = os.environ.get("SNEAKY_SETTING")\n', encoding="utf-8")
-    edit(tree / "shared" / "jobs.py", "from shared import bootstrap", "from shared import bootstrap, sneaky  # noqa")
+    edit(tree / "shared" / "entrypoints" / "jobs.py", "from shared import bootstrap", "from shared import bootstrap, sneaky  # noqa")
     assert find(ic.check_env(tree), "reads SNEAKY_SETTING")
 
 

@@ -8,7 +8,7 @@ import threading
 import functions_framework
 import pytest
 
-from shared import tokens
+from shared.platform import tokens
 from tests.conftest import ROOT
 from tests.fakes import form_submissions as fs
 from tests.fakes.mailbox import links, mails, text_of

@@ -13,8 +13,8 @@ from typing import Any
 import functions_framework
 from google.cloud import firestore
 
-from shared import rotation
 from shared.adapters.documents import FirestoreDocStore
+from shared.domain import rotation
 from shared.usecases import assign
 from tests.conftest import ROOT
 from tests.unit.test_assign_usecase import CONFIG, NOW, FakeLinks, FakeMailer, add_slots, make_config, propose

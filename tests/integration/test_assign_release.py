@@ -1,4 +1,4 @@
-"""Issue 5's open cases against the Firestore emulator: a slot cancelled or retired after a speaker
+"""The release cases against the Firestore emulator: a slot cancelled or retired after a speaker
 and a host were assigned, and a speaker withdrawing after confirming."""
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from shared import bootstrap, cli
+from shared import bootstrap
+from shared.entrypoints import cli
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +92,7 @@ def test_help_speaks_to_volunteers(capsys):
         assert command in out
 
 
-# ---------------------------------------------------------------- speakers, hosts, members (issues 5, 6)
+# ---------------------------------------------------------------- speakers, hosts, members
 
 ACTION_KEY = "cli-test-action-link-key-0123456789"
 

@@ -12,7 +12,7 @@ from typing import Any
 import functions_framework
 import pytest
 
-from shared import env
+from shared.platform import env
 from tests.conftest import ROOT
 from tests.helpers import oidc
 from tests.helpers.configs import example_dict, to_yaml

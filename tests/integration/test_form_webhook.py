@@ -182,7 +182,7 @@ def test_get_is_refused(client):
 
 
 def test_logs_carry_no_address_and_no_answer(client, outbox, capsys):
-    from shared import log
+    from shared.platform import log
 
     log._configured = False  # log to this test's captured stdout
     post(client, fs.submission("ACYDBN_log"))

@@ -10,8 +10,8 @@ from typing import Any
 import functions_framework
 import pytest
 
-from shared.idempotency import make_key
-from shared.ids import calendar_event_id
+from shared.domain.ids import calendar_event_id
+from shared.platform.idempotency import make_key
 from tests.conftest import ROOT
 from tests.helpers.configs import example_dict, to_yaml
 from tests.helpers.firestore import assert_nothing_written, snapshot

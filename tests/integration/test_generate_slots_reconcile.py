@@ -22,7 +22,7 @@ from shared.adapters.google_calendar import OutboxCalendarEvents
 from shared.adapters.outbox import Outbox
 from shared.adapters.zoom import OutboxMeetings
 from shared.config import Config
-from shared.ids import calendar_event_id, slot_id_from_event_id
+from shared.domain.ids import calendar_event_id, slot_id_from_event_id
 from shared.usecases.generate_slots import (
     FLAG_EDITED,
     FLAG_NO_LONGER_MATCHES,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from shared.adapters.firestore import FirestoreIdempotencyStore, OpCounter
-from shared.idempotency import (
+from shared.platform.idempotency import (
     COMPLETED,
     INPROGRESS,
     Idempotency,

@@ -1,5 +1,5 @@
 """No personal data in logs: the captured stdout/stderr of real runs holds no e-mail address, and
-``shared.log`` drops unknown keys and scrubs e-mail addresses and URL query strings."""
+``shared.platform.log`` drops unknown keys and scrubs e-mail addresses and URL query strings."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 import functions_framework
 import pytest
 
-from shared import log
 from shared.adapters.firestore import FirestoreIdempotencyStore
-from shared.idempotency import Idempotency
+from shared.platform import log
+from shared.platform.idempotency import Idempotency
 from tests.conftest import ROOT
 from tests.helpers.configs import example_dict, to_yaml
 
@@ -28,7 +28,7 @@ def captured(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]]:
     """Everything written to stdout/stderr during the test, the JSON log lines included (the log
     handler writes to whatever sys.stdout is at the moment, so pytest's capture sees it)."""
     log.setup()
-    assert logging.getLogger("autopilot").handlers, "shared.log no longer has a handler"
+    assert logging.getLogger("autopilot").handlers, "shared.platform.log no longer has a handler"
     yield lambda: "".join(capsys.readouterr())
 
 

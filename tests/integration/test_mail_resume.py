@@ -19,7 +19,7 @@ from shared.adapters.documents import FirestoreDocStore
 from shared.adapters.firestore import FirestoreIdempotencyStore
 from shared.adapters.mail import OutboxTransport
 from shared.adapters.outbox import Outbox
-from shared.mail import MAX_ATTEMPTS, DeliveryRefused, ExactlyOnceMailer, OutgoingMail
+from shared.platform.mail import MAX_ATTEMPTS, DeliveryRefused, ExactlyOnceMailer, OutgoingMail
 from shared.usecases import assign
 from tests.unit.test_assign_usecase import CONFIG, NOW, FakeLinks, add_slots, make_config
 

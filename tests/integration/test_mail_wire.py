@@ -18,7 +18,7 @@ import pytest
 from shared import bootstrap
 from shared.adapters.firestore import FirestoreIdempotencyStore
 from shared.adapters.mail import GmailTransport, GmailUnavailable, SmtpTransport
-from shared.mail import DeliveryRefused, ExactlyOnceMailer, OutgoingMail
+from shared.platform.mail import DeliveryRefused, ExactlyOnceMailer, OutgoingMail
 from tests.conftest import ROOT
 from tests.fakes import form_submissions as fs
 from tests.fakes.gmail import FakeGmail

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared import bootstrap
-from shared.form_webhook import sign
+from shared.entrypoints.form_webhook import sign
 from tests.conftest import ROOT
 
 UTC = dt.UTC
@@ -45,7 +45,7 @@ def deps(project, outbox, write_config, monkeypatch):
     monkeypatch.setenv("FORM_WEBHOOK_SECRET", SECRET)
     monkeypatch.delenv("ACTION_LINK_KEY", raising=False)
     write_config(CONFIG)
-    from shared.jobs_rhythm import proposal_deps
+    from shared.entrypoints.jobs_rhythm import proposal_deps
 
     return proposal_deps()
 
@@ -97,7 +97,7 @@ def _post(client, data: object, secret: str = SECRET, ts: str | None = None):
 
 
 def test_a_passing_proposal_is_scheduled_once_and_shows_in_the_calendar_outbox_and_feed(deps, outbox, monkeypatch):
-    from shared.ids import calendar_event_id
+    from shared.domain.ids import calendar_event_id
     from shared.usecases.rhythm import rotate_feed_token
 
     client = functions_framework.create_app("propose_event", str(ROOT / "functions/propose_event/main.py")).test_client()

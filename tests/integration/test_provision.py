@@ -16,7 +16,7 @@ import pytest
 
 from shared.adapters.google_calendar import GoogleCalendar
 from shared.adapters.zoom import ZoomMeetings
-from shared.ids import calendar_event_id
+from shared.domain.ids import calendar_event_id
 from shared.usecases.generate_slots import generate_slots
 from shared.usecases.provision import provision_events
 from tests.fakes.google_calendar import FakeCalendar, google_error
@@ -173,7 +173,7 @@ def test_crash_after_each_external_call_then_rerun(world, step):
 
 
 def _slot_of(key: str) -> str:
-    from shared.ids import slot_id_from_event_id
+    from shared.domain.ids import slot_id_from_event_id
 
     return slot_id_from_event_id(key.split("/")[-1])
 
@@ -352,15 +352,16 @@ def test_group_invitations_use_one_attendee_and_notify_on_time_changes(world, wr
 
 
 def _member(store: Any, email: str, name: str) -> None:
-    from shared.applications import email_key
+    from shared.domain.applications import email_key
 
     store.create("members", email_key(email), {"email": email, "name": name, "affiliation": "元　営業部\n東京",
                                                "joined_at": NOW, "approved_by": "田中　太郎"})
 
 
 def test_member_invitations_read_the_directory_once_then_zero_calls_and_a_new_member_is_one_patch(world, write_config):
-    from shared import bootstrap, jobs
+    from shared import bootstrap
     from shared.config import config_path
+    from shared.entrypoints import jobs
 
     text = (open(config_path(), encoding="utf-8").read()
             .replace("invitations: none ", "invitations: members\n    max_attendees: 3\n    #"))

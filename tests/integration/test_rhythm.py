@@ -13,7 +13,7 @@ import pytest
 import vobject
 
 from shared import bootstrap
-from shared.ids import calendar_event_id
+from shared.domain.ids import calendar_event_id
 from tests.conftest import ROOT
 
 UTC = dt.UTC

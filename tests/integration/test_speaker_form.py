@@ -178,8 +178,8 @@ def test_poller_covers_the_speaker_form_and_races_the_webhook_into_one_speaker(c
 
 
 def test_poll_job_polls_both_forms_and_a_failing_speaker_form_does_not_undo_the_other(client, db, outbox, monkeypatch):
-    from shared import jobs_applications
-    from shared.cron import CronRun
+    from shared.entrypoints import jobs_applications
+    from shared.entrypoints.cron import CronRun
 
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     speaker = forms_response("ACYDBNspk_job", now - dt.timedelta(minutes=1), name="小林　優", email="yu@example.jp",

@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from shared import scheduling
 from shared.config import Config, parse_config
-from shared.mail import OutgoingMail
+from shared.domain import scheduling
+from shared.platform.mail import OutgoingMail
 from shared.usecases import assign
 from shared.usecases.generate_slots import desired_slot
 from tests.fakes.docs import MemoryDocs

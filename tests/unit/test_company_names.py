@@ -1,7 +1,7 @@
 import pytest
 
-from shared.applications import normalise_company, parse_submission, screen
 from shared.config import load_config
+from shared.domain.applications import normalise_company, parse_submission, screen
 from tests.conftest import EXAMPLE_CONFIG
 from tests.fakes import form_submissions as fs
 

@@ -1,4 +1,4 @@
-"""shared/config_base.py: the converter's problem reports, beyond the config file's own cases
+"""shared/config/base.py: the converter's problem reports, beyond the config file's own cases
 (tests/unit/test_config_errors.py): nesting, unions, constraints, and the webhook contracts that
 share it."""
 
@@ -10,10 +10,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from shared.applications import SubmissionError, parse_submission
 from shared.config import parse_config
-from shared.config_base import ConfigError, convert, dec_hook, problems
-from shared.config_people import HostAvailability, People
+from shared.config.base import ConfigError, convert, dec_hook, problems
+from shared.config.people import HostAvailability, People
+from shared.domain.applications import SubmissionError, parse_submission
 from shared.usecases.proposals import ProposalError, parse_proposal
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from shared.config import ConfigError, load_config, parse_config
-from shared.scheduling import Occurrence
+from shared.domain.scheduling import Occurrence
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "community.example.yaml"
 UNKNOWN = "(check the spelling; see the configuration reference in README.md)"

@@ -1,4 +1,4 @@
-"""The tick's arithmetic (shared/dispatch.py): over days of 5-minute ticks, every cron function runs
+"""The tick's arithmetic (shared/entrypoints/dispatch.py): over days of 5-minute ticks, every cron function runs
 exactly at its own schedule's times, once each; a repeated tick finds the same runs; a wrong plan is
 refused with a reason a deployer can act on."""
 
@@ -13,7 +13,7 @@ import pytest
 import requests
 from cronsim import CronSim
 
-from shared import dispatch
+from shared.entrypoints import dispatch
 from tests.conftest import ROOT
 from tools.infra_check import catalogue
 

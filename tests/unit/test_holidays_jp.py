@@ -17,9 +17,9 @@ import jpholiday
 import pytest
 import yaml
 
-from shared import scheduling
 from shared.config import Config, load_config, parse_config
-from shared.scheduling import SlotException
+from shared.domain import scheduling
+from shared.domain.scheduling import SlotException
 
 D = dt.date
 UTC = dt.UTC

@@ -4,7 +4,7 @@ from email import policy
 
 import pytest
 
-from shared.mail import DeliveryRefused, ExactlyOnceMailer, OutgoingMail, build_message, render
+from shared.platform.mail import DeliveryRefused, ExactlyOnceMailer, OutgoingMail, build_message, render
 from tests.fakes.memory import MemoryIdempotencyStore
 
 

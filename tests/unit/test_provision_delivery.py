@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config_provisioning import live_delivery
+from shared.config.provisioning import live_delivery
 
 ZOOM = {"ZOOM_ACCOUNT_ID": "acc", "ZOOM_CLIENT_ID": "cid", "ZOOM_CLIENT_SECRET": "sec"}
 ADC = {"GOOGLE_APPLICATION_CREDENTIALS": "/secrets/sa.json"}

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared import rotation
-from shared.config_base import convert
-from shared.config_people import HostAvailability
+from shared.config.base import convert
+from shared.config.people import HostAvailability
+from shared.domain import rotation
 from tests.fakes.docs import MemoryDocs
 from tests.unit.test_assign_usecase import CONFIG, deps_for, make_config
 

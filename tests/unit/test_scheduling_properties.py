@@ -1,12 +1,12 @@
-"""Property tests for shared.scheduling: random rules and windows between 2000 and 2100.
+"""Property tests for shared.domain.scheduling: random rules and windows between 2000 and 2100.
 
-The oracle below is written independently of ``shared.scheduling``: rule dates come from dateutil's
+The oracle below is written independently of ``shared.domain.scheduling``: rule dates come from dateutil's
 rrule in a different formulation (``bysetpos`` for the n-th weekday, RFC 5545 week counting from
 ``starting`` for every-N-weeks), cross-checked by plain date arithmetic; blackouts are checked with
 real date ranges (not MM-DD string comparison); holidays come from jpholiday, the library the
 implementation uses for JP.
 
-Semantics the oracle pins down (decisions, documented in shared/scheduling.py):
+Semantics the oracle pins down (decisions, documented in shared/domain/scheduling.py):
 - a blackout's policy applies first; when the series ``allow``s blackouts, a holiday on that day
   still follows ``on_holiday``;
 - a shift goes to the nearest weekday that is neither a holiday nor a blackout, at most 31 days
@@ -29,9 +29,9 @@ from dateutil.rrule import FR, MO, MONTHLY, SA, SU, TH, TU, WE, WEEKLY, rrule
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from shared import scheduling
 from shared.config import Config, DatesRule, MonthlyRule, WeeklyRule, parse_config
-from shared.scheduling import BusinessCalendar, SlotException
+from shared.domain import scheduling
+from shared.domain.scheduling import BusinessCalendar, SlotException
 
 UTC = dt.UTC
 NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared import speakers
-from shared.config_people import SpeakerSettings
+from shared.config.people import SpeakerSettings
+from shared.domain import speakers
 
 UTC = dt.UTC
 NOW = dt.datetime(2027, 1, 1, tzinfo=UTC)

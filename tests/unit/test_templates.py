@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.mail import TEMPLATES, render_text
+from shared.platform.mail import TEMPLATES, render_text
 
 VALUES = {"name": "山田　花子", "topic": "アルムナイの\n起業", "title": "アルムナイ登壇イベント 12月", "when": "2026-12-08 20:00",
           "deadline": "2026-12-01 09:00", "accept": "https://a.example/accept", "decline": "https://a.example/decline",

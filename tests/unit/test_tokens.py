@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import tokens
+from shared.platform import tokens
 
 KEY = b"unit-test-key-0123456789abcdef"
 NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)

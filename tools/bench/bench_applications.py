@@ -1,4 +1,4 @@
-"""Issue 3: membership applications under load, and the cold start of ``form_webhook``.
+"""Membership applications under load, and the cold start of ``form_webhook``.
 
 (a) 1,000 distinct signed submissions (+100 re-deliveries of earlier ones) from 20 concurrent
     clients to ``form_webhook`` as a real functions-framework process on the emulator, outbox mail:
@@ -119,7 +119,7 @@ def ops_per_application(ctx: BenchContext, n: int = 50) -> list[Figure]:
     import datetime as dt
 
     from shared import bootstrap
-    from shared.applications import parse_submission
+    from shared.domain.applications import parse_submission
     from shared.usecases.applications import submit
 
     with ctx.environ(**base_env(ctx, ctx.new_project("bench-apps-ops"), ctx.tempdir("outbox-ops"))):

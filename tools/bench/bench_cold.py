@@ -1,4 +1,4 @@
-"""Issue 8: the cold start of EVERY function (functions/*), as a ratio to the bare hello-world measured
+"""The cold start of EVERY function (functions/*), as a ratio to the bare hello-world measured
 in the same interleaved rounds, and the import time of its deployable bundle (tools/bundle.py).
 
 Cold start = ``Popen(functions-framework --target F --source main.py)`` to the first answer of a

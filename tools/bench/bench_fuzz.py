@@ -1,4 +1,4 @@
-"""Issue 8 item 3: the longer fuzz run over every HTTP function (tools/fuzz.py), in-process against
+"""The longer fuzz run over every HTTP function (tools/fuzz.py), in-process against
 the emulator. Figures: requests tried, 5xx seen, writes and outbox files after refusals (targets 0),
 and how deep the requests got (answers 2xx, refusals by kind). The short seeded run is in
 ``make test`` (tests/fuzz/test_fuzz.py); this one uses more examples and another seed."""

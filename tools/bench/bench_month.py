@@ -1,4 +1,4 @@
-"""Issue 8: a full month at 400 and 10,000 members (tools/sim.py), the same month again, and the
+"""A full month at 400 and 10,000 members (tools/sim.py), the same month again, and the
 monthly cost from those counts and Google Cloud's published prices (tools/bench/cost.py)."""
 
 from __future__ import annotations

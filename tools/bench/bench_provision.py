@@ -1,4 +1,4 @@
-"""Issue 4: Zoom meetings and calendar entries for 100 events, and the cold start of zoom_webhook.
+"""Zoom meetings and calendar entries for 100 events, and the cold start of zoom_webhook.
 
 (a) 100 online events (host assigned, speaker confirmed) provisioned through the real adapters
     against the local fake Zoom and Calendar servers (tests/fakes) and the Firestore emulator:
@@ -28,7 +28,7 @@ def _config(invitations: str) -> Any:
     from msgspec.structs import replace
 
     from shared.config import load_config
-    from shared.config_base import Email
+    from shared.config.base import Email
 
     cfg = load_config()
     cal = replace(cfg.provisioning.calendar, invitations=invitations,

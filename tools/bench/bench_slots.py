@@ -1,4 +1,4 @@
-"""Issue 2: slot generation at scale, and the cold start of ``generate_slots``.
+"""Slot generation at scale, and the cold start of ``generate_slots``.
 
 (a) 20 series of mixed rules x 5 years through the real use case (FirestoreSlotStore on the
     emulator; calendar entries are provision_events'): wall time next to the pure expansion of the same
@@ -88,7 +88,7 @@ def bench_config() -> Any:
     from msgspec.structs import replace
 
     from shared.config import parse_config
-    from shared.config_base import set_normalised
+    from shared.config.base import set_normalised
 
     cfg = parse_config(twenty_series(), "bench")
     # The config caps horizon_months at 24 (a sane production limit); the benchmark asks for
@@ -101,8 +101,8 @@ def bench_config() -> Any:
 def generation(ctx: BenchContext) -> list[Figure]:
     from dateutil.relativedelta import relativedelta
 
-    from shared import scheduling
     from shared.adapters.firestore import FirestoreSlotStore, OpCounter, make_client
+    from shared.domain import scheduling
     from shared.usecases.generate_slots import generate_slots
 
     cfg = bench_config()

@@ -1,26 +1,16 @@
-"""The community configuration: one YAML file, loaded into typed, frozen objects.
-
-Every error names the field path and what is wrong, e.g.
-``series.lunch.rule.weekday: 'Thu ' is not a weekday (mon..sun)``. Unknown keys are errors.
-"""
+"""The root of the community config and its schedule part: community, scheduling, organizers, series."""
 
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo
 
 import msgspec
-import yaml
 
-from shared import env
-from shared.config_applications import Applications
-from shared.config_base import (
-    WEEKDAYS,
+from shared.config.applications import Applications
+from shared.config.base import (
     Clock,
-    ConfigError,
     Email,
     Model,
     Weekday,
@@ -28,19 +18,10 @@ from shared.config_base import (
     Zone,
     bounded,
     check_template,
-    convert,
-    parse_clock,
-    parse_weekday,
-    parse_zone,
 )
-from shared.config_people import People
-from shared.config_provisioning import Provisioning
-from shared.config_rhythm import Rhythm
-
-__all__ = ["WEEKDAYS", "Config", "ConfigError", "CronAuth", "check_template", "load_config", "parse_clock",
-           "parse_config", "parse_weekday", "parse_zone"]
-
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "community.example.yaml"
+from shared.config.people import People
+from shared.config.provisioning import Provisioning
+from shared.config.rhythm import Rhythm
 
 POLICIES = ("skip", "next_business_day", "previous_business_day", "allow")
 Policy = Literal["skip", "next_business_day", "previous_business_day", "allow"]
@@ -228,10 +209,10 @@ class Config(Model):
     cron_auth: CronAuth = msgspec.field(default_factory=CronAuth)
     organizers: dict[str, Organizer] = msgspec.field(default_factory=dict)
     series: dict[str, Series] = msgspec.field(default_factory=dict)
-    applications: Applications | None = None  # membership form (shared/config_applications.py)
-    people: People = msgspec.field(default_factory=People)  # host availability and the speaker offer loop (shared/config_people.py)
-    rhythm: Rhythm = msgspec.field(default_factory=Rhythm)  # digest, reminders, weekly prompt, member event kinds (shared/config_rhythm.py)
-    provisioning: Provisioning = msgspec.field(default_factory=Provisioning)  # Zoom meetings and calendar entries (shared/config_provisioning.py)
+    applications: Applications | None = None  # membership form (shared/config/applications.py)
+    people: People = msgspec.field(default_factory=People)  # host availability and the speaker offer loop (shared/config/people.py)
+    rhythm: Rhythm = msgspec.field(default_factory=Rhythm)  # digest, reminders, weekly prompt, member event kinds (shared/config/rhythm.py)
+    provisioning: Provisioning = msgspec.field(default_factory=Provisioning)  # Zoom meetings and calendar entries (shared/config/provisioning.py)
 
     def check(self) -> None:
         for key in self.series:
@@ -255,68 +236,10 @@ class Config(Model):
         return order
 
 
-def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    for sid, s in cfg.series.items():
-        if not isinstance(s.rule, SameDayAsRule):
-            continue
-        path = f"series.{sid}.rule.series"
-        anchor = cfg.series.get(s.rule.series)
-        if anchor is None:
-            problems.append((path, f"{s.rule.series!r} is not a series in this config (known: {', '.join(cfg.series)})"))
-            continue
-        if isinstance(anchor.rule, SameDayAsRule):
-            problems.append((path, f"{s.rule.series!r} is itself relative; anchor to a series with its own dates"))
-            continue
-        if (s.timezone or cfg.community.timezone) != (anchor.timezone or cfg.community.timezone):
-            problems.append((f"series.{sid}.timezone", f"must equal the time zone of its anchor {s.rule.series!r}"))
-        if s.start >= anchor.start:
-            problems.append((f"series.{sid}.start", f"{s.start:%H:%M} must be before its anchor {s.rule.series!r} starts ({anchor.start:%H:%M})"))
-    from shared.config_people import cross_checks as people_checks
-
-    problems.extend(people_checks(cfg))
-    from shared.config_rhythm import cross_checks as rhythm_checks
-
-    problems.extend(rhythm_checks(cfg))
-    return problems
+def speaker_series(cfg: Config) -> tuple[str, ...]:
+    return cfg.people.speakers.series or tuple(sid for sid, s in cfg.series.items() if s.kind == "speaker_night")
 
 
-def parse_config(data: Any, source: str = "") -> Config:
-    if not isinstance(data, dict):
-        raise ConfigError([("(top level)", "the file must be a YAML mapping with community:, series:, ...")], source)
-    cfg = convert(data, Config, source)
-    problems = _cross_checks(cfg)
-    if problems:
-        raise ConfigError(problems, source)
-    return cfg
-
-
-def config_path() -> Path:
-    return Path(os.environ.get(env.COMMUNITY_CONFIG) or DEFAULT_CONFIG_PATH)
-
-
-def _load_yaml(text: str) -> Any:
-    """Parse with libyaml when PyYAML has it (~10x faster: ~10 ms off every cold start); an invalid
-    file is parsed again by the pure-Python loader, whose error messages are clearer."""
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return yaml.load(text, Loader=fast)  # noqa: S506 - CSafeLoader is the safe loader
-        except yaml.YAMLError:
-            pass
-    return yaml.safe_load(text)
-
-
-def load_config(path: str | Path | None = None) -> Config:
-    p = Path(path) if path else config_path()
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([("(file)", f"cannot read {p}: {exc.strerror}")], str(p)) from None
-    try:
-        data = _load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise ConfigError([(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], str(p)) from None
-    return parse_config(data, str(p))
+def flagship(cfg: Config) -> tuple[str, ...]:
+    fs = cfg.rhythm.flagship_series
+    return tuple(cfg.series) if fs is None else fs

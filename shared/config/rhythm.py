@@ -1,20 +1,17 @@
 """Config section ``rhythm:``: the organizer digest, reminders, the weekly prompt, member event kinds.
 
-Kept apart from ``shared/config.py`` (which imports this module); the building blocks come from
-``shared/config_base.py``. Every default mirrors the first community: digest on Monday 08:00, reminders
+Kept apart from ``shared/config/model.py`` (which imports this module); the building blocks come from
+``shared/config/base.py``. Every default mirrors the first community: digest on Monday 08:00, reminders
 7 days and 1 day before, the #なんでもありデー prompt on Wednesday, member events two weeks ahead.
 """
 
 
 import re
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import msgspec
 
-from shared.config_base import Clock, Model, Weekday, bounded, set_normalised
-
-if TYPE_CHECKING:
-    from shared.config import Config
+from shared.config.base import Clock, Model, Weekday, bounded, set_normalised
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 PROPOSAL_FIELDS = ("title", "description", "location", "zoom", "co_organizer")
@@ -108,16 +105,3 @@ class Rhythm(Model):
         for key in self.event_kinds:
             if not _KIND.match(key):
                 raise ValueError(f"event_kinds: {key!r} is not a kind name (lowercase letters, digits, _)")
-
-
-def flagship(cfg: "Config") -> tuple[str, ...]:
-    fs = cfg.rhythm.flagship_series
-    return tuple(cfg.series) if fs is None else fs
-
-
-def cross_checks(cfg: "Config") -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    for i, sid in enumerate(cfg.rhythm.flagship_series or ()):
-        if sid not in cfg.series:
-            problems.append((f"rhythm.flagship_series.{i}", f"{sid!r} is not a series in this config"))
-    return problems

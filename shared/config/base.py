@@ -3,7 +3,7 @@ read the YAML shorthands (weekday names, ``20:00``, zone names), range checks, a
 that reports every problem it can find, each with its field path.
 
 Why msgspec: every function loads this config on its cold start, which has a budget of the bare
-framework plus the Firestore client's import, plus 10 % (issue 2). pydantic cost ~90 ms there (its
+framework plus the Firestore client's import, plus 10 % (docs/benchmarks.md). pydantic cost ~90 ms there (its
 import and building 40 model classes); msgspec costs ~5 ms, and defining a Struct costs microseconds.
 
 How a config is read: :func:`convert` first converts the whole document in one msgspec call (the
@@ -19,8 +19,8 @@ Conventions shared with the section modules:
 * a value type (a subclass of a builtin with a ``from_config`` classmethod) parses its own
   shorthands; msgspec hands it the raw YAML value through :func:`dec_hook`.
 
-The JSON bodies the functions accept (form submissions in ``shared/applications.py``, member
-proposals in ``shared/usecases/proposals.py``) and ``CRON_PLAN`` (``shared/dispatch.py``) are read
+The JSON bodies the functions accept (form submissions in ``shared/domain/applications.py``, member
+proposals in ``shared/usecases/proposals.py``) and ``CRON_PLAN`` (``shared/entrypoints/dispatch.py``) are read
 with the same base and the same problem reports; only the words after "unknown key" differ.
 """
 

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from shared.config_applications import Applications, QuestionRef
-from shared.config_base import Model, dec_hook, problems
+from shared.config.applications import Applications, QuestionRef
+from shared.config.base import Model, dec_hook, problems
 
 MAX_BODY_BYTES = 64 * 1024
 INCOMPLETE, NEEDS_REVIEW, APPROVED, REJECTED, DUPLICATE = "incomplete", "needs_review", "approved", "rejected", "duplicate"

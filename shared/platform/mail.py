@@ -56,7 +56,7 @@ from typing import Any, Protocol
 
 from shared.ports import IdempotencyStore
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 LOCALES = ("ja", "en")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 _POLICY = email_policy.default.clone(refold_source="none")  # keep our pre-encoded headers as written

@@ -7,7 +7,7 @@ fell due in the tick's window and calls each function the way Cloud Scheduler wo
 ``X-CloudScheduler-JobName`` (the function's name with hyphens, as its own job was called) and
 ``X-CloudScheduler-ScheduleTime`` (the run's own due time, not the tick's), with an OIDC token for
 the function's URL. The run keys are therefore the same as with one Scheduler job per function, and
-every exactly-once guarantee of ``shared/cron.py`` still holds:
+every exactly-once guarantee of ``shared/entrypoints/cron.py`` still holds:
 
 - the window of a tick is ``(previous tick, this tick]`` on the tick's schedule, computed from the
   tick's ``X-CloudScheduler-ScheduleTime``; a retried or duplicated tick computes the same window
@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from shared.config_base import ConfigError, Model, Zone, convert
+from shared.config.base import ConfigError, Model, Zone, convert
 
 MAX_RUNS_PER_TICK = 50  # a tick is minutes long; more runs than this means a schedule is wrong
 

@@ -1,11 +1,12 @@
-"""Cron wiring for the form poller (kept apart from shared/jobs.py so features do not collide)."""
+"""Cron wiring for the form poller (kept apart from shared/entrypoints/jobs.py so features do not collide)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared import bootstrap, log
-from shared.cron import CronRun
+from shared import bootstrap
+from shared.entrypoints.cron import CronRun
+from shared.platform import log
 
 
 def poll_form_responses(run: CronRun) -> dict[str, Any]:
@@ -14,7 +15,7 @@ def poll_form_responses(run: CronRun) -> dict[str, Any]:
 
     source = GoogleForms()
     result = poll(bootstrap.application_deps(), source, now=run.schedule_time)
-    if bootstrap.config().people.speakers.form is not None:  # the speaker proposal form (issue 5)
+    if bootstrap.config().people.speakers.form is not None:  # the speaker proposal form (docs/speakers.md)
         # Its own watermark: a failure here (e.g. the form not shared with the service account) keeps
         # that watermark for the next run and is logged, without undoing the membership form's run.
         try:

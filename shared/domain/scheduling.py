@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 
-from shared.config import (
+from shared.config.model import (
     Blackout,
     Config,
     DatesRule,

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared import bootstrap
-from shared.cron import CronRun
+from shared.entrypoints.cron import CronRun
 
 
 def generate_slots(run: CronRun) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def assign_speakers(run: CronRun) -> dict[str, Any]:
 
 
 def provision_events(run: CronRun) -> dict[str, Any]:
-    """Zoom meetings and calendar entries for every slot (issue 4); hourly, so it also finishes the
+    """Zoom meetings and calendar entries for every slot (docs/provisioning.md); hourly, so it also finishes the
     mail intents left unfinished by a crash or an outage (first: a provisioning failure must not hold
     them back)."""
     from shared.usecases.provision import provision_events as reconcile
@@ -48,7 +48,7 @@ def member_invitees() -> Callable[[], Sequence[str]] | None:
 
 
 def zoom_event(event: dict[str, Any]) -> str:
-    """A verified Zoom webhook event, applied to its slot (issue 4)."""
+    """A verified Zoom webhook event, applied to its slot."""
     import datetime as dt
 
     from shared.usecases.provision import record_zoom_event

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from shared.config_people import HostAvailability
+from shared.config.people import HostAvailability
 
 CAPACITY = {"basic": 1, "pro": 1, "business": 2}
 BASIC_MAX = dt.timedelta(minutes=40)

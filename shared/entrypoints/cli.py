@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared import bootstrap, env
+from shared import bootstrap
 from shared.config import ConfigError, load_config
+from shared.platform import env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATUS_JA = {"scheduled": "予定", "cancelled": "中止", "retired": "廃止"}
 
 HELP = """\
@@ -229,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-# ------------------------------------------------------------ speakers, hosts, members (issues 5, 6)
+# ------------------------------------------------------------ speakers, hosts, members
 
 SPEAKER_STATUS_JA = {"queued": "待ち", "offered": "打診中", "confirmed": "確定", "withdrawn": "取り下げ"}
 REASONS_JA = {  # rotation.R_* and speakers.S_*: why someone (or some date) was passed over
@@ -255,7 +256,7 @@ class _NoLinks:
 
 
 def _assign_deps() -> Any:
-    from shared import tokens
+    from shared.platform import tokens
     from shared.usecases import assign
 
     try:
@@ -275,7 +276,7 @@ def _first_line(text: Any, limit: int = 28) -> str:
 
 
 def cmd_speakers(args: argparse.Namespace, out: Any = None) -> int:
-    from shared import speakers as sp
+    from shared.domain import speakers as sp
 
     out = out or sys.stdout
     store = bootstrap.assign_docs()
@@ -432,7 +433,7 @@ def cmd_feed_token(args: argparse.Namespace) -> int:
 
 
 def cmd_propose_event(args: argparse.Namespace) -> int:
-    from shared.jobs_rhythm import proposal_deps
+    from shared.entrypoints.jobs_rhythm import proposal_deps
     from shared.usecases import proposals
 
     if args.json:
@@ -478,7 +479,7 @@ def _print_outcome(outcome: Any) -> int:
 
 
 def cmd_confirm_proposal(args: argparse.Namespace) -> int:
-    from shared.jobs_rhythm import proposal_deps
+    from shared.entrypoints.jobs_rhythm import proposal_deps
     from shared.usecases import proposals
 
     try:

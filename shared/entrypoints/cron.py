@@ -16,8 +16,10 @@ from typing import Any
 
 from flask import Request, Response
 
-from shared import bootstrap, env, http, log
+from shared import bootstrap
 from shared.config import ConfigError, CronAuth
+from shared.entrypoints import http
+from shared.platform import env, log
 
 JOB_HEADER = "X-CloudScheduler-JobName"
 TIME_HEADER = "X-CloudScheduler-ScheduleTime"
@@ -129,7 +131,7 @@ def admit(request: Request, function: str) -> CronRun | Response:
 
 def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, Any]]) -> Response:
     """Authenticate, key the run, run ``job`` once per Scheduler run, answer with its result."""
-    from shared.idempotency import IdempotencyInProgress
+    from shared.platform.idempotency import IdempotencyInProgress
 
     logger = log.get(function)
     run = admit(request, function)
@@ -151,9 +153,9 @@ def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, A
 
 def handle_tick(request: Request) -> Response:
     """``cron_dispatch``: the one Scheduler job's tick calls every cron run due in its window
-    (shared/dispatch.py). 200 when every run answered 2xx; 502 naming the failed runs otherwise, so
+    (shared/entrypoints/dispatch.py). 200 when every run answered 2xx; 502 naming the failed runs otherwise, so
     that Cloud Scheduler retries the tick (the runs that succeeded are then replayed, not repeated)."""
-    from shared import dispatch
+    from shared.entrypoints import dispatch
 
     logger = log.get("cron_dispatch")
     run = admit(request, "cron_dispatch")

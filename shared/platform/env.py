@@ -11,7 +11,7 @@ FIRESTORE_EMULATOR_HOST = "FIRESTORE_EMULATOR_HOST"  # set locally only
 OIDC_CERTS_URL = "OIDC_CERTS_URL"  # only to test the in-function OIDC check offline
 LOG_LEVEL = "LOG_LEVEL"
 
-# Applications, mail and action links (issue 3)
+# Applications, mail and action links (docs/applications.md)
 ACTION_LINK_KEY = "ACTION_LINK_KEY"  # HMAC key for one-click action links (secret, >= 16 bytes)
 ACTIONS_BASE_URL = "ACTIONS_BASE_URL"  # public URL of the `actions` function (links in mails)
 FORM_WEBHOOK_SECRET = "FORM_WEBHOOK_SECRET"  # noqa: S105  shared secret with the Apps Script (secret)
@@ -26,7 +26,7 @@ SMTP_USER = "SMTP_USER"
 SMTP_PASSWORD = "SMTP_PASSWORD"  # noqa: S105  e.g. a Google App Password (secret)
 SMTP_STARTTLS = "SMTP_STARTTLS"  # default true; "false" only for a relay on a trusted network (local tests)
 
-# Zoom meetings and calendar entries (issue 4)
+# Zoom meetings and calendar entries (docs/provisioning.md)
 ZOOM_ACCOUNT_ID = "ZOOM_ACCOUNT_ID"  # Server-to-Server OAuth app (secret)
 ZOOM_CLIENT_ID = "ZOOM_CLIENT_ID"  # (secret)
 ZOOM_CLIENT_SECRET = "ZOOM_CLIENT_SECRET"  # noqa: S105 - (secret)
@@ -34,7 +34,7 @@ ZOOM_API_BASE_URL = "ZOOM_API_BASE_URL"  # default https://api.zoom.us/v2 (tests
 ZOOM_OAUTH_TOKEN_URL = "ZOOM_OAUTH_TOKEN_URL"  # noqa: S105 - default https://zoom.us/oauth/token
 ZOOM_WEBHOOK_SECRET = "ZOOM_WEBHOOK_SECRET"  # noqa: S105 - webhook secret token of the Zoom app (secret)
 CALENDAR_API_ENDPOINT = "CALENDAR_API_ENDPOINT"  # Calendar API base URL (tests/staging point elsewhere)
-CRON_PLAN = "CRON_PLAN"  # cron_dispatch only: JSON {time_zone, tick, jobs: {fn: {schedule, url, audience, timeout}}} (shared/dispatch.py)
+CRON_PLAN = "CRON_PLAN"  # cron_dispatch only: JSON {time_zone, tick, jobs: {fn: {schedule, url, audience, timeout}}} (shared/entrypoints/dispatch.py)
 GOOGLE_APPLICATION_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"  # ADC key file; unset on Cloud Functions
 K_SERVICE = "K_SERVICE"  # set by the Cloud Run runtime under gen2 functions (never by Terraform): delivery auto -> live
 
@@ -46,6 +46,6 @@ LOCAL_ONLY = frozenset({
     K_SERVICE,  # not local, but the platform's: Terraform must not set it either (a reserved name)
 })
 
-# Community rhythm (issue 6)
+# Community rhythm (docs/rhythm.md)
 SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"  # Slack incoming webhook for the weekly prompt (secret); unset: outbox slack/*.json
 ICS_FEED_TOKEN = "ICS_FEED_TOKEN"  # noqa: S105 (a variable name) optional fixed ICS feed token (secret); else only the rotated hash in Firestore

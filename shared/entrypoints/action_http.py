@@ -6,14 +6,14 @@ import datetime as dt
 
 from flask import Request, Response
 
-from shared import log
-from shared.actions import ActionService, Page
+from shared.platform import log
+from shared.platform.actions import ActionService, Page
 
 FUNCTION = "actions"
 
 
 def render_page(page: Page, locale: str) -> Response:
-    from shared.mail import _jinja
+    from shared.platform.mail import _jinja
 
     html = _jinja().get_template(f"{locale if locale in ('ja', 'en') else 'ja'}/action_page.html").render(
         title=page.title, lines=page.lines, form=page.form, lang=locale)
@@ -23,7 +23,9 @@ def render_page(page: Page, locale: str) -> Response:
 
 
 def handle(request: Request) -> Response:
-    from shared import action_handlers, bootstrap, tokens
+    from shared import bootstrap
+    from shared.entrypoints import action_handlers
+    from shared.platform import tokens
 
     logger = log.get(FUNCTION)
     cfg = bootstrap.config()

@@ -1,4 +1,4 @@
-"""Cron jobs and HTTP handlers of the community rhythm (issue 6): wiring only, no rules here."""
+"""Cron jobs and HTTP handlers of the community rhythm (docs/rhythm.md): wiring only, no rules here."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from typing import Any
 
 from flask import Request, Response
 
-from shared import bootstrap, env, http, log
-from shared.cron import CronRun
+from shared import bootstrap
+from shared.entrypoints import http
+from shared.entrypoints.cron import CronRun
+from shared.platform import env, log
 
 
 def _to_address() -> str:
     """The To line of a Bcc batch: the sender itself (recipients stay in Bcc)."""
-    from shared.mail import parse_address
+    from shared.platform.mail import parse_address
 
     sender = os.environ.get(env.MAIL_FROM) or ""
     try:
@@ -28,7 +30,7 @@ def _to_address() -> str:
 
 def _app_links(now: dt.datetime) -> Any:
     """Approve/reject links for the digest when the action link key is set (else ids only)."""
-    from shared import actions, tokens
+    from shared.platform import actions, tokens
 
     try:
         key = tokens.key_from_env()
@@ -66,7 +68,7 @@ def send_digest(run: CronRun) -> dict[str, Any]:
 
 
 def proposal_deps() -> Any:
-    from shared import actions, tokens
+    from shared.platform import actions, tokens
     from shared.usecases.proposals import CONFIRM_ACTION, Deps
 
     confirm = None
@@ -82,7 +84,7 @@ def proposal_deps() -> Any:
 
 def register_actions() -> None:
     """Organizer confirmation of member events and the directory opt-out, in the actions registry."""
-    from shared import actions
+    from shared.platform import actions
     from shared.usecases import proposals, rhythm
 
     def confirm(ctx: actions.ActionContext) -> str:
@@ -100,8 +102,8 @@ NOT_FOUND = "not found"
 
 def ics_feed(request: Request) -> Response:
     """GET /<token> (or ?token=): the feed; anything else is a 404 that says nothing more."""
-    from shared.usecases.rhythm import feed_token_ok
-    from shared.usecases.rhythm import ics_feed as build
+    from shared.adapters.ics import calendar_ics
+    from shared.usecases.rhythm import feed_entries, feed_token_ok
 
     if request.method not in ("GET", "HEAD"):
         return Response(NOT_FOUND, status=404, mimetype="text/plain")
@@ -109,7 +111,8 @@ def ics_feed(request: Request) -> Response:
     store = bootstrap.rhythm_store()
     if not feed_token_ok(store, given, os.environ.get(env.ICS_FEED_TOKEN, "")):
         return Response(NOT_FOUND, status=404, mimetype="text/plain")
-    body = build(bootstrap.config(), bootstrap.slot_store(), dt.datetime.now(dt.UTC))
+    cfg = bootstrap.config()
+    body = calendar_ics(feed_entries(cfg, bootstrap.slot_store(), dt.datetime.now(dt.UTC)), name=cfg.community.name)
     res = Response(body, status=200, mimetype="text/calendar")
     res.headers["Content-Type"] = "text/calendar; charset=utf-8"
     res.headers["Cache-Control"] = "private, max-age=900"
@@ -118,7 +121,7 @@ def ics_feed(request: Request) -> Response:
 
 def propose_event(request: Request) -> Response:
     """The signed webhook contract of ``form_webhook`` (same headers, secret and limits)."""
-    from shared import form_webhook as hook
+    from shared.entrypoints import form_webhook as hook
     from shared.usecases.proposals import ProposalError, parse_proposal
     from shared.usecases.proposals import propose_event as propose
 

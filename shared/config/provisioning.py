@@ -1,6 +1,6 @@
 """The ``provisioning:`` section of the community config: Zoom meetings and calendar entries.
 
-Kept apart from ``shared/config.py`` (which imports it); templates are checked at load time so a
+Kept apart from ``shared/config/model.py`` (which imports it); templates are checked at load time so a
 typo in a field name fails before the first event is provisioned.
 """
 
@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from shared.config_base import Email, Model, bounded, check_template
+from shared.config.base import Email, Model, bounded, check_template
 
 # Fields the topic / agenda / calendar title templates may use.
 TEMPLATE_FIELDS = ("title", "date", "time", "weekday", "series", "kind", "speaker", "topic", "host")
@@ -95,7 +95,7 @@ def live_delivery(mode: str, kind: Literal["zoom", "calendar"], environ: Mapping
     ``K_SERVICE`` is set by the Cloud Run runtime that gen2 functions run on, never by
     functions-framework. ``FUNCTION_TARGET`` cannot tell: functions-framework sets it locally too.
     """
-    from shared import env
+    from shared.platform import env
 
     if mode in ("live", "outbox"):
         return mode == "live"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.config_people import SpeakerSettings
+from shared.config.people import SpeakerSettings
 
 # Speaker states.
 QUEUED = "queued"

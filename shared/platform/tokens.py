@@ -6,7 +6,7 @@ path or query without escaping. The payload is compact JSON ``{"s": subject, "a"
 
 ``verify`` proves the token was issued by us for this (subject, action) and has not expired. It
 does NOT make a token single use: the caller claims ``Claims.nonce`` with a Firestore ``create()``
-(see :func:`shared.actions.claim_nonce`), the only exclusive operation we rely on.
+(see :func:`shared.platform.actions.claim_nonce`), the only exclusive operation we rely on.
 
 Key: the environment variable ``ACTION_LINK_KEY`` (Secret Manager in production); see :func:`key_from_env`.
 Rotating the key invalidates every outstanding link (they then fail as "tampered").
@@ -24,7 +24,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from shared import env
+from shared.platform import env
 
 VERSION = "v1"
 DEFAULT_TTL = dt.timedelta(days=14)

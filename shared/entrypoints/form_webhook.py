@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Request, Response
 
-from shared import env, http, log
-from shared.applications import MAX_BODY_BYTES, Submission, SubmissionError, parse_submission
+from shared.domain.applications import MAX_BODY_BYTES, Submission, SubmissionError, parse_submission
+from shared.entrypoints import http
+from shared.platform import env, log
 
 if TYPE_CHECKING:
     from shared.config import Config

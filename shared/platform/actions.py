@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from shared import env, tokens
+from shared.platform import env, tokens
 from shared.ports import DocStore
 
 NONCES = "action_nonces"

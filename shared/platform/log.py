@@ -14,7 +14,7 @@ import re
 import sys
 from typing import Any
 
-from shared import env
+from shared.platform import env
 
 ALLOWED_FIELDS = frozenset({
     "function", "slot_id", "series_id", "application_id", "idempotency_key", "run_key", "event_id",

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Self
 
 import msgspec
 
-from shared.config_base import Model, bounded
+from shared.config.base import Model, bounded
 
 FIELDS = ("name", "email", "affiliation", "relation", "period", "department", "referrer",
           "directory_opt_in", "slack_opt_in", "language")

@@ -1,8 +1,8 @@
 """Config section ``people:``: host availability (keyed by organizer id) and the speaker offer loop.
 
-Kept apart from ``shared/config.py`` so that module stays about the schedule; it must not import
+Kept apart from ``shared/config/model.py`` so that module stays about the schedule; it must not import
 ``shared.config`` at import time (that module imports this one). The building blocks (Model, value
-types, range checks) come from ``shared/config_base.py``.
+types, range checks) come from ``shared/config/base.py``.
 
 Every organizer with a Zoom account is in the host pool with the defaults below (any weekday, any
 hour, no monthly cap, weight 1); ``people.hosts.<organizer id>`` narrows that down. ``weight: 0``
@@ -12,15 +12,12 @@ takes an organizer out of the rotation without deleting their Zoom account from 
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import Annotated, Any, Self
 
 import msgspec
 
-from shared.config_applications import QuestionRef
-from shared.config_base import Model, Weekdays, bounded, parse_clock, set_normalised
-
-if TYPE_CHECKING:
-    from shared.config import Config
+from shared.config.applications import QuestionRef
+from shared.config.base import Model, Weekdays, bounded, parse_clock, set_normalised
 
 _FORM_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
@@ -130,30 +127,3 @@ class People(Model):
 
     def host(self, organizer_id: str) -> HostAvailability:
         return self.hosts.get(organizer_id) or HostAvailability()
-
-
-def speaker_series(cfg: "Config") -> tuple[str, ...]:
-    return cfg.people.speakers.series or tuple(sid for sid, s in cfg.series.items() if s.kind == "speaker_night")
-
-
-def cross_checks(cfg: "Config") -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    for oid in cfg.people.hosts:
-        org = cfg.organizers.get(oid)
-        if org is None:
-            problems.append((f"people.hosts.{oid}", f"{oid!r} is not an organizer (known: {', '.join(cfg.organizers)})"))
-        elif org.zoom is None:
-            problems.append((f"people.hosts.{oid}", f"organizer {oid!r} has no zoom account, so cannot host"))
-    for i, sid in enumerate(cfg.people.speakers.series):
-        if sid not in cfg.series:
-            problems.append((f"people.speakers.series.{i}", f"{sid!r} is not a series in this config"))
-    form = cfg.people.speakers.form
-    if form is not None:
-        if cfg.applications is not None and form.form_id == cfg.applications.form_id:
-            problems.append(("people.speakers.form.form_id", "is the membership form's id (applications.form_id); "
-                             "the speaker form needs a form of its own"))
-        for answer, sid in form.series_answers.items():
-            if sid not in speaker_series(cfg):
-                problems.append((f"people.speakers.form.series_answers.{answer}",
-                                 f"{sid!r} is not a series that takes speakers ({', '.join(speaker_series(cfg))})"))
-    return problems

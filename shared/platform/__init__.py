@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks: environment names, logs, tokens, idempotency, the mail ledger, texts."""
