@@ -8,8 +8,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 export GRPC_VERBOSITY := ERROR
 PYSTAMP := $(VENV)/.installed
 NODESTAMP := node_modules/.installed
+BROWSERSTAMP := $(VENV)/.chromium
+BROWSER_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: help install demo test lint unit bench emulator clean bundles smoke infra-check chaos
+.PHONY: help install demo test lint unit bench emulator clean bundles smoke infra-check chaos browser screenshots
 
 help:
 	@echo "make demo      run generate_slots locally on the emulator and print the schedule"
@@ -19,6 +21,7 @@ help:
 	@echo "make bundles   one deployable zip per function in build/bundles/ (Terraform uploads them)"
 	@echo "make smoke     live smoke test against Zoom/Google (skipped unless credentials are set)"
 	@echo "make emulator  a Firestore emulator in the foreground, for the organizer CLI"
+	@echo "make screenshots  the browser tests, writing their screenshots to docs/screenshots/"
 
 $(PYSTAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +34,22 @@ $(NODESTAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(PYSTAMP) $(NODESTAMP)
+# The browser tests drive Debian's Chromium (Playwright's own browser download is unreachable from
+# our machines). Installed with apt when missing and we may (root); otherwise the browser tests are
+# skipped with a loud line at the end of the run.
+$(BROWSERSTAMP): | $(PYSTAMP)
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(BROWSER_PACKAGES) with apt-get (browser tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null 2>&1; } || true; \
+	  fi; \
+	fi
+	@if command -v chromium >/dev/null; then touch $@; else echo "!!! Chromium could not be installed: the browser tests will be SKIPPED"; fi
+
+browser: $(BROWSERSTAMP)
+
+install: $(PYSTAMP) $(NODESTAMP) browser
 
 demo: install
 	$(PY) -m tools.demo
@@ -54,6 +72,9 @@ smoke: $(PYSTAMP)
 
 bench: install
 	$(PY) -m tools.bench
+
+screenshots: install
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -p no:randomly tests/browser
 
 chaos: install
 	$(PY) -m tools.chaos --seeds 3 --members 400 --days 28

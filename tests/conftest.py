@@ -24,6 +24,17 @@ from tools import emulator as emulator_tools  # noqa: E402
 EXAMPLE_CONFIG = ROOT / "config" / "community.example.yaml"
 
 
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """The browser tests skip only without Chromium: say so where nobody can miss it."""
+    import shutil
+
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        line = "!!! Chromium is not installed (apt-get install chromium fonts-noto-cjk): the BROWSER TESTS DID NOT RUN"
+        terminalreporter.write_line("!" * len(line), red=True, bold=True)
+        terminalreporter.write_line(line, red=True, bold=True)
+        terminalreporter.write_line("!" * len(line), red=True, bold=True)
+
+
 @pytest.fixture(scope="session")
 def emulator_host() -> Iterator[str]:
     emu = emulator_tools.start()

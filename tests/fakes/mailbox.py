@@ -36,3 +36,18 @@ def links(msg: EmailMessage) -> dict[str, str]:
             body = token.split(".")[1]
             out[json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["a"]] = token
     return out
+
+
+def link_urls(msg: EmailMessage) -> dict[str, str]:
+    """The whole action URLs of a mail (as a person clicks them), keyed by the action in the token."""
+    import base64
+    import json
+    from urllib.parse import parse_qs, urlparse
+
+    out = {}
+    for url in re.findall(r"https?://[^\s<>\"]+", text_of(msg)):
+        token = parse_qs(urlparse(url).query).get("t", [""])[0]
+        if token.count(".") == 2:
+            body = token.split(".")[1]
+            out[json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["a"]] = url
+    return out
