@@ -148,7 +148,7 @@ class Blackout(Model):
 
 class Community(Model):
     name: str
-    locale: Literal["ja", "en"] = "ja"
+    locale: Literal["ja", "en", "en-GB", "en-US"] = "ja"  # texts in shared/templates/<language>/; en-US: month first
     timezone: Zone = Zone("Asia/Tokyo")
     holiday_country: str = "JP"
 

@@ -17,3 +17,6 @@ def load() -> None:
     from shared.usecases import assign
 
     assign.register_actions(bootstrap.assign_deps)
+    from shared.entrypoints import jobs_rhythm
+
+    jobs_rhythm.register_actions()  # confirm_proposal (member events) and directory_opt_out

@@ -13,10 +13,10 @@ FUNCTION = "actions"
 
 
 def render_page(page: Page, locale: str) -> Response:
-    from shared.platform.mail import _jinja
+    from shared.platform.mail import template
 
-    html = _jinja().get_template(f"{locale if locale in ('ja', 'en') else 'ja'}/action_page.html").render(
-        title=page.title, lines=page.lines, form=page.form, lang=locale)
+    html = template("action_page.html", locale).render(title=page.title, lines=page.lines, form=page.form, lang=locale,
+                                                       locale=locale)
     return Response(html, status=page.status, mimetype="text/html", headers={
         "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
         "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})

@@ -340,7 +340,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     if result.status == "gone":
         print(f"no speaker {args.speaker!r}: see the first column of `autopilot speakers --all`", file=sys.stderr)
         return 2
-    print(f"{args.speaker}: {result.message}")
+    print(f"{args.speaker}: {result.text(bootstrap.config().community.locale)}")
     return 0 if result.status == "done" else 1
 
 

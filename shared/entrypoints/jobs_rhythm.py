@@ -84,14 +84,16 @@ def proposal_deps() -> Any:
 
 def register_actions() -> None:
     """Organizer confirmation of member events and the directory opt-out, in the actions registry."""
-    from shared.platform import actions
+    from shared.platform import actions, texts
     from shared.usecases import proposals, rhythm
 
     def confirm(ctx: actions.ActionContext) -> str:
         out = proposals.confirm_proposal(proposal_deps(), ctx.claims.subject, ctx.now, by=ctx.actor_name)
-        return "登録しました。" if out.status == proposals.SCHEDULED else "登録できませんでした: " + " ".join(out.reasons)
+        if out.status == proposals.SCHEDULED:
+            return texts.t(ctx.locale, "actions.outcome.proposal_scheduled")
+        return texts.t(ctx.locale, "actions.outcome.proposal_not_scheduled", reasons=" ".join(out.reasons))
 
-    actions.register(proposals.CONFIRM_ACTION, confirm, labels={"ja": "確認して登録する", "en": "Confirm and schedule"})
+    actions.register(proposals.CONFIRM_ACTION, confirm)
     rhythm.register_directory_actions(bootstrap.rhythm_store)
 
 

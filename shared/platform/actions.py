@@ -2,8 +2,10 @@
 
 A colleague adds an action with :func:`register`::
 
-    register("accept_offer", accept_offer, group="offer", labels={"ja": "引き受ける", "en": "Accept"})
+    register("accept_offer", accept_offer, group="offer")
 
+(its button text is ``actions.button.accept_offer`` in every ``shared/templates/<locale>/texts.yaml``;
+the handler returns the sentence shown after success, ``texts.t(ctx.locale, ...)``)
 and mails a link from :func:`link` (``ACTIONS_BASE_URL?t=<token>``). The ``actions`` function then:
 
 - ``GET``: verifies the token and shows a small confirmation page with one button (mail scanners and
@@ -24,12 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from shared.platform import env, tokens
+from shared.platform import env, texts, tokens
 from shared.ports import DocStore
 
 NONCES = "action_nonces"
@@ -46,6 +48,7 @@ class ActionContext:
     actor: str | None  # the chosen actor id (see ``actors``), else None
     actor_name: str | None
     now: dt.datetime
+    locale: str = texts.DEFAULT_LOCALE  # the page's language: sentences a handler returns are in it
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,7 @@ class Action:
     name: str
     handler: Callable[[ActionContext], str]  # returns the sentence shown after success
     group: str
-    labels: Mapping[str, str]  # button text per locale
-    describe: Callable[[tokens.Claims], str] | None = None  # what the confirmation page says
+    describe: Callable[[tokens.Claims, str], str] | None = None  # what the confirmation page says (claims, locale)
     actors: Callable[[tokens.Claims], Sequence[tuple[str, str]]] | None = None  # (id, name) choices
 
 
@@ -62,17 +64,25 @@ _REGISTRY: dict[str, Action] = {}
 
 
 def register(action_name: str, handler: Callable[[ActionContext], str], *, group: str | None = None,
-             labels: Mapping[str, str] | None = None, describe: Callable[[tokens.Claims], str] | None = None,
+             describe: Callable[[tokens.Claims, str], str] | None = None,
              actors: Callable[[tokens.Claims], Sequence[tuple[str, str]]] | None = None) -> Action:
-    """Add (or replace) an action. ``group``: actions that decide the same thing (default: the name)."""
-    action = Action(action_name, handler, group or action_name, dict(labels or {"ja": action_name, "en": action_name}),
-                    describe, actors)
+    """Add (or replace) an action. ``group``: actions that decide the same thing (default: the name).
+    Its button says ``actions.button.<action_name>`` of the catalog."""
+    action = Action(action_name, handler, group or action_name, describe, actors)
     _REGISTRY[action_name] = action
     return action
 
 
 def registered(action_name: str) -> Action | None:
     return _REGISTRY.get(action_name)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(sorted(_REGISTRY))
+
+
+def button(action_name: str, locale: str) -> str:
+    return texts.t(locale, f"actions.button.{action_name}")
 
 
 def link(key: bytes, subject: str, action: str, now: dt.datetime, ttl: dt.timedelta = tokens.DEFAULT_TTL,
@@ -107,57 +117,37 @@ class Page:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-TEXT = {
-    "ja": {
-        "bad": "このリンクは使えません", "confirm": "確認", "done": "完了しました", "decided": "すでに決定済みです",
-        "decided_line": "{when} に {who} が「{what}」を選びました。", "someone": "誰か",
-        "retry": "処理中に問題が起きました。少し時間をおいてもう一度お試しください。", "refused": "実行できません",
-        "choose_actor": "あなたの名前を選んでください", "actor_needed": "名前を選んでからボタンを押してください。",
-        "unknown": "このリンクの操作はもう使われていません。",
-        "tampered": "このリンクは書き換えられているか、このコミュニティが発行したものではありません。",
-        "expired": "このリンクの有効期限({when})が切れています。運営に新しいリンクを依頼してください。",
-        "malformed": "このリンクは途中で切れているか壊れています(メールソフトが改行した可能性があります)。",
-    },
-    "en": {
-        "bad": "This link cannot be used", "confirm": "Please confirm", "done": "Done", "decided": "Already decided",
-        "decided_line": "{who} chose \"{what}\" on {when}.", "someone": "someone",
-        "retry": "Something went wrong. Please try again in a little while.", "refused": "Not possible",
-        "choose_actor": "Choose your name", "actor_needed": "Choose your name, then press the button.",
-        "unknown": "This kind of link is no longer in use.",
-    },
-}
-
-
 class ActionService:
     """The flow behind the ``actions`` function; pure apart from the store and the handlers."""
 
     def __init__(self, store: DocStore, key: bytes, locale: str = "ja", zone: str = "Asia/Tokyo") -> None:
         self.store, self.key, self.zone = store, key, zone
-        self.t = TEXT.get(locale, TEXT["ja"])
-        self.locale = locale if locale in TEXT else "ja"
+        self.locale = texts.normalise(locale)
+
+    def t(self, key: str, **values: Any) -> str:
+        return texts.t(self.locale, f"actions.page.{key}", **values)
 
     def _check(self, token: str, now: dt.datetime) -> tuple[tokens.Claims, Action] | Page:
         try:
             claims = tokens.verify(self.key, token, now)
         except tokens.TokenError as exc:
-            line = str(exc)
-            if self.locale == "ja" and exc.kind in self.t:
-                line = self.t[exc.kind].format(when=exc.when)
-            return Page(410 if exc.kind == "expired" else 400 if exc.kind == "malformed" else 403, self.t["bad"],
+            when = texts.fmt_datetime(self.locale, exc.expires_at, self.zone) if exc.expires_at else ""
+            line = texts.t(self.locale, f"actions.token.{exc.kind}", when=when)
+            return Page(410 if exc.kind == "expired" else 400 if exc.kind == "malformed" else 403, self.t("bad"),
                         (line,), extra={"reason": exc.kind})
         action = _REGISTRY.get(claims.action)
         if action is None:
-            return Page(404, self.t["bad"], (self.t["unknown"],), extra={"reason": "wrong_action"})
+            return Page(404, self.t("bad"), (self.t("unknown"),), extra={"reason": "wrong_action"})
         return claims, action
 
     def _decided_page(self, action: Action, claims: tokens.Claims, status: int) -> Page:
         record = self.store.get(DECISIONS, decision_id(action.group, claims.subject)) or {}
         when = record.get("decided_at")
-        when_text = when.astimezone(_zone(self.zone)).strftime("%Y-%m-%d %H:%M") if isinstance(when, dt.datetime) else "?"
+        when_text = texts.fmt_datetime(self.locale, when, self.zone) if isinstance(when, dt.datetime) else "?"
         chosen = _REGISTRY.get(str(record.get("action")))
-        what = chosen.labels.get(self.locale, chosen.name) if chosen else str(record.get("action", "?"))
-        who = record.get("actor_name") or self.t["someone"]
-        return Page(status, self.t["decided"], (self.t["decided_line"].format(when=when_text, who=who, what=what),),
+        what = button(chosen.name, self.locale) if chosen else str(record.get("action", "?"))
+        who = record.get("actor_name") or self.t("someone")
+        return Page(status, self.t("decided"), (self.t("decided_line", when=when_text, who=who, what=what),),
                     extra={"reason": "decided", "decided_action": record.get("action")})
 
     def show(self, token: str, now: dt.datetime) -> Page:
@@ -168,10 +158,10 @@ class ActionService:
         claims, action = checked
         if self.store.get(DECISIONS, decision_id(action.group, claims.subject)) is not None:
             return self._decided_page(action, claims, 200)
-        lines = (action.describe(claims),) if action.describe else ()
+        lines = (action.describe(claims, self.locale),) if action.describe else ()
         choices = list(action.actors(claims)) if action.actors else []
-        return Page(200, self.t["confirm"], lines, form={"token": token, "button": action.labels.get(self.locale, action.name),
-                                                          "actors": choices, "actor_label": self.t["choose_actor"]})
+        return Page(200, self.t("confirm"), lines, form={"token": token, "button": button(action.name, self.locale),
+                                                         "actors": choices, "actor_label": self.t("choose_actor")})
 
     def perform(self, token: str, actor: str | None, now: dt.datetime) -> Page:
         """POST: single use, first decision wins, then the handler."""
@@ -183,7 +173,7 @@ class ActionService:
         if action.actors:
             names = dict(action.actors(claims))
             if actor not in names:
-                return Page(400, self.t["bad"], (self.t["actor_needed"],), extra={"reason": "actor"})
+                return Page(400, self.t("bad"), (self.t("actor_needed"),), extra={"reason": "actor"})
             actor_name = names[actor]
         if not claim_nonce(self.store, claims, now):
             return self._decided_page(action, claims, 409)
@@ -193,22 +183,17 @@ class ActionService:
         if not self.store.create(DECISIONS, did, record):
             return self._decided_page(action, claims, 409)
         try:
-            message = action.handler(ActionContext(claims, actor, actor_name, now))
+            message = action.handler(ActionContext(claims, actor, actor_name, now, self.locale))
         except ActionRefused as exc:
             self._release(did, claims)
-            return Page(409, self.t["refused"], (str(exc),), extra={"reason": "refused"})
+            return Page(409, self.t("refused"), (str(exc),), extra={"reason": "refused"})
         except Exception:
             self._release(did, claims)
             raise
         self.store.update(DECISIONS, did, {"status": "done"})
-        return Page(200, self.t["done"], (message,), extra={"reason": "done"})
+        return Page(200, self.t("done"), (message,), extra={"reason": "done"})
 
     def _release(self, did: str, claims: tokens.Claims) -> None:
         self.store.delete(DECISIONS, did)
         self.store.delete(NONCES, _doc_id(claims.nonce))
 
-
-def _zone(name: str) -> dt.tzinfo:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)

@@ -9,8 +9,9 @@ Parts:
 - :class:`OutgoingMail` and :func:`build_message`: an RFC 5322 message via ``email.message.EmailMessage``
   (RFC 2047 for Japanese subjects and names; CR/LF and other control characters are removed from
   every header value, so a name can never inject a header). ``Message-ID`` is derived from the intent.
-- :func:`render`: Jinja2 templates under ``shared/templates/{ja,en}/<name>.{subject.txt,txt,html}``;
-  HTML is autoescaped, the plain text part is not.
+- :func:`render`: Jinja2 templates under ``shared/templates/<language>/<name>.{subject.txt,txt,html}``;
+  HTML is autoescaped, the plain text part is not. A template may say ``{{ t("key", x=1) }}`` for a
+  catalog text (:mod:`shared.platform.texts`) and ``{{ locale }}`` is always set.
 - :class:`Transport`: one delivery attempt (adapters in ``shared/adapters/mail.py``: outbox, Gmail API,
   SMTP). :class:`ExactlyOnceMailer` puts a ledger in front of it (Firestore ``mail_intents``).
 
@@ -51,13 +52,13 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from functools import cache
-from pathlib import Path
 from typing import Any, Protocol
 
+from shared.platform import texts
 from shared.ports import IdempotencyStore
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-LOCALES = ("ja", "en")
+TEMPLATES = texts.TEMPLATES
+LOCALES = texts.LANGUAGES
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 _POLICY = email_policy.default.clone(refold_source="none")  # keep our pre-encoded headers as written
 _INTENT = re.compile(r"^[A-Za-z0-9_.:@~-]{1,300}$")
@@ -153,7 +154,7 @@ def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = Non
 def _jinja() -> Any:
     import jinja2
 
-    return jinja2.Environment(  # autoescape for *.html only: the plain-text part must stay as written
+    env = jinja2.Environment(  # autoescape for *.html only: the plain-text part must stay as written
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False, default=False),
         undefined=jinja2.StrictUndefined,
@@ -161,6 +162,18 @@ def _jinja() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+    @jinja2.pass_context
+    def t(context: Any, key: str, **values: Any) -> str:
+        return texts.t(context["locale"], key, **values)
+
+    env.globals["t"] = t
+    return env
+
+
+def template(name: str, locale: str | None) -> Any:
+    """``templates/<language of locale>/<name>`` as a Jinja template (``ja`` when unknown)."""
+    return _jinja().get_template(f"{texts.language(locale)}/{name}")
 
 
 @dataclass(frozen=True)
@@ -170,21 +183,21 @@ class Rendered:
     html: str
 
 
-def render(template: str, locale: str, **context: Any) -> Rendered:
-    """Render ``templates/<locale>/<name>.subject.txt``, ``.txt`` and ``.html`` (``ja`` when unknown)."""
-    locale = locale if locale in LOCALES else "ja"
-    subject = _jinja().get_template(f"{locale}/{template}.subject.txt").render(**context)
-    text = _jinja().get_template(f"{locale}/{template}.txt").render(**context)
-    html = _jinja().get_template(f"{locale}/{template}.html").render(**context)
+def render(name: str, locale: str | None, /, **context: Any) -> Rendered:
+    """Render ``templates/<language>/<name>.subject.txt``, ``.txt`` and ``.html`` (``ja`` when unknown)."""
+    context["locale"] = locale = texts.normalise(locale)
+    subject = template(f"{name}.subject.txt", locale).render(**context)
+    text = template(f"{name}.txt", locale).render(**context)
+    html = template(f"{name}.html", locale).render(**context)
     return Rendered(clean_header(subject), text, html)
 
 
-def render_text(template: str, locale: str, /, **context: Any) -> tuple[str, str]:
-    """(subject, plain text) from ``templates/<locale>/<template>.subject.txt`` and ``.txt``, for
+def render_text(name: str, locale: str | None, /, **context: Any) -> tuple[str, str]:
+    """(subject, plain text) from ``templates/<language>/<name>.subject.txt`` and ``.txt``, for
     mails without an HTML part (``ja`` when the locale is unknown)."""
-    locale = locale if locale in LOCALES else "ja"
-    subject = _jinja().get_template(f"{locale}/{template}.subject.txt").render(**context)
-    return clean_header(subject), _jinja().get_template(f"{locale}/{template}.txt").render(**context)
+    context["locale"] = locale = texts.normalise(locale)
+    subject = template(f"{name}.subject.txt", locale).render(**context)
+    return clean_header(subject), template(f"{name}.txt", locale).render(**context)
 
 
 class Transport(Protocol):

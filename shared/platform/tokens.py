@@ -36,10 +36,11 @@ class TokenError(ValueError):
     """A token was refused. ``kind`` is ``malformed`` | ``tampered`` | ``expired`` | ``wrong_action``;
     ``str(exc)`` is a sentence a person can read."""
 
-    def __init__(self, kind: str, message: str, when: str = "") -> None:
+    def __init__(self, kind: str, message: str, when: str = "", expires_at: dt.datetime | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.when = when  # for "expired": when it expired
+        self.expires_at = expires_at
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def verify(key: bytes, token: str, now: dt.datetime, action: str | None = None) 
     expires_at = dt.datetime.fromtimestamp(expires, dt.UTC)
     if now >= expires_at:
         raise TokenError("expired", f"the link expired on {expires_at:%Y-%m-%d %H:%M} UTC; ask an organizer for a new one",
-                         when=f"{expires_at:%Y-%m-%d %H:%M} UTC")
+                         when=f"{expires_at:%Y-%m-%d %H:%M} UTC", expires_at=expires_at)
     if action is not None and act != action:
         raise TokenError("wrong_action", "the link is for another action")
     return Claims(subject=subject, action=act, expires_at=expires_at, nonce=nonce)

@@ -30,7 +30,7 @@ from shared.domain.applications import (
     email_key,
     screen,
 )
-from shared.platform import actions, log, tokens
+from shared.platform import actions, log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
 
@@ -119,7 +119,7 @@ def _ensure_mails(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datet
 
 
 def approve(deps: Deps, ctx: actions.ActionContext) -> str:
-    record = _decidable(deps, ctx.claims.subject)
+    record = _decidable(deps, ctx.claims.subject, ctx.locale)
     fields, app_cfg = record["fields"], _apps(deps.config)
     ekey = email_key(fields["email"])
     member = {"application_id": record["application_id"], "name": fields.get("name"), "email": fields["email"],
@@ -134,11 +134,11 @@ def approve(deps: Deps, ctx: actions.ActionContext) -> str:
     deps.mailer.send(OutgoingMail(to=(fields["email"],), subject=r.subject, text=r.text, html=r.html,
                                   intent=f"member:{ekey}:welcome", locale=record["locale"]))
     logger.info("application approved", application_id=record["application_id"])
-    return "承認しました。歓迎メールを送りました。" if deps.config.community.locale == "ja" else "Approved; the welcome mail is on its way."
+    return texts.t(ctx.locale, "actions.outcome.application_approved")
 
 
 def reject(deps: Deps, ctx: actions.ActionContext) -> str:
-    record = _decidable(deps, ctx.claims.subject)
+    record = _decidable(deps, ctx.claims.subject, ctx.locale)
     fields, app_cfg = record["fields"], _apps(deps.config)
     deps.store.update(APPLICATIONS, record["application_id"], {"status": REJECTED, "decided_at": ctx.now,
                                                               "decided_by": ctx.actor_name})
@@ -150,26 +150,24 @@ def reject(deps: Deps, ctx: actions.ActionContext) -> str:
         deps.mailer.send(OutgoingMail(to=(fields["email"],), subject=r.subject, text=r.text, html=r.html,
                                       intent=f"application:{record['application_id']}:rejected", locale=record["locale"]))
     logger.info("application rejected", application_id=record["application_id"])
-    return "却下しました。" if deps.config.community.locale == "ja" else "Rejected."
+    return texts.t(ctx.locale, "actions.outcome.application_rejected")
 
 
-def _decidable(deps: Deps, app_id: str) -> dict[str, Any]:
+def _decidable(deps: Deps, app_id: str, locale: str) -> dict[str, Any]:
     record = deps.store.get(APPLICATIONS, app_id)
-    ja = deps.config.community.locale == "ja"
     if record is None:
-        raise actions.ActionRefused("この申込みは見つかりません。" if ja else "This application does not exist.")
+        raise actions.ActionRefused(texts.t(locale, "actions.outcome.application_missing"))
     if record["status"] != NEEDS_REVIEW:
-        raise actions.ActionRefused(f"この申込みの状態は {record['status']} のため決定できません。" if ja else
-                                    f"This application is {record['status']} and cannot be decided.")
+        status = texts.t(locale, f"applications.status.{record['status']}") \
+            if texts.has(locale, f"applications.status.{record['status']}") else str(record["status"])
+        raise actions.ActionRefused(texts.t(locale, "actions.outcome.application_not_decidable", status=status))
     return record
 
 
-def _describe(deps: Deps, claims: tokens.Claims, verb: str) -> str:
+def _describe(deps: Deps, claims: tokens.Claims, verb: str, locale: str) -> str:
     record = deps.store.get(APPLICATIONS, claims.subject) or {}
     name = (record.get("fields") or {}).get("name") or "?"
-    if deps.config.community.locale == "ja":
-        return f"{name} さんの入会申込みを{'承認' if verb == APPROVE else '却下'}しますか?"
-    return f"{'Approve' if verb == APPROVE else 'Reject'} the application of {name}?"
+    return texts.t(locale, f"actions.outcome.application_describe_{'approve' if verb == APPROVE else 'reject'}", name=name)
 
 
 def _actors(deps: Deps) -> Sequence[tuple[str, str]]:
@@ -179,8 +177,6 @@ def _actors(deps: Deps) -> Sequence[tuple[str, str]]:
 def register_actions(deps: Callable[[], Deps]) -> None:
     """Put approve/reject into the action registry; ``deps`` is called per request (lazy wiring)."""
     actions.register(APPROVE, lambda ctx: approve(deps(), ctx), group="application",
-                     labels={"ja": "承認する", "en": "Approve"},
-                     describe=lambda c: _describe(deps(), c, APPROVE), actors=lambda c: _actors(deps()))
+                     describe=lambda c, loc: _describe(deps(), c, APPROVE, loc), actors=lambda c: _actors(deps()))
     actions.register(REJECT, lambda ctx: reject(deps(), ctx), group="application",
-                     labels={"ja": "却下する", "en": "Reject"},
-                     describe=lambda c: _describe(deps(), c, REJECT), actors=lambda c: _actors(deps()))
+                     describe=lambda c, loc: _describe(deps(), c, REJECT, loc), actors=lambda c: _actors(deps()))

@@ -28,7 +28,7 @@ from shared.config import Config
 from shared.config.model import speaker_series
 from shared.domain import rotation, speakers
 from shared.domain.speakers import Speaker
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, render_text
 from shared.ports import DocStore
 
@@ -68,7 +68,10 @@ class PassReport:
 @dataclass(frozen=True)
 class ActionResult:
     status: str  # done | already | gone
-    message: str
+    key: str  # what to tell the person: ``actions.outcome.<key>`` of the catalog
+
+    def text(self, locale: str | None) -> str:
+        return texts.t(locale, f"actions.outcome.{self.key}")
 
 
 # ---------------------------------------------------------------- helpers
@@ -342,24 +345,23 @@ def speaker_answer(deps: Deps, offer_id: str, accept: bool, now: dt.datetime) ->
     if live is None or live.get("offer_id") != offer_id:
         history = deps.store.get("offers", offer_id)
         state = (history or {}).get("state")
-        return ActionResult("already" if state else "gone", f"this offer was already closed ({state or 'unknown'})")
+        return ActionResult("already" if state else "gone", "offer_closed")
     if live.get("state") == speakers.CONFIRMED:
-        return ActionResult("already", "this offer was already accepted")
+        return ActionResult("already", "offer_already_accepted")
     outcome = speakers.ACCEPTED if accept else speakers.DECLINED
     if now >= live["expires_at"]:
         outcome = speakers.EXPIRED  # too late: the silence already counts as a decline
     decided = _decide(deps, offer_id, outcome, now)
     if decided is None:
-        prior = deps.store.get("offers", f"outcome~{offer_id}") or {}
-        return ActionResult("already", f"this offer was already answered ({prior.get('outcome', 'unknown')})")
+        return ActionResult("already", "offer_already_answered")
     _apply_outcome(deps, live, decided, now)
     if decided != speakers.ACCEPTED:
         slots = sorted(deps.store.where("slots", "start", ">=", now), key=lambda s: (s["start"], s["id"]))
         offer_next(deps, speaker_id, slots, now)  # roll forward to the next candidate date right away
     logger.info("speaker answered", slot_id=slot_id, speaker_id=speaker_id, outcome=decided)
     if decided == speakers.EXPIRED:
-        return ActionResult("gone", "the answer window had closed; we will offer you the next date")
-    return ActionResult("done", "accepted" if decided == speakers.ACCEPTED else "declined")
+        return ActionResult("gone", "offer_window_closed")
+    return ActionResult("done", "offer_accepted" if decided == speakers.ACCEPTED else "offer_declined")
 
 
 # ---------------------------------------------------------------- hosts
@@ -455,9 +457,9 @@ def host_handback(deps: Deps, duty_id: str, now: dt.datetime) -> ActionResult:
     slot_id = duty_id.rsplit("~", 1)[0]
     duty = deps.store.get("host_duties", slot_id)
     if duty is None or duty.get("duty_id") != duty_id or duty.get("state") != "active":
-        return ActionResult("already", "this duty was already handed back or changed")
+        return ActionResult("already", "duty_changed")
     if not deps.store.create("assign_claims", f"handback~{duty_id}", {"at": now}):
-        return ActionResult("already", "this duty was already handed back")
+        return ActionResult("already", "duty_already_returned")
     slot = deps.store.get("slots", slot_id)
     handed = sorted(set((slot or {}).get("host_handbacks") or []) | {duty["host_id"]})
     deps.store.update("slots", slot_id, {"host": None, "host_duty": None, "host_handbacks": handed})
@@ -466,7 +468,7 @@ def host_handback(deps: Deps, duty_id: str, now: dt.datetime) -> ActionResult:
     logger.info("host handed back", slot_id=slot_id, host_id=duty["host_id"])
     if slot is not None and slot.get("status") == "scheduled" and slot["start"] > now:
         assign_host(deps, {**slot, "host": None, "host_handbacks": handed}, now)
-    return ActionResult("done", "handed back; the next host is asked")
+    return ActionResult("done", "duty_returned")
 
 
 # ---------------------------------------------------------------- cancelled slots, withdrawals
@@ -555,11 +557,11 @@ def withdraw_speaker(deps: Deps, speaker_id: str, now: dt.datetime, by: str = "s
     store = deps.store
     doc = store.get("speakers", speaker_id)
     if doc is None:
-        return ActionResult("gone", "no such speaker")
+        return ActionResult("gone", "speaker_unknown")
     if doc.get("status") == speakers.WITHDRAWN:
-        return ActionResult("already", "this proposal was already withdrawn")
+        return ActionResult("already", "speaker_already_withdrawn")
     if not _claim_once(deps, f"withdraw~{speaker_id}", now):
-        return ActionResult("already", "this proposal was already withdrawn")
+        return ActionResult("already", "speaker_already_withdrawn")
     offer_id = doc.get("current_offer")
     slot_id = doc.get("confirmed_slot") or (str(offer_id).partition("~")[0] if offer_id else None)
     slot = store.get("slots", slot_id) if slot_id else None
@@ -578,7 +580,7 @@ def withdraw_speaker(deps: Deps, speaker_id: str, now: dt.datetime, by: str = "s
               _organizer_mails(deps.cfg), None, **values)
     store.update("assign_claims", f"withdraw~{speaker_id}", {"done": True})
     logger.info("speaker withdrew", speaker_id=speaker_id, slot_id=slot_id or "", kind=by)
-    return ActionResult("done", "withdrawn; the organizers are told and the date is offered to the next speaker")
+    return ActionResult("done", "speaker_withdrawn")
 
 
 # ---------------------------------------------------------------- explanations (CLI)
@@ -621,25 +623,24 @@ def register_actions(deps: Callable[[], Deps]) -> None:
         def run(ctx: actions.ActionContext) -> str:
             result = speaker_answer(deps(), ctx.claims.subject, accept, ctx.now)
             if result.status != "done":
-                raise actions.ActionRefused(result.message)
-            return result.message
+                raise actions.ActionRefused(result.text(ctx.locale))
+            return result.text(ctx.locale)
         return run
 
     def handback(ctx: actions.ActionContext) -> str:
         result = host_handback(deps(), ctx.claims.subject, ctx.now)
         if result.status != "done":
-            raise actions.ActionRefused(result.message)
-        return result.message
+            raise actions.ActionRefused(result.text(ctx.locale))
+        return result.text(ctx.locale)
 
-    actions.register("speaker_accept", answer(True), group="speaker_offer", labels={"ja": "登壇を引き受ける", "en": "Accept"})
-    actions.register("speaker_decline", answer(False), group="speaker_offer", labels={"ja": "この日は辞退する", "en": "Decline this date"})
-    actions.register("host_handback", handback, group="host_handback", labels={"ja": "ホストを返上する", "en": "Hand back"})
+    actions.register("speaker_accept", answer(True), group="speaker_offer")
+    actions.register("speaker_decline", answer(False), group="speaker_offer")
+    actions.register("host_handback", handback, group="host_handback")
 
     def withdraw(ctx: actions.ActionContext) -> str:
         result = withdraw_speaker(deps(), ctx.claims.subject, ctx.now)
         if result.status != "done":
-            raise actions.ActionRefused(result.message)
-        return result.message
+            raise actions.ActionRefused(result.text(ctx.locale))
+        return result.text(ctx.locale)
 
-    actions.register("speaker_withdraw", withdraw, group="speaker_withdraw",
-                     labels={"ja": "登壇を取り下げる", "en": "Withdraw my talk"})
+    actions.register("speaker_withdraw", withdraw, group="speaker_withdraw")

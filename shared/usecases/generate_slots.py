@@ -17,9 +17,9 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from shared.config import Config
-from shared.domain import i18n, scheduling
+from shared.domain import scheduling
 from shared.domain.scheduling import Occurrence, SlotException
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.idempotency import canonical_hash
 from shared.ports import SlotStore
 
@@ -92,7 +92,7 @@ def desired_slot(cfg: Config, occ: Occurrence) -> dict[str, Any]:
     return {
         "series_id": occ.series_id,
         "kind": series.kind,
-        "title": i18n.render_title(series.title, occ.series_id, occ.start, cfg.community.locale),
+        "title": texts.render_title(series.title, occ.series_id, occ.start, cfg.community.locale),
         "online": series.online,
         "timezone": zone.key,
         "key_date": occ.key_date.isoformat(),
@@ -149,7 +149,7 @@ def generate_slots(
             continue
         hand_edited = edited_by_hand(current)
         if is_assigned(current) or hand_edited:  # a person's work: the organizers decide, not the rule
-            flags: dict[str, Any] = {FLAG_NO_LONGER_MATCHES: i18n.text(cfg.community.locale, "flag_no_longer_matches")}
+            flags: dict[str, Any] = {FLAG_NO_LONGER_MATCHES: texts.t(cfg.community.locale, "slots.flag_no_longer_matches")}
             if hand_edited:
                 flags[FLAG_EDITED] = {"proposed": {"status": "retired"}}
             if current.get("gen_flags") != flags:
@@ -158,7 +158,7 @@ def generate_slots(
             else:
                 report.unchanged += 1
             continue
-        retired = {"status": "retired", "note": i18n.text(cfg.community.locale, "retired_note"),
+        retired = {"status": "retired", "note": texts.t(cfg.community.locale, "slots.retired_note"),
                    "revision": int(current.get("revision", 0)) + 1, "updated_at": now, "last_run": run_key}
         retired["gen_hash"] = fingerprint({**current, **retired})
         seen = current.get("gen_hash")

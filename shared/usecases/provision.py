@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.config import Config
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.idempotency import canonical_hash
 from shared.ports import (
     Calendar,
@@ -56,45 +56,8 @@ FUNCTION = "provision_events"
 
 logger = log.get(FUNCTION)
 
-TEXTS: dict[str, dict[str, str]] = {
-    "ja": {
-        "speaker_tba": "登壇者は決まり次第お知らせします。日程の確保をお願いします。",
-        "save_the_date": "日程の確保をお願いします。詳細は決まり次第この予定に追記されます。",
-        "speaker": "登壇者: {name}",
-        "topic": "テーマ: {topic}",
-        "join": "参加リンク: {url}",
-        "join_tba": "参加リンクは決まり次第ここに載ります。",
-        "offline": "会場開催",
-        "open_end": "終了時刻は目安です(自由解散)。",
-        "cancelled": "この回は中止になりました。",
-        "tba_short": "登壇者未定",
-        "zoom_user_missing": "ホストの Zoom アカウントが見つかりません。organizers.{host}.zoom.user を確認してください。",
-        "zoom_deleted": "Zoom ミーティングが手動で削除されました。再作成する場合は provision.zoom を削除してください。",
-        "host_no_zoom": "ホスト {host} に Zoom アカウントが設定されていません。",
-        "calendar_denied": "カレンダーに書き込めません。サービスアカウントに「予定の変更」権限で共有してください。",
-    },
-    "en": {
-        "speaker_tba": "Speaker to be announced. Please keep the date free.",
-        "save_the_date": "Please keep the date free. Details will be added to this entry.",
-        "speaker": "Speaker: {name}",
-        "topic": "Topic: {topic}",
-        "join": "Join: {url}",
-        "join_tba": "The join link appears here once it exists.",
-        "offline": "In person",
-        "open_end": "The end time is nominal (open end).",
-        "cancelled": "This session is cancelled.",
-        "tba_short": "speaker TBA",
-        "zoom_user_missing": "The host's Zoom user does not exist: check organizers.{host}.zoom.user.",
-        "zoom_deleted": "Somebody deleted the Zoom meeting by hand. Delete provision.zoom to have it created again.",
-        "host_no_zoom": "Host {host} has no Zoom account configured.",
-        "calendar_denied": "Cannot write to the calendar: share it with the service account (Make changes to events).",
-    },
-}
-
-
 def _t(cfg: Config, key: str, **values: Any) -> str:
-    table = TEXTS.get(cfg.community.locale, TEXTS["ja"])
-    return table[key].format(**values) if values else table[key]
+    return texts.t(cfg.community.locale, key, **values)
 
 
 # -- desired state (pure) -----------------------------------------------------------------------
@@ -118,16 +81,14 @@ def template_values(cfg: Config, slot: Mapping[str, Any]) -> dict[str, str]:
     start = _aware(slot["start"]).astimezone(zone)
     speaker = confirmed_speaker(slot)
     host = cfg.organizers.get(str(slot.get("host") or ""))
-    from shared.domain.i18n import WEEKDAY_NAMES
-
     return {
         "title": str(slot.get("title") or ""),
         "date": start.date().isoformat(),
         "time": start.strftime("%H:%M"),
-        "weekday": WEEKDAY_NAMES.get(cfg.community.locale, WEEKDAY_NAMES["ja"])[start.weekday()],
+        "weekday": texts.weekday(cfg.community.locale, start.date()),
         "series": str(slot.get("series_id") or ""),
         "kind": str(slot.get("kind") or ""),
-        "speaker": str(speaker.get("name") or "") if speaker else _t(cfg, "tba_short"),
+        "speaker": str(speaker.get("name") or "") if speaker else _t(cfg, "calendar.tba_short"),
         "topic": str(speaker.get("topic") or "") if speaker else "",
         "host": host.name if host else "",
     }
@@ -187,19 +148,19 @@ def desired_event(cfg: Config, sid: str, slot: Mapping[str, Any], join_url: str,
     scheduled = slot.get("status") == "scheduled"
     lines: list[str] = []
     if not scheduled:
-        lines.append(_t(cfg, "cancelled"))
+        lines.append(_t(cfg, "calendar.cancelled"))
     if speaker:
-        lines.append(_t(cfg, "speaker", name=values["speaker"]))
+        lines.append(_t(cfg, "calendar.speaker", name=values["speaker"]))
         if values["topic"]:
-            lines.append(_t(cfg, "topic", topic=values["topic"]))
+            lines.append(_t(cfg, "calendar.topic", topic=values["topic"]))
     else:
-        lines.append(_t(cfg, "speaker_tba" if kind == "speaker_night" else "save_the_date"))
+        lines.append(_t(cfg, "calendar.speaker_tba" if kind == "speaker_night" else "calendar.save_the_date"))
     if slot.get("online"):
-        lines.append(_t(cfg, "join", url=join_url) if join_url else _t(cfg, "join_tba"))
+        lines.append(_t(cfg, "calendar.join", url=join_url) if join_url else _t(cfg, "calendar.join_tba"))
     else:
-        lines.append(_t(cfg, "offline"))
+        lines.append(_t(cfg, "calendar.offline"))
     if slot.get("open_end"):
-        lines.append(_t(cfg, "open_end"))
+        lines.append(_t(cfg, "calendar.open_end"))
     if slot.get("note"):
         lines.append(str(slot["note"]))
     return CalendarEvent(
@@ -442,7 +403,7 @@ class Provisioner:
                     self.meetings.update(str(zoom["meeting_id"]), spec)
                 except Gone:
                     self._set(sid, {"provision.zoom.state": "deleted_by_person"})
-                    self._problem(sid, "zoom", "3001", _t(self.cfg, "zoom_deleted"), user)
+                    self._problem(sid, "zoom", "3001", _t(self.cfg, "provision.zoom_deleted"), user)
                     return ""
                 self._hook("zoom.update", sid)
                 self._set(sid, {"provision.zoom.spec_hash": wanted_hash})
@@ -455,7 +416,7 @@ class Provisioner:
                 self._set(sid, {"provision.deferred": {"host_user": want[0], "until": exc.until}})
             logger.warning("zoom rate limited: deferred", slot_id=sid, reason="daily" if exc.daily else "retry_after")
         except PermanentError as exc:
-            message = _t(self.cfg, "zoom_user_missing", host=slot.get("host")) if exc.code == "1001" else exc.message
+            message = _t(self.cfg, "provision.zoom_user_missing", host=slot.get("host")) if exc.code == "1001" else exc.message
             self._problem(sid, "zoom", exc.code, message, want[0] if want else "")
         except TransientError as exc:
             self.report.errors.append(sid)
@@ -514,7 +475,7 @@ class Provisioner:
                 self._hook("calendar.patch", sid)
                 self.report.events_patched.append(sid)
         except PermanentError as exc:
-            self._problem(sid, "calendar", exc.code, _t(self.cfg, "calendar_denied") if exc.code in ("401", "403") else exc.message)
+            self._problem(sid, "calendar", exc.code, _t(self.cfg, "provision.calendar_denied") if exc.code in ("401", "403") else exc.message)
             return
         except (TransientError, RateLimited) as exc:
             self.report.errors.append(sid)

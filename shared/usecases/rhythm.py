@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from shared.config import Config
 from shared.domain.ids import calendar_event_id
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import CalendarEntry, Chat, ChatRefused, DocStore, SlotStore
 
@@ -152,7 +152,7 @@ def rotate_feed_token(store: RhythmStore, now: dt.datetime) -> str:
 
 def feed_entry(cfg: Config, slot: Mapping[str, Any]) -> CalendarEntry:
     view = event_view(cfg, slot)
-    en = cfg.community.locale == "en"
+    en = texts.language(cfg.community.locale) == "en"
     lines = [f"{'Kind' if en else '種類'}: {view['kind']}"]
     if view["speaker"]:
         lines.append(f"{'Speaker' if en else '登壇'}: {view['speaker']}" + (f" / {view['topic']}" if view["topic"] else ""))
@@ -496,6 +496,6 @@ def register_directory_actions(store_factory: Callable[[], RhythmStore]) -> None
 
     def handler(ctx: actions.ActionContext) -> str:
         directory_opt_out(store_factory(), ctx.claims.subject, ctx.now)
-        return "名簿から削除しました。/ You have been removed from the directory."
+        return texts.t(ctx.locale, "actions.outcome.directory_removed")
 
-    actions.register(DIRECTORY_OPT_OUT, handler, labels={"ja": "名簿から削除する", "en": "Remove me from the directory"})
+    actions.register(DIRECTORY_OPT_OUT, handler)

@@ -106,7 +106,7 @@ def test_incomplete_application_cannot_be_approved(apps, db, outbox):
     app_id = hook.post("/", data=body, headers=fs.sign(body)).get_json()["applicationId"]
     token = tokens.issue(fs.ACTION_KEY.encode(), app_id, "approve_application", dt.datetime.now(dt.UTC))
     res = act.post("/", data={"t": token, "actor": "tanaka"})
-    assert res.status_code == 409 and "incomplete" in res.get_data(as_text=True)
+    assert res.status_code == 409 and "記入不足" in res.get_data(as_text=True)  # the status in the community's words
     assert not docs(db, "decisions") and not docs(db, "members")
 
 

@@ -187,7 +187,7 @@ def test_why_hosts_and_withdraw_after_an_assignment_run(generated, capsys, froze
     assert cli.main(["withdraw", sid]) == 0
     assert bootstrap.assign_docs().get("speakers", sid)["status"] == "withdrawn"
     assert bootstrap.slot_store().get_slot("speaker_night_2027-01-12")["speaker"] is None
-    assert cli.main(["withdraw", sid]) == 1 and "already" in capsys.readouterr().out
+    assert cli.main(["withdraw", sid]) == 1 and "すでに取り下げられています" in capsys.readouterr().out
     assert cli.main(["withdraw", "nobody"]) == 2
 
 

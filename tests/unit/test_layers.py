@@ -25,7 +25,7 @@ PURE_LIBRARIES = {"dateutil", "holidays", "jpholiday", "msgspec"}
 RULES: dict[str, dict[str, set[str]]] = {
     # layer: {"shared": project packages it may import, "third_party": libraries it may import}
     "shared.domain": {"shared": {"shared.domain", "shared.config"}, "third_party": PURE_LIBRARIES},
-    "shared.config": {"shared": {"shared.config", "shared.platform.env"}, "third_party": {"msgspec", "yaml"}},
+    "shared.config": {"shared": {"shared.config", "shared.platform.env", "shared.platform.texts"}, "third_party": {"msgspec", "yaml"}},
     "shared.ports": {"shared": {"shared.ports"}, "third_party": set()},
     "shared.platform": {"shared": {"shared.platform", "shared.ports", "shared.config", "shared.domain"},
                         "third_party": {"jinja2", "msgspec", "yaml"}},

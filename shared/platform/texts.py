@@ -1,0 +1,175 @@
+"""Every short text people read, per locale: ``shared/templates/<locale>/texts.yaml``.
+
+A translator works in one folder per language: the mail and page templates (Jinja, rendered by
+:mod:`shared.platform.mail`) and ``texts.yaml``, the message catalog of everything shorter: calendar
+lines, action-page sentences, CLI headers and messages, guideline reasons, the defaults of config
+values that are texts (docs/i18n.md). Code names a text by its key and never holds the words::
+
+    t("ja", "calendar.speaker", name="山田　花子")      # -> "登壇者: 山田　花子"
+    t("en", "cli.decided.changed", count=2)            # plural: {one: ..., other: ...} picked by count
+
+Locales: a language (``ja``, ``en``) has a folder with every template and every key; a regional
+variant (``en-US``) has a folder with only the keys that differ (date order, date formats); a key
+it leaves out comes from its language. An unknown locale falls back to ``ja``, the first community's
+language. Values are ``str.format`` templates; a mapping ``{one, other}`` is a plural, chosen by the
+``count`` value (English: one for 1; Japanese has no plural forms); a list is a list (weekday names).
+
+The catalog is read once per locale, on first use (libyaml when PyYAML has it), so a function that
+never shows a text never pays for it. This module imports nothing of ``shared`` (the config reads
+its text defaults from here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+DEFAULT_LOCALE = "ja"
+LANGUAGES = ("ja", "en")  # a folder with every template and every key
+LOCALES = ("ja", "en", "en-GB", "en-US")  # what community.locale accepts; en-GB is en itself
+_ALIASES = {"en-GB": "en"}
+PLURAL_FORMS = frozenset({"zero", "one", "other"})
+
+
+def normalise(locale: str | None) -> str:
+    """A locale this catalog knows: ``en-GB`` -> ``en``, ``en_US`` -> ``en-US``, unknown -> ``ja``."""
+    value = (locale or "").strip().replace("_", "-")
+    if value in _ALIASES:
+        return _ALIASES[value]
+    if value in LOCALES:
+        return value
+    lang = value.split("-")[0].lower()
+    return lang if lang in LANGUAGES else DEFAULT_LOCALE
+
+
+def language(locale: str | None) -> str:
+    """The language part of a locale (``en-US`` -> ``en``): the folder of its mail templates."""
+    return normalise(locale).split("-")[0]
+
+
+def _flatten(node: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not (value and set(value) <= PLURAL_FORMS):
+            _flatten(value, name + ".", out)
+        else:
+            out[name] = value
+
+
+def read_catalog(path: Path) -> dict[str, Any]:
+    """One ``texts.yaml`` as ``{dotted key: value}``; empty when the file does not exist."""
+    if not path.is_file():
+        return {}
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    out: dict[str, Any] = {}
+    if isinstance(data, Mapping):
+        _flatten(data, "", out)
+    return out
+
+
+@cache
+def catalog(locale: str | None) -> Mapping[str, Any]:
+    """Every key of ``locale``: its language's catalog with the regional variant's keys on top."""
+    loc = normalise(locale)
+    lang = language(loc)
+    merged = read_catalog(TEMPLATES / lang / "texts.yaml")
+    if loc != lang:
+        merged.update(read_catalog(TEMPLATES / loc / "texts.yaml"))
+    return merged
+
+
+class MissingText(KeyError):
+    """A key no catalog has: a programming mistake, caught by tests/unit/test_texts.py."""
+
+
+def raw(locale: str | None, key: str) -> Any:
+    """The catalog value as written (a string, a plural mapping, a list); ``ja`` when the locale lacks it."""
+    found = catalog(locale).get(key)
+    if found is None:
+        found = catalog(DEFAULT_LOCALE).get(key)
+    if found is None:
+        raise MissingText(key)
+    return found
+
+
+def plural_form(locale: str | None, count: int) -> str:
+    if language(locale) == "ja":
+        return "other"
+    return "one" if count == 1 else "other"
+
+
+def t(locale: str | None, key: str, /, **values: Any) -> str:
+    """The text ``key`` in ``locale``, its ``{fields}`` filled from ``values``."""
+    value = raw(locale, key)
+    if isinstance(value, Mapping):
+        count = int(values.get("count", 0))
+        value = value.get("zero") if count == 0 and "zero" in value else value.get(plural_form(locale, count), value.get("other"))
+    if not isinstance(value, str):
+        raise MissingText(f"{key} is not a text")
+    return value.format(**values)
+
+
+def t_list(locale: str | None, key: str) -> tuple[str, ...]:
+    value = raw(locale, key)
+    if not isinstance(value, list):
+        raise MissingText(f"{key} is not a list")
+    return tuple(str(v) for v in value)
+
+
+def has(locale: str | None, key: str) -> bool:
+    return key in catalog(locale) or key in catalog(DEFAULT_LOCALE)
+
+
+# -- dates and times as the community writes them ----------------------------------------------
+
+
+def weekday(locale: str | None, day: dt.date, form: str = "short") -> str:
+    return t_list(locale, f"format.weekdays_{form}")[day.weekday()]
+
+
+def _date_values(locale: str | None, day: dt.date) -> dict[str, Any]:
+    return {"year": day.year, "month": day.month, "day": day.day, "weekday": weekday(locale, day),
+            "weekday_long": weekday(locale, day, "long"), "month_name": t_list(locale, "format.months")[day.month - 1],
+            "month_short": t_list(locale, "format.months_short")[day.month - 1]}
+
+
+def _time_values(moment: dt.datetime | dt.time) -> dict[str, Any]:
+    hour = moment.hour
+    return {"h24": f"{hour:02d}", "h12": str(hour % 12 or 12), "minute": f"{moment.minute:02d}",
+            "ampm": "am" if hour < 12 else "pm"}
+
+
+def fmt_date(locale: str | None, day: dt.date, form: str = "date") -> str:
+    """``form``: ``date`` (weekday, day, month, year), ``date_short`` (weekday, day, month)."""
+    return t(locale, f"format.{form}", **_date_values(locale, day))
+
+
+def fmt_time(locale: str | None, moment: dt.datetime | dt.time) -> str:
+    return t(locale, "format.time", **_time_values(moment))
+
+
+def fmt_datetime(locale: str | None, moment: dt.datetime, zone: str | dt.tzinfo | None = None, form: str = "datetime") -> str:
+    """A moment in ``zone`` (the community's), e.g. ``2027年1月12日(火) 20:00`` / ``Tue 12 Jan 2027, 20:00``."""
+    if zone is not None:
+        from zoneinfo import ZoneInfo
+
+        moment = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+    return t(locale, f"format.{form}", **_date_values(locale, moment.date()), **_time_values(moment))
+
+
+def date_order(locale: str | None) -> str:
+    """``ymd``, ``dmy`` or ``mdy``: how people of this locale write a date with numbers only."""
+    return t(locale, "format.date_order")
+
+
+def render_title(template: str, series_id: str, start: dt.datetime, locale: str | None) -> str:
+    """A series' title template (``series.<id>.title``) for one occurrence; fields in README."""
+    return template.format(date=start.date(), series=series_id, year=start.year, month=start.month, day=start.day,
+                           weekday=weekday(locale, start.date()))
