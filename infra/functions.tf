@@ -10,7 +10,9 @@
 #                 Zoom webhook, action links in mails, the ICS feed); such functions check a
 #                 signature or token themselves. Never for cron functions.
 #   env           names (from shared/platform/env.py) whose values come from var.settings; every function
-#                 also gets local.common_env (main.tf)
+#                 also gets local.common_env (main.tf). `make infra-check` follows each function's code
+#                 path (tools/code_paths.py) and fails when it reads a setting its entry does not list,
+#                 or when an entry lists one its code never reads
 #   secrets       Secret Manager secrets (local.secrets) passed as environment variables
 #   secret_files  secrets mounted as a file; the variable holds the file's path
 #   memory/timeout/max_instances   sizing (var.function_overrides can change them per deployment)
@@ -50,8 +52,10 @@ variable "functions" {
       kind          = "cron"
       description   = "One Zoom meeting and one calendar entry per slot, kept in sync"
       schedule      = "40 * * * *" # hourly; Zoom allows 100 meeting creates/updates per host and day
-      env           = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID"] # identifiers, not secrets: var.settings
-      secrets       = ["ZOOM_CLIENT_SECRET"]
+      # Zoom ids are identifiers, not secrets (var.settings); the mail settings because every run
+      # also finishes the mail intents other functions left unfinished (ExactlyOnceMailer.resume)
+      env           = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS"]
+      secrets       = ["ZOOM_CLIENT_SECRET", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 540
       max_instances = 1
@@ -107,7 +111,7 @@ variable "functions" {
       description   = "Weekly organizer digest mail"
       schedule      = "0 8 * * 1" # replaced by rhythm.digest.weekday/time of the community config (main.tf)
       env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
-      secrets       = ["SMTP_PASSWORD"]
+      secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"] # the key: approve/reject links in the digest
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 300
       max_instances = 1
@@ -116,7 +120,7 @@ variable "functions" {
       kind          = "cron"
       description   = "Reminders to speakers and hosts before their event"
       schedule      = "0 10 * * *"
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS"]
       secrets       = ["SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 300
@@ -126,7 +130,7 @@ variable "functions" {
       kind          = "cron"
       description   = "The weekly prompt to Slack and opted-in members"
       schedule      = "0 9 * * 3" # replaced by rhythm.prompt.weekday/time of the community config (main.tf)
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS"]
       secrets       = ["SLACK_WEBHOOK_URL", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 540
@@ -137,7 +141,7 @@ variable "functions" {
       description  = "A member's event proposal (signed webhook) checked against the guidelines"
       public       = true # same signed-webhook contract as form_webhook
       env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
-      secrets      = ["FORM_WEBHOOK_SECRET", "SMTP_PASSWORD"]
+      secrets      = ["FORM_WEBHOOK_SECRET", "ACTION_LINK_KEY", "SMTP_PASSWORD"] # the key: the organizers' confirm link
       secret_files = ["GOOGLE_API_CREDENTIALS"]
     }
     ics_feed = {

@@ -65,9 +65,26 @@ assign_docs = doc_store  # speakers and hosts
 rhythm_store = doc_store  # documents and bounded queries for digest, prompt, reminders, proposals
 
 
+def refuse_outbox_on_cloud(setting: str, problem: str, fix: str) -> None:
+    """On Cloud Functions (``K_SERVICE``, set by the runtime) an outbox is the instance's throw-away
+    disk: what is written there reaches nobody, while its intent is recorded as done (a resumed mail
+    would even be marked ``sent`` and its stored message dropped). Every adapter refuses it there,
+    before anything is written; the run answers 500 with this message (docs/proof.md)."""
+    import os
+
+    from shared.platform import env
+
+    if os.environ.get(env.K_SERVICE):
+        raise ConfigError([(setting, f"{problem}, but this runs on Cloud Functions, where the outbox is the instance's "
+                                     f"throw-away disk (nothing written there reaches anybody): {fix}")],
+                          "deployment settings")
+
+
 @cache
 def mailer() -> ExactlyOnceMailer:
-    """The exactly-once mailer over MAIL_TRANSPORT (outbox by default; gmail; smtp)."""
+    """The exactly-once mailer over MAIL_TRANSPORT (outbox by default; gmail; smtp).
+
+    Refused on Cloud Functions without MAIL_TRANSPORT (see :func:`refuse_outbox_on_cloud`)."""
     import os
 
     from shared.adapters.firestore import FirestoreIdempotencyStore
@@ -77,6 +94,10 @@ def mailer() -> ExactlyOnceMailer:
 
     sender = os.environ.get(env.MAIL_FROM) or f"{config().community.name} <no-reply@example.invalid>"
     kind = (os.environ.get(env.MAIL_TRANSPORT) or "outbox").strip().lower()
+    if kind == "outbox":
+        refuse_outbox_on_cloud(env.MAIL_TRANSPORT, "is outbox" if os.environ.get(env.MAIL_TRANSPORT) else "is not set",
+                               f"set {env.MAIL_TRANSPORT} (gmail or smtp) and {env.MAIL_FROM} in `settings` of "
+                               "infra/terraform.tfvars and run terraform apply (README, Deploy)")
     transport: Transport
     if kind == "gmail":
         transport = GmailTransport(sender)
@@ -129,6 +150,8 @@ def meetings() -> Meetings:
     from shared.platform import env
 
     if not _live("zoom"):
+        refuse_outbox_on_cloud("provisioning.delivery", "is outbox",
+                               "set provisioning.delivery: live (or auto) in the community config and redeploy")
         return zoom.OutboxMeetings()
     return zoom.ZoomMeetings(
         os.environ.get(env.ZOOM_ACCOUNT_ID, ""), os.environ.get(env.ZOOM_CLIENT_ID, ""),
@@ -147,6 +170,8 @@ def calendar() -> Calendar:
     from shared.platform import env
 
     if not _live("calendar"):
+        refuse_outbox_on_cloud("provisioning.delivery", "is outbox",
+                               "set provisioning.delivery: live (or auto) in the community config and redeploy")
         return google_calendar.OutboxCalendarEvents()
     ccfg = config().provisioning.calendar
     return google_calendar.GoogleCalendar(ccfg.calendar_id, endpoint=os.environ.get(env.CALENDAR_API_ENDPOINT) or None,
@@ -165,19 +190,16 @@ def member_directory() -> MemberDirectory:
 def chat() -> Chat:
     """Slack incoming webhook when SLACK_WEBHOOK_URL is set, else the outbox (slack/*.json).
 
-    On Cloud Functions (``K_SERVICE``) the outbox is an instance's throw-away disk: a post written
-    there reaches nobody, and its intent would still be recorded as done. Without the URL there,
-    this refuses (ConfigError) before anything is written, and the run answers 500 saying what to do."""
+    Refused on Cloud Functions without the URL (see :func:`refuse_outbox_on_cloud`)."""
     import os
 
     from shared.adapters.slack import OutboxChat, SlackWebhook
     from shared.platform import env
 
     url = os.environ.get(env.SLACK_WEBHOOK_URL)
-    if not url and os.environ.get(env.K_SERVICE):
-        raise ConfigError([("rhythm.prompt.slack", "is true, but SLACK_WEBHOOK_URL is not set (on Cloud Functions the "
-                            "outbox is a throw-away disk): add SLACK_WEBHOOK_URL to optional_secrets in infra/, "
-                            "or set rhythm.prompt.slack: false")])
+    if not url:
+        refuse_outbox_on_cloud("rhythm.prompt.slack", "is true and SLACK_WEBHOOK_URL is not set",
+                               "add SLACK_WEBHOOK_URL to optional_secrets in infra/, or set rhythm.prompt.slack: false")
     return SlackWebhook(url) if url else OutboxChat()
 
 

@@ -9,9 +9,10 @@ What is compared:
 - folders in functions/ <-> entries of the catalogue (variable "functions" in infra/functions.tf),
   each main.py defining an HTTP function named like its folder, and the one function resource
   taking its entry point from the catalogue key;
-- environment variables: every one the deployed code can read (shared/platform/env.py constants used by the
-  modules the functions import, plus literal os.environ reads) is set by Terraform, unless it is
-  in ``env.LOCAL_ONLY``; every one Terraform sets is read, and read by the function it is given to;
+- environment variables, per function: every one the code its handler can reach reads
+  (tools/code_paths.py, def by def; shared/platform/env.py constants plus literal os.environ reads)
+  is in that function's entry (or local.common_env), unless it is in ``env.LOCAL_ONLY``; every one
+  an entry gives is read by that function's code path;
 - Scheduler: exactly one dispatcher (kind "dispatch") and one Scheduler job, which calls the
   dispatcher's URL with an OIDC token; every cron entry has a unix-cron schedule and is in the
   dispatcher's plan (CRON_PLAN) with its own URL as URL and audience; the Scheduler's account may
@@ -34,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tools import bundle
+from tools import code_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -236,9 +237,13 @@ def env_constants(root: Path) -> tuple[dict[str, str], set[str]]:
 def env_reads(path: Path, consts: dict[str, str]) -> set[str]:
     """Variable names a file reads: env.NAME / shared.platform.env.NAME / from shared.platform.env import NAME, and
     os.environ / os.getenv with a string literal."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return env_reads_in([ast.parse(path.read_text(encoding="utf-8"))], consts)
+
+
+def env_reads_in(trees: list[ast.AST], consts: dict[str, str]) -> set[str]:
+    """:func:`env_reads` over some nodes (one function's body, say)."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in (n for t in trees for n in ast.walk(t)):
         if isinstance(node, ast.Attribute) and node.attr in consts and ast.unparse(node.value) in ("env", "shared.platform.env"):
             found.add(consts[node.attr])
         elif isinstance(node, ast.ImportFrom) and node.module == "shared.platform.env":
@@ -264,7 +269,28 @@ def common_env_names(root: Path) -> set[str]:
     return set((load_infra(root / "infra").locals.get("common_env") or {}).keys())
 
 
+def function_reads(root: Path, consts: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Per function of the catalogue: every variable the code reachable from its handler reads
+    (tools/code_paths.py, def by def), with one place that reads it (``file:function``)."""
+    graph = code_paths.CodeGraph(root)
+    out: dict[str, dict[str, str]] = {}
+    for name in catalogue(root):
+        main = root / "functions" / name / "main.py"
+        if not main.is_file():
+            continue
+        reads: dict[str, str] = {}
+        for unit in sorted(graph.handler(main, name)):
+            mod = graph.module(unit[0])
+            where = f"{mod.path.relative_to(root) if mod else unit[0]}:{unit[1] or '<module>'}"
+            for var in sorted(env_reads_in(graph.body(unit), consts)):
+                reads.setdefault(var, where)
+        out[name] = reads
+    return out
+
+
 def check_env(root: Path) -> list[str]:
+    """Per function: each variable its code path reads is in its Terraform entry (or common to all,
+    or local-only), and it is given nothing its code path does not read; plus the name checks."""
     problems = []
     consts, local_only = env_constants(root)
     known = set(consts.values())
@@ -272,24 +298,22 @@ def check_env(root: Path) -> list[str]:
     read_anywhere = set().union(*reads_by_file.values()) if reads_by_file else set()
     common = common_env_names(root)
     cat = catalogue(root)
-
-    closures = {}
-    for name in cat:
-        main = root / "functions" / name / "main.py"
-        if main.is_file():
-            closures[name] = bundle.closure(root, main).files
-    deployed_files = set().union(*closures.values()) if closures else set()
-    deployed_reads = set().union(*(reads_by_file.get(p, set()) for p in deployed_files)) if deployed_files else set()
+    by_function = function_reads(root, consts)
 
     set_by_tf = set(common)
-    for name, e in cat.items():
+    for e in cat.values():
         set_by_tf.update(e["env"], e["secrets"], e["secret_files"])
+    for name, e in cat.items():
         given = set(e["env"]) | set(e["secrets"]) | set(e["secret_files"])
-        if name in closures:
-            reads = set().union(*(reads_by_file.get(p, set()) for p in closures[name]))
-            for var in sorted(given - reads):
-                problems.append(f"function {name} is given {var} in infra/functions.tf but none of the code it imports reads it "
+        if name in by_function:
+            reads = by_function[name]
+            for var in sorted(given - set(reads)):
+                problems.append(f"function {name} is given {var} in infra/functions.tf but none of the code it can run reads it "
                                 f"(least privilege: remove it from that entry)")
+            for var in sorted(set(reads) - given - common - local_only):
+                if var in set_by_tf:
+                    problems.append(f"function {name} reads {var} ({reads[var]}) but its entry in infra/functions.tf does not "
+                                    f"give it (other functions get it): add it to that entry's env/secrets/secret_files")
         dupes = [v for v in given if v in common]
         if dupes:
             problems.append(f"function {name} lists {', '.join(sorted(dupes))}, which every function already gets (local.common_env)")
@@ -297,10 +321,12 @@ def check_env(root: Path) -> list[str]:
         if both:
             problems.append(f"function {name} sets {', '.join(sorted(both))} both as a plain value and as a secret")
 
+    deployed_reads = set().union(*(set(r) for r in by_function.values())) if by_function else set()
     for var in sorted(deployed_reads - set_by_tf - local_only):
-        problems.append(f"the deployed code reads {var} but Terraform sets it for no function: add it to the entry "
-                        f"(env/secrets/secret_files) of the function that needs it in infra/functions.tf, or, if it "
-                        f"is for local runs and tests only, to env.LOCAL_ONLY in shared/platform/env.py")
+        readers = sorted(n for n, r in by_function.items() if var in r)
+        problems.append(f"the deployed code reads {var} ({', '.join(readers)}) but Terraform sets it for no function: add it "
+                        f"to the entry (env/secrets/secret_files) of each function that needs it in infra/functions.tf, or, "
+                        f"if it is for local runs and tests only, to env.LOCAL_ONLY in shared/platform/env.py")
     for var in sorted(set_by_tf - known):
         problems.append(f"Terraform sets {var}, which shared/platform/env.py does not name (typo? the code reads only env.py names)")
     for var in sorted((set_by_tf & known) - read_anywhere):

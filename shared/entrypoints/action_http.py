@@ -24,6 +24,7 @@ def render_page(page: Page, locale: str) -> Response:
 
 def handle(request: Request) -> Response:
     from shared import bootstrap
+    from shared.config import ConfigError
     from shared.entrypoints import action_handlers
     from shared.platform import tokens
 
@@ -39,6 +40,10 @@ def handle(request: Request) -> Response:
         page = service.show(request.args.get("t", ""), now)
     else:
         token = request.form.get("t") or request.args.get("t", "")
-        page = service.perform(token, request.form.get("actor") or None, now)
+        try:
+            page = service.perform(token, request.form.get("actor") or None, now)
+        except ConfigError as exc:  # e.g. no mail settings on Cloud Functions; the claims were released
+            logger.error("invalid community config", error=str(exc))
+            page = Page(500, service.t["bad"], (service.t["retry"],), extra={"reason": "config"})
     logger.info("action page", http_status=page.status, reason=page.extra.get("reason"), kind=request.method)
     return render_page(page, locale)

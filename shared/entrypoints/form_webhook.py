@@ -114,9 +114,15 @@ def handle(request: Request) -> Response:
     except SubmissionError as exc:
         logger.warning("request refused", http_status=400, reason=str(exc).split(":")[0])
         return http.error(400, str(exc))
+    from shared.config import ConfigError
     from shared.usecases.applications import submit
 
-    result = submit(bootstrap.application_deps(), sub, now, source="webhook")
+    try:
+        deps = bootstrap.application_deps()  # refuses a deployment that cannot mail, before anything is written
+    except ConfigError as exc:
+        logger.error("invalid community config", error=str(exc))
+        return http.error(500, str(exc))
+    result = submit(deps, sub, now, source="webhook")
     logger.info("submission handled", application_id=result["applicationId"], status=result["status"],
                 response_id=sub.responseId)
     return http.ok(result)
@@ -141,11 +147,17 @@ def form_route(cfg: Config, form_id: str) -> str | None:
 
 def _speaker(sub: Submission, now: dt.datetime) -> Response:
     from shared import bootstrap
+    from shared.config import ConfigError
     from shared.usecases.assign import ProposalError
     from shared.usecases.speaker_form import submit_speaker
 
     try:
-        result = submit_speaker(bootstrap.assign_deps(), sub, now, source="webhook")
+        deps = bootstrap.assign_deps()
+    except ConfigError as exc:
+        log.get(FUNCTION).error("invalid community config", error=str(exc))
+        return http.error(500, str(exc))
+    try:
+        result = submit_speaker(deps, sub, now, source="webhook")
     except ProposalError as exc:
         log.get(FUNCTION).warning("request refused", http_status=400, reason=exc.field, form_id=sub.formId)
         return http.error(400, str(exc))

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Request, Response
 
 from shared import bootstrap
+from shared.config import ConfigError
 from shared.entrypoints import http
 from shared.entrypoints.cron import CronRun
 from shared.platform import env, log
@@ -141,7 +142,12 @@ def propose_event(request: Request) -> Response:
         return http.error(exc.status, str(exc))
     except ProposalError as exc:
         return http.error(400, str(exc), field=exc.field)
-    outcome = propose(proposal_deps(), proposal, now)
+    try:
+        deps = proposal_deps()  # refuses a deployment that cannot mail, before anything is written
+    except ConfigError as exc:
+        logger.error("invalid community config", error=str(exc))
+        return http.error(500, str(exc))
+    outcome = propose(deps, proposal, now)
     return http.ok(outcome.as_dict())
 
 
