@@ -17,9 +17,11 @@ import msgspec
 
 from shared.config.applications import Applications, QuestionRef
 from shared.config.base import Model, dec_hook, problems
+from shared.domain.text import clean_json
 
 MAX_BODY_BYTES = 64 * 1024
 INCOMPLETE, NEEDS_REVIEW, APPROVED, REJECTED, DUPLICATE = "incomplete", "needs_review", "approved", "rejected", "duplicate"
+RECEIVED = "received"  # stored, its address not checked yet (shared/usecases/applications.py)
 
 
 class SubmissionError(ValueError):
@@ -65,6 +67,7 @@ def parse_submission(data: Any) -> Submission:
     """Validate a decoded JSON body; :class:`SubmissionError` names the first bad field."""
     if not isinstance(data, dict):
         raise SubmissionError("the body must be a JSON object with formId, responseId, submittedAt, respondentEmail, answers")
+    data = clean_json(data)[0]  # the poller's path too: nothing unstorable reaches the use case
     try:
         return msgspec.convert(data, Submission, dec_hook=dec_hook)
     except msgspec.ValidationError:

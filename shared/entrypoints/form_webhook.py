@@ -75,12 +75,19 @@ def verify(secret: bytes, timestamp: str | None, signature: str | None, body: by
 
 
 def decode(request: Request, body: bytes) -> Any:
+    """The JSON body, every string in NFC with lone surrogates replaced (shared/domain/text.py), so
+    that no later Firestore write fails on it; which strings were repaired is logged (paths only)."""
+    from shared.domain.text import clean_json
+
     if request.mimetype != "application/json":
         raise Refused(400, "Content-Type must be application/json")
     try:
-        return json.loads(body.decode("utf-8"))
+        data, repaired = clean_json(json.loads(body.decode("utf-8")))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise Refused(400, "the body is not UTF-8 JSON") from None
+    for path in repaired[:10]:
+        log.get(FUNCTION).info("broken character replaced", path=path[:200])
+    return data
 
 
 def handle(request: Request) -> Response:

@@ -7,6 +7,11 @@ Exactly once, on Firestore ``create()`` claims only:
 - ``application_emails/<email key>``: the first pending application of an address; a later one
   from the same address is a ``duplicate`` pointing at it. ``members/<email key>``: one member per
   address, so nobody is welcomed twice.
+- the order of the two: the application is stored first (``received``, its address not yet
+  checked), the address claimed after, then its status recorded. A failure before the first write
+  leaves nothing; one after it leaves an application every redelivery (and the poller) finishes,
+  never a claim pointing at an application that does not exist (which made the applicant's
+  corrected resubmission a ``duplicate`` of nothing).
 - mails go through the exactly-once mailer with stable intents; every delivery re-ensures them,
   so a crash between storing and mailing is healed by the next delivery (or the poller).
 """
@@ -24,6 +29,7 @@ from shared.domain.applications import (
     DUPLICATE,
     INCOMPLETE,
     NEEDS_REVIEW,
+    RECEIVED,
     REJECTED,
     Submission,
     application_id,
@@ -65,30 +71,43 @@ def submit(deps: Deps, sub: Submission, now: dt.datetime, source: str = "webhook
             record = deps.store.get(APPLICATIONS, app_id) or record  # a concurrent delivery won
         else:
             logger.info("application stored", application_id=app_id, status=record["status"], form_id=sub.formId)
+    if record["status"] == RECEIVED:
+        record = _check_address(deps, app_id, record, now)
     _ensure_mails(deps, app_id, record, now, app_cfg)
     return {"applicationId": app_id, "status": str(record["initial_status"])}
 
 
 def _new_record(deps: Deps, sub: Submission, app_id: str, now: dt.datetime, source: str) -> dict[str, Any]:
+    """The application as screened; a complete one is ``received`` until its address is checked."""
     s = screen(sub, _apps(deps.config))
-    status, duplicate_of = (NEEDS_REVIEW if s.complete else INCOMPLETE), None
-    if s.complete:
-        ekey = email_key(s.fields["email"])
-        member = deps.store.get(MEMBERS, ekey)
-        if member is not None:
-            status, duplicate_of = DUPLICATE, member.get("application_id")
-        elif not deps.store.create(EMAILS, ekey, {"application_id": app_id, "at": now}):
-            earlier = deps.store.get(EMAILS, ekey) or {}
-            if earlier.get("application_id") not in (None, app_id):
-                status, duplicate_of = DUPLICATE, earlier.get("application_id")
+    status = RECEIVED if s.complete else INCOMPLETE
     return {
         "application_id": app_id, "form_id": sub.formId, "response_id": sub.responseId,
         "submitted_at": sub.submittedAt, "received_at": now, "source": source,
-        "status": status, "initial_status": status, "duplicate_of": duplicate_of,
+        "status": status, "initial_status": status, "duplicate_of": None,
         "locale": s.locale, "fields": s.fields, "answers": s.answers, "missing": s.missing,
         "matched_company": s.matched_company, "hints": s.hints, "relation_ok": s.relation_ok,
         "eligible": s.eligible,
     }
+
+
+def _check_address(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """A member already, or an earlier pending application of the same address: ``duplicate``;
+    else this application claims the address and waits for review. Every delivery that finds the
+    application ``received`` comes here and reaches the same answer (the claim, once made, names
+    one application), so a failure in between is finished by the next one."""
+    ekey = email_key(record["fields"]["email"])
+    status, duplicate_of = NEEDS_REVIEW, None
+    member = deps.store.get(MEMBERS, ekey)
+    if member is not None:
+        status, duplicate_of = DUPLICATE, member.get("application_id")
+    elif not deps.store.create(EMAILS, ekey, {"application_id": app_id, "at": now}):
+        earlier = deps.store.get(EMAILS, ekey) or {}
+        if earlier.get("application_id") not in (None, app_id):
+            status, duplicate_of = DUPLICATE, earlier.get("application_id")
+    change = {"status": status, "initial_status": status, "duplicate_of": duplicate_of}
+    deps.store.update(APPLICATIONS, app_id, change)
+    return record | change
 
 
 def _ensure_mails(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datetime, app_cfg: Any) -> None:

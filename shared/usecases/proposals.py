@@ -28,6 +28,7 @@ from shared.config.base import Model, problems, set_normalised
 from shared.config.model import flagship
 from shared.config.rhythm import EventKind
 from shared.domain.ids import calendar_event_id
+from shared.domain.text import clean_json
 from shared.platform import log
 from shared.platform.idempotency import canonical_hash
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
@@ -96,6 +97,7 @@ class Proposal(Model, kw_only=True):
 def parse_proposal(data: Any) -> Proposal:
     if not isinstance(data, dict):
         raise ProposalError("(body)", "must be a JSON object")
+    data = clean_json(data)[0]  # NFC, no lone surrogate: every later write can store it
     try:
         return msgspec.convert(data, Proposal)
     except msgspec.ValidationError:
