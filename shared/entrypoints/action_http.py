@@ -44,6 +44,6 @@ def handle(request: Request) -> Response:
             page = service.perform(token, request.form.get("actor") or None, now)
         except ConfigError as exc:  # e.g. no mail settings on Cloud Functions; the claims were released
             logger.error("invalid community config", error=str(exc))
-            page = Page(500, service.t["bad"], (service.t["retry"],), extra={"reason": "config"})
+            page = Page(500, service.t("bad"), (service.t("retry"),), extra={"reason": "config"})
     logger.info("action page", http_status=page.status, reason=page.extra.get("reason"), kind=request.method)
     return render_page(page, locale)
