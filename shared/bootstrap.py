@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from shared.ports import Calendar, Chat, DocStore, Meetings, MemberDirectory
     from shared.usecases.applications import Deps as AppDeps
     from shared.usecases.assign import Deps as AssignDeps
+    from shared.usecases.members import Deps as MemberDeps
 
 
 @cache
@@ -130,6 +131,16 @@ def assign_deps() -> AssignDeps:
     from shared.usecases.assign import Deps, SignedLinks
 
     return Deps(config(), assign_docs(), mailer(), SignedLinks(tokens.key_from_env(), os.environ.get(env.ACTIONS_BASE_URL)))
+
+
+def member_deps() -> MemberDeps:
+    """The member's own settings page and everything that mails a member their link (docs/members.md)."""
+    import os
+
+    from shared.platform import env, tokens
+    from shared.usecases.members import Deps
+
+    return Deps(config(), doc_store(), mailer(), tokens.key_from_env(), os.environ.get(env.ACTIONS_BASE_URL))
 
 
 def _live(kind: Literal["zoom", "calendar"]) -> bool:

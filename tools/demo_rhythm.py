@@ -13,6 +13,7 @@ from typing import Any
 
 import functions_framework
 
+from shared.domain.members import consent_records
 from shared.entrypoints.form_webhook import sign
 
 DEMO_SECRET = "demo-webhook-secret-0123456789"
@@ -38,8 +39,10 @@ def demo_rhythm(ctx: dict[str, Any]) -> None:
     bootstrap.reset()
     db = bootstrap.rhythm_store()
     for i, name in enumerate(["山本　さくら", "高橋　一郎", "中村　美咲", "小林　健"]):
-        db.set("members", f"demo-member-{i}", {"name": name, "email": f"member{i}@example.com", "prompt_opt_in": True,
-                                                "directory_opt_in": i % 2 == 0, "joined_at": dt.datetime.now(dt.UTC),
+        db.set("members", f"demo-member-{i}", {"name": name, "email": f"member{i}@example.com", "link_version": 0,
+                                                "consents": consent_records({"weekly_prompt": True, "directory": i % 2 == 0},
+                                                                           dt.datetime.now(dt.UTC), "form"),
+                                                "joined_at": dt.datetime.now(dt.UTC),
                                                 "directory": {"company": "株式会社デモ", "role": "代表", "intro": "デモの紹介文"}})
 
     banner("propose_event: a member proposes a reading circle (signed webhook)")

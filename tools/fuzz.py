@@ -58,7 +58,8 @@ WEBHOOKS = ("form_webhook", "propose_event", "zoom_webhook", "actions", "ics_fee
 FUNCTIONS = WEBHOOKS + CRON_FUNCTIONS
 # Collections known to exist (the recorder adds every one the code references while fuzzing).
 KNOWN_COLLECTIONS = ("slots", "slot_exceptions", "idempotency", "claims", "applications", "application_emails",
-                     "mail_intents", "members", "decisions", "action_nonces", "settings", "speakers", "poller_state")
+                     "mail_intents", "members", "decisions", "action_nonces", "settings", "speakers", "poller_state",
+                     "consent_events")
 
 
 def environment() -> dict[str, str]:
@@ -79,7 +80,7 @@ class FuzzRequest:
     query: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
-    form: dict[str, str] | None = None  # sent as application/x-www-form-urlencoded instead of body
+    form: dict[str, Any] | None = None  # sent as application/x-www-form-urlencoded instead of body (lists: repeated)
 
     def describe(self) -> str:
         body = self.body[:120] + (b"..." if len(self.body) > 120 else b"")
@@ -416,8 +417,49 @@ def _tokens(actions: list[str], subjects: list[str]) -> st.SearchStrategy[str]:
     return one()
 
 
+ME_OPS = ("save", "save", "remove_directory", "revoke", "request", "", "drop")
+CONSENT_NAMES = ("weekly_prompt", "newsletter", "announcements", "referral_thanks", "referral_shown", "directory")
+
+
+@st.composite
+def member_page_request(draw: Any, subjects: list[str]) -> FuzzRequest:
+    """The member's settings page, ``/me`` of the actions function (docs/members.md)."""
+    from shared.platform import tokens
+
+    valid = st.builds(lambda v: tokens.issue(ACTION_KEY.encode(), "m1", f"me:{v}", dt.datetime.now(dt.UTC)),
+                      st.sampled_from([0, 0, 0, 1]))  # the seeded member (a revoke makes version 1 the good one)
+    token = draw(st.one_of(valid, _tokens(["me:0", "me:1", "me:x", "me", "approve_application"], subjects)))
+    method = draw(st.sampled_from(["GET", "POST", "POST", "POST", "HEAD", "PUT"]))
+    req = FuzzRequest(method, draw(st.sampled_from(["/me", "/me/"])), {}, draw(extra_headers()))
+    if method != "POST":
+        if draw(st.booleans()):
+            req.query["t"] = token
+        if draw(st.booleans()):
+            req.query["done"] = draw(st.one_of(st.sampled_from(["saved", "removed"]), ODD_TEXT))
+        return req
+    op = draw(st.sampled_from(ME_OPS))
+    form: dict[str, Any] = {"op": op}
+    if op != "request" or draw(st.booleans()):
+        form["t"] = token
+    if op == "request":
+        form["email"] = draw(st.one_of(st.sampled_from(["member@example.com", "MEMBER@example.com ", "x@y", ""]), ODD_TEXT))
+    if op == "save":
+        form["consent"] = draw(st.lists(st.one_of(st.sampled_from(CONSENT_NAMES), ODD_TEXT), max_size=7))
+        for name in ("company", "role", "link", "intro"):
+            if draw(st.booleans()):
+                form[name] = draw(st.one_of(ODD_TEXT, st.just("https://example.jp/x"), st.just("javascript:x"),
+                                            st.just("長" * 500)))
+    if draw(st.integers(0, 9)) == 0:
+        req.body = draw(encode(draw(JSON_ANY)))
+    else:
+        req.form = form
+    return req
+
+
 @st.composite
 def actions_request(draw: Any, actions: list[str], subjects: list[str]) -> FuzzRequest:
+    if draw(st.integers(0, 2)) == 0:
+        return draw(member_page_request(subjects))
     token = draw(_tokens(actions, subjects))
     method = draw(st.sampled_from(["GET", "POST", "POST", "HEAD", "PUT", "DELETE"]))
     req = FuzzRequest(method, "/", {}, draw(extra_headers()))
@@ -591,8 +633,11 @@ def seed_state(client: Any) -> Context:
         "timezone": "Asia/Tokyo", "key_date": start.date().isoformat(), "date": start.date().isoformat(), "start": start,
         "end": start + dt.timedelta(hours=2), "open_end": True, "status": "scheduled", "speaker": None, "host": None,
         "revision": 0, "gen_flags": {}, "provision": {"zoom": {"meeting_id": "85012345678", "state": "created"}}})
-    client.collection("members").document("m1").set({"name": "会員　一郎", "email": "member@example.com", "prompt_opt_in": True,
-                                                      "directory_opt_in": True, "joined_at": now - dt.timedelta(days=30)})
+    from shared.domain.members import consent_records
+
+    client.collection("members").document("m1").set({
+        "name": "会員　一郎", "email": "member@example.com", "joined_at": now - dt.timedelta(days=30), "link_version": 0,
+        "consents": consent_records({"weekly_prompt": True, "directory": True}, now - dt.timedelta(days=30), "form")})
     client.collection("applications").document("app_fuzz").set({"status": "needs_review", "received_at": now,
                                                                   "fields": {"name": "申請　太郎"}})
     action_handlers.load()

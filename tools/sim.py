@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.domain.members import consent_records
 from tools.emulator import environ
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,7 +298,7 @@ class World:
             for i in range(first, min(first + 500, self.members)):
                 batch.set(db.collection("members").document(f"m{i:05d}"), {
                     "name": f"会員　{i}", "email": f"member{i}@example.com", "status": "approved",
-                    "prompt_opt_in": True, "directory_opt_in": i % 20 == 0,
+                    "consents": consent_records({"weekly_prompt": True, "directory": i % 20 == 0}, joined, "form"),
                     "joined_at": joined - dt.timedelta(days=i % 400)})
             batch.commit()
         return time.perf_counter() - started

@@ -6,6 +6,7 @@ item id; several allowed) or by ``title`` (compared after normalising width, cas
 
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
@@ -13,10 +14,23 @@ import msgspec
 
 from shared.config.base import Model, bounded
 
+
+def normalise(text: str) -> str:
+    """Width (NFKC), case and white space, as answers are compared (shared/domain/applications.py)."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
 FIELDS = ("name", "email", "affiliation", "relation", "period", "department", "referrer",
-          "directory_opt_in", "slack_opt_in", "language")
+          "directory_opt_in", "slack_opt_in", "language",
+          "prompt_opt_in", "newsletter_opt_in", "announcements_opt_in", "referral_thanks_opt_in", "referral_shown_opt_in",
+          "directory_company", "directory_role", "directory_link", "directory_intro", "referral_code")
 Field_ = Literal["name", "email", "affiliation", "relation", "period", "department", "referrer",
-                 "directory_opt_in", "slack_opt_in", "language"]
+                 "directory_opt_in", "slack_opt_in", "language",
+                 "prompt_opt_in", "newsletter_opt_in", "announcements_opt_in", "referral_thanks_opt_in", "referral_shown_opt_in",
+                 "directory_company", "directory_role", "directory_link", "directory_intro", "referral_code"]
+# The opt-in questions and the member consent each one sets (shared/domain/members.py, docs/members.md).
+CONSENT_QUESTIONS = {"weekly_prompt": "prompt_opt_in", "directory": "directory_opt_in",
+                     "announcements": "announcements_opt_in", "newsletter": "newsletter_opt_in",
+                     "referral_thanks": "referral_thanks_opt_in", "referral_shown": "referral_shown_opt_in"}
 
 
 class QuestionRef(tuple[tuple[str, ...], str | None]):
@@ -66,10 +80,22 @@ class Questions(Model, kw_only=True):
     relation: QuestionRef
     period: QuestionRef | None = None
     department: QuestionRef | None = None
-    referrer: QuestionRef | None = None
+    referrer: QuestionRef | None = None  # "who introduced you": matched to a member (docs/members.md)
     directory_opt_in: QuestionRef | None = None
     slack_opt_in: QuestionRef | None = None
     language: QuestionRef | None = None
+    # opt-ins: a yes (``yes_values``) gives the consent, anything else withholds it
+    prompt_opt_in: QuestionRef | None = None  # the weekly mail
+    newsletter_opt_in: QuestionRef | None = None
+    announcements_opt_in: QuestionRef | None = None  # a mail for each new event
+    referral_thanks_opt_in: QuestionRef | None = None  # a thank-you when someone they invited joins
+    referral_shown_opt_in: QuestionRef | None = None  # shown to organizers as who brought whom
+    # the founders & executives directory entry (stored only with the directory consent)
+    directory_company: QuestionRef | None = None
+    directory_role: QuestionRef | None = None
+    directory_link: QuestionRef | None = None
+    directory_intro: QuestionRef | None = None
+    referral_code: QuestionRef | None = None  # the invite link fills it in (``referrals.question_id``)
 
 
 class RelationValues(Model):
@@ -93,7 +119,15 @@ class Applications(Model, kw_only=True):
     questions: Questions
     required: tuple[Field_, ...] = ("name", "email", "affiliation", "relation")
     relation_values: RelationValues = msgspec.field(default_factory=RelationValues)
-    yes_values: tuple[str, ...] = ("はい", "希望する", "希望します", "yes", "ok", "同意する")
+    # opt-in answers, compared after normalising width, case and spaces; an answer that starts with one
+    # of them followed by punctuation counts too (「はい、希望します」, "Yes, please"), unless it is a no
+    yes_values: tuple[str, ...] = ("はい", "希望する", "希望します", "同意する", "同意します", "受け取る", "受け取ります",
+                                   "掲載する", "掲載を希望する", "掲載を希望します", "yes", "y", "ok", "agree", "i agree")
+    no_values: tuple[str, ...] = ("いいえ", "希望しない", "希望しません", "同意しない", "同意しません", "受け取らない",
+                                  "掲載しない", "no", "n", "do not", "don't")
+    # consents no form question asks: what a new member starts with (directory: always no)
+    consent_defaults: dict[str, bool] = msgspec.field(default_factory=lambda: {
+        "weekly_prompt": False, "announcements": True, "newsletter": True, "referral_thanks": True, "referral_shown": False})
     notify_applicant_on_reject: bool = False
     link_ttl_days: Annotated[int, bounded(1, 90, "a link lifetime in days")] = 14
     poll_lookback_minutes: int = 10  # the poller re-reads this far behind its watermark
@@ -105,3 +139,11 @@ class Applications(Model, kw_only=True):
         for name in self.required:
             if name != "email" and getattr(self.questions, name) is None:
                 raise ValueError(f"required: {name!r} is required but has no question in questions")
+        for consent_name, value in self.consent_defaults.items():
+            if consent_name not in CONSENT_QUESTIONS:
+                raise ValueError(f"consent_defaults: {consent_name!r} is not a consent ({', '.join(CONSENT_QUESTIONS)})")
+            if consent_name == "directory" and value:
+                raise ValueError("consent_defaults: directory cannot default to yes (a directory entry needs the member's own yes)")
+        both = {normalise(v) for v in self.yes_values} & {normalise(v) for v in self.no_values}
+        if both:
+            raise ValueError(f"no_values: {sorted(both)[0]!r} is also in yes_values")

@@ -19,6 +19,7 @@ from shared.config.base import (
     bounded,
     check_template,
 )
+from shared.config.members import Members
 from shared.config.people import People
 from shared.config.provisioning import Provisioning
 from shared.config.rhythm import Rhythm
@@ -213,6 +214,7 @@ class Config(Model):
     people: People = msgspec.field(default_factory=People)  # host availability and the speaker offer loop (shared/config/people.py)
     rhythm: Rhythm = msgspec.field(default_factory=Rhythm)  # digest, reminders, weekly prompt, member event kinds (shared/config/rhythm.py)
     provisioning: Provisioning = msgspec.field(default_factory=Provisioning)  # Zoom meetings and calendar entries (shared/config/provisioning.py)
+    members: Members = msgspec.field(default_factory=Members)  # the member's own settings page (shared/config/members.py)
 
     def check(self) -> None:
         for key in self.series:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from shared.config.applications import Applications, QuestionRef
+from shared.config.applications import CONSENT_QUESTIONS, FIELDS, Applications, QuestionRef
 from shared.config.base import Model, dec_hook, problems
 from shared.domain.text import clean_json
 
@@ -129,6 +129,8 @@ class Screening:
     hints: list[str]  # closest configured names when nothing matched
     relation_ok: bool
     locale: str
+    consents: dict[str, bool]  # the opt-ins the form asks (configured questions), answered yes or not
+    directory: dict[str, str]  # company, role, link, intro as answered (kept only with the directory consent)
 
     @property
     def complete(self) -> bool:
@@ -164,8 +166,7 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 def screen(sub: Submission, cfg: Applications) -> Screening:
     fields: dict[str, Any] = {}
     titles: dict[str, str] = {}
-    for name in ("name", "email", "affiliation", "relation", "period", "department", "referrer",
-                 "directory_opt_in", "slack_opt_in", "language"):
+    for name in FIELDS:
         ref = getattr(cfg.questions, name)
         found = _find(ref, sub.answers)
         titles[name] = (found.title if found else None) or (ref.title if ref and ref.title else name)
@@ -179,9 +180,11 @@ def screen(sub: Submission, cfg: Applications) -> Screening:
     relation = ("former" if any(normalise_text(v) in rel for v in cfg.relation_values.former) else
                 "current" if any(normalise_text(v) in rel for v in cfg.relation_values.current) else None)
     fields["relation_kind"] = relation
-    yes = {normalise_text(v) for v in cfg.yes_values}
-    for opt in ("directory_opt_in", "slack_opt_in"):
-        fields[opt] = normalise_text(fields[opt]) in yes if fields[opt] else False
+    asked = {name: q for name, q in CONSENT_QUESTIONS.items() if getattr(cfg.questions, q) is not None}
+    for opt in {*CONSENT_QUESTIONS.values(), "slack_opt_in"}:
+        fields[opt] = is_yes(fields[opt], cfg.yes_values, cfg.no_values)
+    consents = {name: bool(fields[q]) for name, q in asked.items()}
+    directory = {f: fields[f"directory_{f}"] for f in ("company", "role", "link", "intro")}
     names = (cfg.company, *cfg.group_companies)
     keys = {normalise_company(n): n for n in names}
     aff = normalise_company(fields["affiliation"]) if fields["affiliation"] else ""
@@ -195,4 +198,21 @@ def screen(sub: Submission, cfg: Applications) -> Screening:
     else:
         locale = "ja" if _JAPANESE.search(" ".join(_text(a.answer) for a in sub.answers)) else "en"
     answers = [{"title": a.title, "answer": _text(a.answer)} for a in sub.answers]
-    return Screening(fields, answers, missing, matched, hints, relation is not None, locale)
+    return Screening(fields, answers, missing, matched, hints, relation is not None, locale, consents, directory)
+
+
+_SEPARATOR = re.compile(r"[\s,.、。!！:：;；(（\-—]")
+
+
+def is_yes(answer: str, yes_values: tuple[str, ...], no_values: tuple[str, ...]) -> bool:
+    """An opt-in answer: 「はい」, 「希望する」, "Yes" (also 「はい、希望します」, "Yes, please"); a no
+    (「いいえ」, 「希望しない」, "No thanks") or anything unclear is no: consent must be given plainly."""
+    text = normalise_text(answer)
+    if not text:
+        return False
+
+    def starts(values: tuple[str, ...]) -> bool:
+        return any(text == v or bool(v and text.startswith(v) and _SEPARATOR.match(text, len(v)))
+                   for v in (normalise_text(v) for v in values))
+
+    return not starts(no_values) and starts(yes_values)

@@ -28,6 +28,10 @@ def handle(request: Request) -> Response:
     from shared.entrypoints import action_handlers
     from shared.platform import tokens
 
+    if request.path.rstrip("/") == "/me":  # the member's settings page (docs/members.md)
+        from shared.entrypoints import member_page
+
+        return member_page.handle(request)
     logger = log.get(FUNCTION)
     cfg = bootstrap.config()
     locale = cfg.community.locale

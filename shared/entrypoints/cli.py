@@ -47,6 +47,9 @@ Speakers and hosts (登壇者・ホスト):
 Members and the calendar feed (メンバー・カレンダー):
   autopilot directory --format csv|md [--output FILE]   founders & executives directory (名簿)
   autopilot feed-token rotate        a new secret calendar (ICS) link; the old one stops working
+  autopilot members show EMAIL       a member's consents with time and source (同意の状況)
+  autopilot members revoke-link EMAIL   end a member's settings links and mail a new one
+  autopilot members migrate          rewrite old prompt_opt_in / directory_opt_in records
   autopilot propose-event ...        add a member's event, checked against the guidelines (企画)
   autopilot confirm-proposal ID      confirm an event that waits for an organizer (企画の承認)
 
@@ -204,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("check-config", help="validate the community config")
     k.add_argument("path", nargs="?", help="default: $COMMUNITY_CONFIG or config/community.example.yaml")
     add_people_commands(sub)
+    from shared.entrypoints import cli_members
+
+    cli_members.add_commands(sub)
     return p
 
 
@@ -223,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_function(args.function, args.job, args.time)
         if args.command in PEOPLE_COMMANDS:
             return int(PEOPLE_COMMANDS[args.command](args))
+        from shared.entrypoints import cli_members
+
+        if args.command in cli_members.COMMANDS:
+            return int(cli_members.COMMANDS[args.command](args))
         return decide(args.slot, args.command, getattr(args, "date", None), getattr(args, "start", None),
                       getattr(args, "reason", ""))
     except ConfigError as exc:

@@ -51,7 +51,10 @@ def weekly_prompt(run: CronRun) -> dict[str, Any]:
 
     cfg = bootstrap.config()
     chat = bootstrap.chat() if cfg.rhythm.prompt.slack else None  # refuses on Cloud Functions without the URL
-    return prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), chat, run.schedule_time, _to_address()).summary()
+    from shared.usecases.members import general_link
+
+    return prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), chat, run.schedule_time, _to_address(),
+                  general_link(os.environ.get(env.ACTIONS_BASE_URL))).summary()
 
 
 def send_reminders(run: CronRun) -> dict[str, Any]:

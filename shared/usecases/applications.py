@@ -36,9 +36,11 @@ from shared.domain.applications import (
     email_key,
     screen,
 )
+from shared.domain.members import new_member
 from shared.platform import actions, log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
+from shared.usecases import members
 
 APPLICATIONS, EMAILS, MEMBERS = "applications", "application_emails", "members"
 APPROVE, REJECT = "approve_application", "reject_application"
@@ -87,7 +89,7 @@ def _new_record(deps: Deps, sub: Submission, app_id: str, now: dt.datetime, sour
         "status": status, "initial_status": status, "duplicate_of": None,
         "locale": s.locale, "fields": s.fields, "answers": s.answers, "missing": s.missing,
         "matched_company": s.matched_company, "hints": s.hints, "relation_ok": s.relation_ok,
-        "eligible": s.eligible,
+        "eligible": s.eligible, "consents": s.consents, "directory": s.directory,
     }
 
 
@@ -141,19 +143,22 @@ def approve(deps: Deps, ctx: actions.ActionContext) -> str:
     record = _decidable(deps, ctx.claims.subject, ctx.locale)
     fields, app_cfg = record["fields"], _apps(deps.config)
     ekey = email_key(fields["email"])
-    member = {"application_id": record["application_id"], "name": fields.get("name"), "email": fields["email"],
-              "affiliation": fields.get("affiliation"), "relation": fields.get("relation_kind"),
-              "directory_opt_in": bool(fields.get("directory_opt_in")), "slack_opt_in": bool(fields.get("slack_opt_in")),
-              "locale": record["locale"], "joined_at": ctx.now, "approved_by": ctx.actor_name}
-    deps.store.create(MEMBERS, ekey, member)
+    member = new_member(record, ctx.now, ctx.actor_name, app_cfg.consent_defaults)
+    if not deps.store.create(MEMBERS, ekey, member):
+        member = deps.store.get(MEMBERS, ekey) or member  # a retried approval: the first record stands
     deps.store.update(APPLICATIONS, record["application_id"], {"status": APPROVED, "decided_at": ctx.now,
                                                               "decided_by": ctx.actor_name})
     r = render("application_welcome", record["locale"], community=deps.config.community.name, name=fields.get("name") or "",
-               welcome=app_cfg.welcome, slack=bool(fields.get("slack_opt_in")), form_url=app_cfg.form_url)
+               welcome=app_cfg.welcome, slack=bool(fields.get("slack_opt_in")), form_url=app_cfg.form_url,
+               settings_url=members.member_link(_member_deps(deps), ekey, member, ctx.now))
     deps.mailer.send(OutgoingMail(to=(fields["email"],), subject=r.subject, text=r.text, html=r.html,
                                   intent=f"member:{ekey}:welcome", locale=record["locale"]))
     logger.info("application approved", application_id=record["application_id"])
     return texts.t(ctx.locale, "actions.outcome.application_approved")
+
+
+def _member_deps(deps: Deps) -> members.Deps:
+    return members.Deps(deps.config, deps.store, deps.mailer, deps.key, deps.actions_url)
 
 
 def reject(deps: Deps, ctx: actions.ActionContext) -> str:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from shared.config import Config
 from shared.domain.ids import calendar_event_id
+from shared.domain.members import consent, consent_path
 from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import CalendarEntry, Chat, ChatRefused, DocStore, SlotStore
@@ -38,7 +39,6 @@ MEMBERS, APPLICATIONS, SPEAKERS = "members", "applications", "speakers"
 PROMPT_BATCHES, PROMPT_TICKETS, PROMPT_PLANS = "prompt_batches", "prompt_tickets", "prompt_plans"
 CHAT_INTENTS, SETTINGS, PROPOSALS = "chat_intents", "settings", "proposals"
 FEED_SETTINGS = "ics_feed"
-PROMPT_OPT_IN, DIRECTORY_OPT_IN = "prompt_opt_in", "directory_opt_in"
 MAX_MEMBERS = 100_000  # upper bound of one streamed member query
 KEEP = dt.timedelta(days=60)  # planning documents expire (TTL field ``expires_at``)
 
@@ -231,7 +231,7 @@ def _plan_batches(cfg: Config, store: RhythmStore, week: str, now: dt.datetime) 
     size, emails = cfg.rhythm.prompt.batch_size, []
     # One streamed query (the client pages the gRPC stream): cursors are not honoured by the local
     # emulator, and a week's plan is read once whatever the number of runs.
-    for m in store.query(MEMBERS, [(PROMPT_OPT_IN, "==", True)], limit=MAX_MEMBERS):
+    for m in store.query(MEMBERS, [(consent_path("weekly_prompt"), "==", True)], limit=MAX_MEMBERS):
         try:
             emails.append(parse_address(str(m.get("email") or "")).addr_spec)
         except ValueError:
@@ -244,9 +244,23 @@ def _plan_batches(cfg: Config, store: RhythmStore, week: str, now: dt.datetime) 
     return int(plan["batches"])
 
 
+def _opted_out_since(store: RhythmStore, week: str) -> set[str]:
+    """Addresses whose weekly-mail consent changed to no after the week's plan was fixed: they are
+    left out of the batches still to send. One range query over consent times (single-field index),
+    so it reads only the members who changed their mind since then, not every member."""
+    plan = store.get(PROMPT_PLANS, week) or {}
+    since = plan.get("created_at")
+    if not isinstance(since, dt.datetime):
+        return set()
+    changed = store.query(MEMBERS, [("consents.weekly_prompt.at", ">=", since)], order_by="consents.weekly_prompt.at",
+                          limit=MAX_MEMBERS)
+    return {str(m.get("email") or "").casefold() for m in changed if not consent(m, "weekly_prompt")}
+
+
 def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: Chat | None, now: dt.datetime,
-                  to_address: str) -> PromptReport:
-    """Post this week's prompt to Slack and mail it in Bcc batches, within today's budget."""
+                  to_address: str, settings_url: str = "") -> PromptReport:
+    """Post this week's prompt to Slack and mail it in Bcc batches, within today's budget. The mail
+    links to the members' settings page (``settings_url``: one link for all, a Bcc batch is one message)."""
     pc = cfg.rhythm.prompt
     week = iso_week(now, cfg.community.timezone)
     index, text = prompt_text(cfg, now)
@@ -265,7 +279,9 @@ def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: 
     report.batches = _plan_batches(cfg, store, week, now)
     today = now.astimezone(ZoneInfo(cfg.community.timezone)).date().isoformat()
     tickets = pc.daily_limit // pc.batch_size
-    subject, body = render_text("rhythm_prompt", locale, text=text, community=cfg.community.name, hashtag=pc.hashtag)
+    subject, body = render_text("rhythm_prompt", locale, text=text, community=cfg.community.name, hashtag=pc.hashtag,
+                                settings_url=settings_url)
+    gone: set[str] | None = None
     for n in range(report.batches):
         intent = f"prompt:{week}:mail:{n}"
         batch = store.get(PROMPT_BATCHES, f"{week}_{n}")
@@ -276,11 +292,18 @@ def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: 
                    for k in range(tickets)):
             report.deferred = report.batches - n  # today's budget is spent: a later run goes on
             break
+        if gone is None:
+            gone = _opted_out_since(store, week)
+        bcc = [a for a in batch["bcc"] if a.casefold() not in gone]
+        if not bcc:
+            store.update(PROMPT_BATCHES, f"{week}_{n}", {"sent": True})
+            report.already += 1
+            continue
         mail = OutgoingMail(to=(to_address,), subject=subject, text=body, intent=intent, locale=locale,
-                            headers={"Bcc": ", ".join(batch["bcc"])})
+                            headers={"Bcc": ", ".join(bcc)})
         if mailer.send(mail):
             report.sent += 1
-            report.recipients += len(batch["bcc"])
+            report.recipients += len(bcc)
         else:
             report.already += 1
         store.update(PROMPT_BATCHES, f"{week}_{n}", {"sent": True})
@@ -405,6 +428,8 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         "events_held": len(past),
         "attendance": sum(attendance(s) for s in past),
         "upcoming": len(scheduled),
+        "weekly_mail_members": store.count(MEMBERS, [(consent_path("weekly_prompt"), "==", True)]),
+        "directory_entries": store.count(MEMBERS, [(consent_path("directory"), "==", True)]),
         "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
         "mails_failed": store.count("mail_intents", [("status", "==", "failed")]),
     }
@@ -446,7 +471,7 @@ DIRECTORY_COLUMNS = ("name", "company", "role", "link", "intro")
 def directory_entries(store: RhythmStore) -> list[dict[str, str]]:
     """Members who opted in, sorted by name: name, company, role, link, short introduction."""
     out = []
-    for m in store.query(MEMBERS, [(DIRECTORY_OPT_IN, "==", True)], limit=MAX_MEMBERS):
+    for m in store.query(MEMBERS, [(consent_path("directory"), "==", True)], limit=MAX_MEMBERS):
         raw = m.get("directory")
         d: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         out.append({"name": str(m.get("name") or ""), "company": str(d.get("company") or ""),
@@ -483,8 +508,17 @@ def export_directory_markdown(store: RhythmStore, title: str = "アルムナイ 
 
 
 def directory_opt_out(store: RhythmStore, member_id: str, now: dt.datetime) -> bool:
-    """Remove one entry from the directory (the member stays a member). False: no such member."""
-    return store.update(MEMBERS, member_id, {DIRECTORY_OPT_IN: False, "directory_opted_out_at": now})
+    """Remove one entry from the directory (the member stays a member): the consent becomes no and
+    the entry's texts are deleted (docs/members.md). False: no such member."""
+    from shared.usecases.members import set_consents
+
+    member = store.get(MEMBERS, member_id)
+    if member is None:
+        return False
+    set_consents(store, member_id, {"directory": False}, "self_service", now, member)
+    if member.get("directory"):
+        store.update(MEMBERS, member_id, {"directory": None, "directory_updated_at": now})
+    return True
 
 
 DIRECTORY_OPT_OUT = "directory_opt_out"

@@ -16,6 +16,9 @@ TITLES = {
     "name": "お名前", "email": "メールアドレス", "affiliation": "在籍していた(している)会社名",
     "relation": "在籍区分(元社員/現社員)", "period": "在籍期間", "department": "所属部署", "referrer": "紹介者",
     "directory_opt_in": "創業者・経営者ディレクトリへの掲載を希望しますか", "slack_opt_in": "Slack への参加を希望しますか",
+    "prompt_opt_in": "週次メール(#なんでもありデー)を受け取りますか", "newsletter_opt_in": "月刊ニュースレターを受け取りますか",
+    "directory_company": "会社名(ディレクトリ掲載用)", "directory_role": "役職(ディレクトリ掲載用)",
+    "directory_link": "ウェブサイト・SNS(ディレクトリ掲載用)", "directory_intro": "自己紹介(ディレクトリ掲載用)",
 }
 
 

@@ -95,3 +95,15 @@ def test_the_harness_sees_a_write_after_a_refusal(harness, db, outbox) -> None: 
     assert h.send("leaky", FuzzRequest()) == 400
     assert h.stats["leaky"].writes_after_refusal == 1 and h.stats["leaky"].outbox_after_refusal == 1
     assert "applications/leak" in h.stats["leaky"].findings[0].detail
+
+
+def test_the_members_page_answers_fuzz_without_5xx_or_writes_after_refusals(harness) -> None:  # type: ignore[no-untyped-def]
+    """``/me`` of the actions function (docs/members.md): good, forged, cut, expired, revoked and foreign
+    tokens, every form operation, odd texts; a refusal never changes a document or mails."""
+    h, ctx = harness
+    fuzz._runner(h, "actions", fuzz.member_page_request(ctx.subjects), 40, SEED)()
+    stats = h.stats["actions"]
+    assert stats.tried == 40 and stats.server_errors == 0, h.report()
+    assert stats.writes_after_refusal == 0 and stats.outbox_after_refusal == 0, h.report()
+    assert stats.by_status.get(200, 0) >= 1 and stats.refusals >= 12, stats.by_status
+    assert stats.by_status.get(303, 0) >= 1, stats.by_status  # a good token got through to a save

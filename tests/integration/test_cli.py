@@ -8,6 +8,7 @@ import pytest
 
 from shared import bootstrap
 from shared.entrypoints import cli
+from tests.helpers.members import consents
 
 
 @pytest.fixture(autouse=True)
@@ -192,9 +193,9 @@ def test_why_hosts_and_withdraw_after_an_assignment_run(generated, capsys, froze
 
 
 def test_directory_export_csv_and_markdown(project, outbox, example_config, db, tmp_path, capsys):
-    db.collection("members").document("m1").set({"name": "中村　健", "directory_opt_in": True, "directory": {
+    db.collection("members").document("m1").set({"name": "中村　健", "consents": consents(directory=True), "directory": {
         "company": "株式会社ナカムラ", "role": "代表取締役", "link": "https://example.jp", "intro": "=1+1 と|改行\nあり"}})
-    db.collection("members").document("m2").set({"name": "非公開　太郎", "directory_opt_in": False})
+    db.collection("members").document("m2").set({"name": "非公開　太郎", "consents": consents(directory=False)})
     target = tmp_path / "名簿.csv"
     assert cli.main(["directory", "--format", "csv", "--output", str(target)]) == 0
     raw = target.read_bytes()

@@ -15,6 +15,7 @@ import vobject
 from shared import bootstrap
 from shared.domain.ids import calendar_event_id
 from tests.conftest import ROOT
+from tests.helpers.members import consents
 
 UTC = dt.UTC
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -114,8 +115,8 @@ def _members(db, n: int, opted: bool = True) -> None:
     batch = db.batch()
     for i in range(n):
         batch.set(db.collection("members").document(f"m{i:04d}"),
-                  {"name": f"会員　{i}", "email": f"member{i}@example.com", "prompt_opt_in": opted and i % 5 != 4,
-                   "directory_opt_in": False, "joined_at": dt.datetime(2026, 1, 1, tzinfo=UTC)})
+                  {"name": f"会員　{i}", "email": f"member{i}@example.com", "joined_at": dt.datetime(2026, 1, 1, tzinfo=UTC),
+                   "consents": consents(weekly_prompt=opted and i % 5 != 4, directory=False)})
     batch.commit()
 
 
@@ -272,13 +273,14 @@ def test_directory_exports_and_opt_out(cfg, db):
     import csv
     import io
 
-    from shared.usecases.rhythm import directory_opt_out, export_directory_csv, export_directory_markdown
+    from shared.usecases.members import Deps, remove_entry
+    from shared.usecases.rhythm import export_directory_csv, export_directory_markdown
 
-    db.collection("members").document("a").set({"name": "高橋　一郎", "directory_opt_in": True,
+    db.collection("members").document("a").set({"name": "高橋　一郎", "consents": consents(directory=True),
                                                 "directory": {"company": "株式会社テスト", "role": "代表取締役",
                                                               "link": "https://example.com/a", "intro": "AIの会社です|改行\nあり"}})
-    db.collection("members").document("b").set({"name": "=cmd()", "directory_opt_in": True, "directory": {"company": "X"}})
-    db.collection("members").document("c").set({"name": "載せない人", "directory_opt_in": False})
+    db.collection("members").document("b").set({"name": "=cmd()", "consents": consents(directory=True), "directory": {"company": "X"}})
+    db.collection("members").document("c").set({"name": "載せない人", "consents": consents(directory=False)})
     store = bootstrap.rhythm_store()
     rows = list(csv.DictReader(io.StringIO(export_directory_csv(store))))
     assert [r["name"] for r in rows] == ["'=cmd()", "高橋　一郎"]
@@ -286,6 +288,7 @@ def test_directory_exports_and_opt_out(cfg, db):
     md = export_directory_markdown(store)
     assert "| 高橋　一郎 | 株式会社テスト | 代表取締役 | <https://example.com/a> | AIの会社です\\|改行 あり |" in md
     assert "載せない人" not in md
-    assert directory_opt_out(store, "a", dt.datetime.now(UTC))
+    deps = Deps(bootstrap.config(), store, bootstrap.mailer(), b"k" * 32)
+    assert remove_entry(deps, "a", store.get("members", "a"), dt.datetime.now(UTC)) == ["directory", "directory_entry"]
     assert "高橋" not in export_directory_csv(store)
-    assert not directory_opt_out(store, "nobody", dt.datetime.now(UTC))
+    assert store.get("members", "a")["directory"] is None  # the texts are gone, not only hidden

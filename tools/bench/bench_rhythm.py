@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from shared.domain.members import consent_records
 from tools.bench.core import ROOT, BenchContext, Figure
 
 TITLE = "Community rhythm: digest and weekly prompt at 10,000 members"
@@ -20,8 +21,8 @@ def _seed(now: dt.datetime) -> None:
         batch = db.batch()
         for i in range(start, min(start + 500, MEMBERS)):
             batch.set(db.collection("members").document(f"m{i:05d}"),
-                      {"name": f"会員　{i}", "email": f"member{i}@example.com", "prompt_opt_in": True,
-                       "directory_opt_in": i % 20 == 0, "joined_at": now - dt.timedelta(days=i % 400)})
+                      {"name": f"会員　{i}", "email": f"member{i}@example.com", "joined_at": now - dt.timedelta(days=i % 400),
+                       "consents": consent_records({"weekly_prompt": True, "directory": i % 20 == 0}, now, "form")})
         batch.commit()
     batch = db.batch()
     for i in range(EVENTS):
