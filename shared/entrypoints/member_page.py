@@ -26,13 +26,14 @@ _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Ro
 
 
 def _render(status: int, locale: str, **context: Any) -> Response:
+    from shared.platform import texts
     from shared.platform.mail import _jinja
 
-    lang = locale if locale in ("ja", "en") else "ja"
     context.setdefault("name", "")
     for key in ("notice", "error", "refused", "token"):
         context.setdefault(key, None)
-    html = _jinja().get_template(f"{lang}/member_page.html").render(lang=lang, **context)
+    loc = texts.normalise(locale)
+    html = _jinja().get_template("layouts/member_page.html").render(locale=loc, lang=texts.language(loc), **context)
     return Response(html, status=status, mimetype="text/html", headers=_HEADERS)
 
 

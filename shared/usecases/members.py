@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from shared.config import Config
 from shared.domain import members as dm
 from shared.domain.applications import EMAIL, email_key
-from shared.platform import log, tokens
+from shared.platform import log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
 
@@ -166,8 +166,10 @@ def remove_entry(deps: Deps, member_id: str, member: Mapping[str, Any], now: dt.
 
 
 def _locale(deps: Deps, member: Mapping[str, Any]) -> str:
-    loc = str(member.get("locale") or deps.config.community.locale)
-    return loc if loc in ("ja", "en") else deps.config.community.locale
+    """The member's language; the community's own locale when it is that language (its regional formats)."""
+    own = deps.config.community.locale
+    loc = str(member.get("locale") or own)
+    return own if texts.language(loc) == texts.language(own) else texts.normalise(loc)
 
 
 def _send_link(deps: Deps, member_id: str, member: Mapping[str, Any], now: dt.datetime, intent: str) -> bool:
