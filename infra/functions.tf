@@ -130,7 +130,7 @@ variable "functions" {
       kind          = "cron"
       description   = "The weekly prompt to Slack and opted-in members"
       schedule      = "0 9 * * 3" # replaced by rhythm.prompt.weekday/time of the community config (main.tf)
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
       secrets       = ["SLACK_WEBHOOK_URL", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 540
