@@ -74,12 +74,24 @@ def read_catalog(path: Path) -> dict[str, Any]:
     return out
 
 
+def language_catalog(lang: str) -> dict[str, Any]:
+    """A language's ``texts.yaml`` and its area catalogs: ``<area>.yaml`` beside it gives the keys
+    ``<area>.*`` (the web pages keep their words in ``web.yaml``, ``console.yaml``, ...: docs/web.md),
+    so each area's file has one owner."""
+    folder = TEMPLATES / lang
+    merged = read_catalog(folder / "texts.yaml")
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name != "texts.yaml":
+            merged.update({f"{path.stem}.{key}": value for key, value in read_catalog(path).items()})
+    return merged
+
+
 @cache
 def catalog(locale: str | None) -> Mapping[str, Any]:
     """Every key of ``locale``: its language's catalog with the regional variant's keys on top."""
     loc = normalise(locale)
     lang = language(loc)
-    merged = read_catalog(TEMPLATES / lang / "texts.yaml")
+    merged = language_catalog(lang)
     if loc != lang:
         merged.update(read_catalog(TEMPLATES / loc / "texts.yaml"))
     return merged

@@ -26,7 +26,7 @@ def fields(value: Any) -> set[str]:
 
 
 def language_catalog(lang: str) -> dict[str, Any]:
-    return texts.read_catalog(texts.TEMPLATES / lang / "texts.yaml")
+    return texts.language_catalog(lang)  # texts.yaml and the area catalogs (web.yaml, console.yaml, ...)
 
 
 def test_every_language_has_every_key_with_the_same_fields() -> None:
