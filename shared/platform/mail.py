@@ -34,7 +34,9 @@ recorded, then the duty mail's delivery times out) skips that step on its next r
 stores the message itself (``mail``: recipients, subject, bodies; personal data at rest in Firestore,
 never logged, dropped once ``sent``), and :meth:`ExactlyOnceMailer.resume`, run by an hourly cron job,
 sends every intent left ``sending`` past its lease (asking the transport first, as above) or
-``failed`` (fewer than ``MAX_ATTEMPTS`` attempts) through the same exactly-once path.
+``failed`` through the same exactly-once path. An intent refused ``MAX_ATTEMPTS`` times becomes
+``given_up``: out of the resume query's range (a backlog of spent intents never starves newer
+ones), listed in the digest, and sent again only when a use case sends the same intent again.
 """
 
 from __future__ import annotations
@@ -221,7 +223,7 @@ class Mailer(Protocol):
         """Send once per ``mail.intent``; True when this call sent it, False when it was (being) sent."""
 
 
-SENDING, SENT, FAILED, STUCK = "sending", "sent", "failed", "stuck"
+SENDING, SENT, FAILED, STUCK, GIVEN_UP = "sending", "sent", "failed", "stuck", "given_up"
 MAX_ATTEMPTS = 5  # resume() gives a refused intent this many attempts in all; then the digest lists it
 MAX_STORED_CHARS = 300_000  # a bigger message is not kept in its record (Firestore: 1 MiB per document)
 
@@ -281,9 +283,10 @@ class ExactlyOnceMailer:
         if existing["status"] == SENDING and existing["lease_until"] > self.clock():
             self.skipped += 1  # a concurrent caller is sending it right now
             return False
-        # A failed attempt, or a holder that vanished mid-send: exactly one caller takes over.
+        # A failed (or given up) attempt, or a holder that vanished mid-send: exactly one caller takes over.
+        attempts = int(existing.get("attempts") or 1) + 1
         if not (self.store.claim(f"mail~{key}~{existing['token']}", self.clock() + self.keep)
-                and self.store.replace_if(key, existing["token"], self._record(token, mail, existing.get("attempts", 1) + 1))):
+                and self.store.replace_if(key, existing["token"], self._record(token, mail, attempts))):
             self.skipped += 1
             return False
         if existing["status"] == SENDING:  # it may have gone out before the holder vanished
@@ -296,13 +299,14 @@ class ExactlyOnceMailer:
                 self.store.update_if(key, token, {"status": SENT, "sent_at": self.clock(), "recovered": True, "mail": None})
                 self.skipped += 1
                 return False
-        return self._deliver(key, token, mail)
+        return self._deliver(key, token, mail, attempts)
 
-    def _deliver(self, key: str, token: str, mail: OutgoingMail) -> bool:
+    def _deliver(self, key: str, token: str, mail: OutgoingMail, attempts: int = 1) -> bool:
         try:
             provider_id = self.transport.deliver(mail)
         except DeliveryRefused as exc:
-            self.store.update_if(key, token, {"status": FAILED, "error": str(exc)[:300], "lease_until": self.clock()})
+            status = GIVEN_UP if attempts >= MAX_ATTEMPTS else FAILED
+            self.store.update_if(key, token, {"status": status, "error": str(exc)[:300], "lease_until": self.clock()})
             raise
         self.store.update_if(key, token, {"status": SENT, "sent_at": self.clock(), "provider_id": provider_id, "mail": None})
         self.sent += 1
@@ -312,6 +316,9 @@ class ExactlyOnceMailer:
         """Finish the intents nobody may send again (see the module doc): each one left ``sending``
         past its lease, or ``failed`` with fewer than ``MAX_ATTEMPTS`` attempts, is sent through
         :meth:`send` (claims: at most one caller; ``sending``: the transport is asked first).
+        What can never be resumed leaves the query's range, so it is read once, not every hour: a
+        spent ``failed`` intent becomes ``given_up``, one without a stored message ``given_up``
+        (``failed``) or ``stuck`` (``sending``: it may have gone out).
         Returns counts: sent, recovered (it had gone out), stuck, skipped (another caller has it),
         refused / errors (tried again next run), given_up, unrebuildable (no stored message)."""
         now = self.clock()
@@ -320,10 +327,14 @@ class ExactlyOnceMailer:
             status, intent, body = rec.get("status"), rec.get("intent"), rec.get("mail")
             if status == SENDING and rec["lease_until"] > now:
                 continue  # in flight
+            key = str(rec.get("id") or self.key(str(intent)))
             if status == FAILED and int(rec.get("attempts") or 1) >= MAX_ATTEMPTS:
+                self.store.update_if(key, str(rec.get("token")), {"status": GIVEN_UP, "given_up_at": now})
                 counts["given_up"] += 1
                 continue
             if not intent or not isinstance(body, Mapping):
+                self.store.update_if(key, str(rec.get("token")), {"status": STUCK if status == SENDING else GIVEN_UP,
+                                                                  "error": "the message was too big to keep"})
                 counts["unrebuildable"] += 1
                 continue
             try:

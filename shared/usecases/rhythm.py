@@ -431,13 +431,14 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         "weekly_mail_members": store.count(MEMBERS, [(consent_path("weekly_prompt"), "==", True)]),
         "directory_entries": store.count(MEMBERS, [(consent_path("directory"), "==", True)]),
         "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
-        "mails_failed": store.count("mail_intents", [("status", "==", "failed")]),
+        "mails_failed": store.count("mail_intents", [("status", "in", ["failed", "given_up"])]),
     }
     # mail intents a person must look at (docs/applications.md): stuck = may or may not have gone out, never resent;
-    # failed = refused by the provider (sent again only when the same intent is sent again)
+    # failed = refused by the provider (tried again hourly); given_up = refused every time (sent again only when
+    # the same intent is sent again)
     mail_problems = [{"intent": str(m.get("intent") or m["id"]), "status": status, "attempts": int(m.get("attempts") or 1),
                       "error": str(m.get("error") or "")}
-                     for status in ("stuck", "failed")
+                     for status in ("stuck", "given_up", "failed")
                      for m in store.query("mail_intents", [("status", "==", status)], limit=cap)]
     return {"applications": apps, "more_applications": max(0, waiting_total - len(apps)), "gaps": gaps[:cap],
             "upcoming": [event_view(cfg, s) for s in scheduled[:cap]], "more_upcoming": max(0, len(scheduled) - cap),

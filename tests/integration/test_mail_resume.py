@@ -134,13 +134,68 @@ def test_refused_intents_are_retried_a_bounded_number_of_times_then_left_for_the
         assert mailer.resume() == {"refused": 1}
         assert record(mailer, mail.intent)["attempts"] == n
     clock.now += dt.timedelta(hours=1)
-    assert mailer.resume() == {"given_up": 1} and transport.delivered == []
-    assert record(mailer, mail.intent)["status"] == "failed"
+    assert mailer.resume() == {} and transport.delivered == []  # out of the query's range
+    assert record(mailer, mail.intent)["status"] == "given_up"
 
     other = OutgoingMail(to=("taro@example.jp",), subject="s", text="t", intent="application:app_10:organizers")
     transport.plan["application:app_10"] = ["after"]
     with pytest.raises(ConnectionError):
         mailer.send(other)  # it left; the answer was lost: the transport is asked, nothing is resent
     clock.now += dt.timedelta(hours=1)
-    assert mailer.resume() == {"given_up": 1, "recovered": 1}
+    assert mailer.resume() == {"recovered": 1}
     assert transport.delivered == [other.intent]
+
+
+def _intents_below(key: str, n: int, prefix: str) -> list[str]:
+    """``n`` intent names whose ledger keys sort before ``key`` (Firestore returns an unordered query
+    in document-id order, so these come first)."""
+    out, i = [], 0
+    while len(out) < n:
+        name = f"{prefix}{i}"
+        if ExactlyOnceMailer.key(name) < key:
+            out.append(name)
+        i += 1
+    return out
+
+
+def test_spent_intents_leave_the_resume_query_so_newer_ones_are_never_starved(project, outbox):
+    """200 intents that used all their attempts used to fill resume()'s one read of 200 every hour."""
+    from shared.platform.mail import FAILED
+
+    _, mailer, transport, clock = world(outbox)
+    fresh = next(f"application:app_{i}:review" for i in range(1000)
+                 if ExactlyOnceMailer.key(f"application:app_{i}:review") > "c")
+    spent = _intents_below(ExactlyOnceMailer.key(fresh), 205, "application:old_")
+    batch = mailer.store.client.batch()  # type: ignore[attr-defined]
+    for name in spent:
+        mail = OutgoingMail(to=("taro@example.jp",), subject="s", text="t", intent=name)
+        batch.set(mailer.store.col.document(ExactlyOnceMailer.key(name)),
+                  mailer._record("t0", mail, MAX_ATTEMPTS) | {"status": FAILED, "lease_until": clock.now})
+    batch.commit()
+    transport.plan["application:app_"] = ["refused"]
+    with pytest.raises(DeliveryRefused):
+        mailer.send(OutgoingMail(to=("hanako@example.jp",), subject="s", text="t", intent=fresh))
+    assert len(mailer.store.by_status(("sending", "failed"), 200)) == 200  # the spent ones fill a read
+    for hour in (1, 2):
+        clock.now = NOW + dt.timedelta(hours=hour)
+        mailer.resume(limit=200)
+    assert transport.delivered == [fresh]  # retried within two hourly runs, whatever the backlog
+    assert record(mailer, spent[0])["status"] == "given_up"
+    assert all(r["intent"] == fresh or r["status"] != "failed" for r in mailer.store.by_status(("failed",), 300))
+
+
+def test_the_last_refused_attempt_gives_up_at_once(project, outbox):
+    _, mailer, transport, clock = world(outbox)
+    mail = OutgoingMail(to=("hanako@example.jp",), subject="s", text="t", intent="application:app_1:review")
+    transport.plan["application:"] = ["refused"] * MAX_ATTEMPTS
+    with pytest.raises(DeliveryRefused):
+        mailer.send(mail)
+    for _ in range(MAX_ATTEMPTS - 1):
+        clock.now += dt.timedelta(hours=1)
+        mailer.resume()
+    rec = record(mailer, mail.intent)
+    assert rec["status"] == "given_up" and rec["attempts"] == MAX_ATTEMPTS and rec["mail"]["subject"] == "s"
+    assert mailer.store.by_status(("sending", "failed"), 10) == []
+    # A use case sending the same intent again (a person re-triggered it) still may, once more.
+    clock.now += dt.timedelta(hours=1)
+    assert mailer.send(mail) is True and transport.delivered == [mail.intent]
