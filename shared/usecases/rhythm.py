@@ -440,11 +440,17 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
                       "error": str(m.get("error") or "")}
                      for status in ("stuck", "given_up", "failed")
                      for m in store.query("mail_intents", [("status", "==", status)], limit=cap)]
+    # form responses the poller could not handle (shared/usecases/poll_form_responses.py): open ones are
+    # tried again every run, given-up ones wait for a person; ids and the reason only
+    set_aside = [{"form_id": str(r.get("form_id") or ""), "response_id": str(r.get("response_id") or ""),
+                  "status": str(r.get("status") or ""), "attempts": int(r.get("attempts") or 0),
+                  "reason": str(r.get("reason") or "")}
+                 for r in store.query("form_set_aside", [("status", "in", ["open", "given_up"])], limit=cap)]
     return {"applications": apps, "more_applications": max(0, waiting_total - len(apps)), "gaps": gaps[:cap],
             "upcoming": [event_view(cfg, s) for s in scheduled[:cap]], "more_upcoming": max(0, len(scheduled) - cap),
             "problems": problems[:cap], "pending_proposals": [{"id": p["id"], "title": p.get("title", ""), "kind": p.get("kind", "")}
                                                              for p in pending],
-            "numbers": numbers, "mail_problems": mail_problems[:cap]}
+            "numbers": numbers, "mail_problems": mail_problems[:cap], "set_aside": set_aside}
 
 
 def send_digest(cfg: Config, slots: SlotStore, store: RhythmStore, mailer: Mailer, now: dt.datetime,

@@ -98,3 +98,74 @@ def test_poller_racing_the_webhook_makes_one_application_and_one_mail(forms, db,
         t.join()
     assert results == [200] * 4
     assert len(docs(db, "applications")) == 1 and len(mails(outbox)) == 1
+
+
+class FailingForOne:
+    """The real document store; creating one application fails (any error other than a schema error:
+    a field Firestore cannot store, an outage for that write...)."""
+
+    def __init__(self, inner, app_id, times=1):
+        self.inner, self.app_id, self.times = inner, app_id, times
+
+    def create(self, col, doc_id, data):
+        if col == "applications" and doc_id == self.app_id and self.times:
+            self.times -= 1
+            raise RuntimeError("injected: this response cannot be stored")
+        return self.inner.create(col, doc_id, data)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_one_bad_response_is_set_aside_the_rest_go_on_and_the_watermark_moves(forms, db, outbox, capsys):
+    import dataclasses
+
+    from shared.domain.applications import application_id
+    from shared.usecases.rhythm import digest_content
+
+    for i, minutes in enumerate((30, 20, 10)):
+        forms.add(f"ACYDBN_s{i}", NOW - dt.timedelta(minutes=minutes), answers(f"会員　{i}号", f"s{i}@example.jp"))
+    deps = bootstrap.application_deps()
+    bad = application_id(fs.FORM_ID, "ACYDBN_s1")
+    failing = dataclasses.replace(deps, store=FailingForOne(deps.store, bad))
+    result = poll(failing, GoogleForms(base_delay=0.0, sleep=lambda s: None), NOW)
+    assert result["count"] == 2 and result["set_aside"] == 1
+    assert sorted(a["fields"]["name"] for a in docs(db, "applications").values()) == ["会員　0号", "会員　2号"]
+    assert docs(db, STATE)[fs.FORM_ID]["watermark"] == NOW - dt.timedelta(minutes=10)  # moved past the bad one
+    (aside,) = docs(db, "form_set_aside").values()
+    assert aside["response_id"] == "ACYDBN_s1" and aside["status"] == "open" and aside["attempts"] == 1
+    assert "RuntimeError" in aside["reason"]
+    logs = capsys.readouterr().out
+    assert "ACYDBN_s1" in logs and "会員　1号" not in logs and "s1@example.jp" not in logs  # ids, never answers
+    content = digest_content(deps.config, bootstrap.slot_store(), bootstrap.rhythm_store(), NOW)
+    assert [a["response_id"] for a in content["set_aside"]] == ["ACYDBN_s1"]
+    from shared.platform.mail import render_text
+
+    for locale in ("ja", "en"):
+        _, text = render_text("rhythm_digest", locale, name="運営", week="2026-W48", community="会", **content)
+        assert "ACYDBN_s1" in text and "RuntimeError" in text
+
+    # The next run tries it again first (the fault is gone): it becomes an application, once.
+    again = poll(deps, GoogleForms(base_delay=0.0, sleep=lambda s: None), NOW + dt.timedelta(minutes=30))
+    assert again["set_aside"] == 0 and again["recovered"] == 1
+    assert len(docs(db, "applications")) == 3 and len(mails(outbox)) == 3
+    assert docs(db, "form_set_aside")[next(iter(docs(db, "form_set_aside")))]["status"] == "resolved"
+    assert digest_content(deps.config, bootstrap.slot_store(), bootstrap.rhythm_store(), NOW)["set_aside"] == []
+
+
+def test_a_response_that_keeps_failing_is_given_up_and_stays_in_the_digest(forms, db, outbox):
+    import dataclasses
+
+    from shared.domain.applications import application_id
+    from shared.usecases.poll_form_responses import SET_ASIDE_ATTEMPTS
+    from shared.usecases.rhythm import digest_content
+
+    forms.add("ACYDBN_k", NOW - dt.timedelta(minutes=5), answers("二　郎", "jiro@example.jp"))
+    deps = bootstrap.application_deps()
+    failing = dataclasses.replace(deps, store=FailingForOne(deps.store, application_id(fs.FORM_ID, "ACYDBN_k"), 99))
+    for run in range(SET_ASIDE_ATTEMPTS + 2):
+        poll(failing, GoogleForms(base_delay=0.0, sleep=lambda s: None), NOW + dt.timedelta(minutes=30 * run))
+    (aside,) = docs(db, "form_set_aside").values()
+    assert aside["status"] == "given_up" and aside["attempts"] == SET_ASIDE_ATTEMPTS
+    content = digest_content(deps.config, bootstrap.slot_store(), bootstrap.rhythm_store(), NOW)
+    assert [(a["response_id"], a["status"]) for a in content["set_aside"]] == [("ACYDBN_k", "given_up")]
