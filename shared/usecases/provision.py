@@ -9,7 +9,11 @@ Exactly once, whatever happens:
   and concurrent runs never work on the same slot at the same time.
 - Zoom takes no client-supplied id: the intent (``provision.zoom.state = creating``) is written
   before the create, the slot key travels as a marker in the agenda, and a run that finds an intent
-  without a meeting adopts the host's upcoming meeting carrying the marker instead of creating one.
+  without a recorded result resolves it before anything else: it lists the upcoming meetings of the
+  intent's host and of every configured Zoom user, adopts the one meeting with the slot's marker
+  that the slot still wants (on the host it wants now) and deletes every other one (a host handed
+  back, a cancelled slot). A listing that fails leaves the intent as it is: nothing is created
+  while we cannot look, and the next run tries again (docs/provisioning.md).
 - The calendar entry has a deterministic id: a 409 means "exists", so get, compare, patch (which
   also un-cancels an entry deleted earlier: the 409-after-delete path).
 - Deletes and patches are idempotent by nature (a missing meeting/entry counts as done).
@@ -186,10 +190,13 @@ def event_hash(event: CalendarEvent) -> str:
 
 def zoom_action(zoom: Mapping[str, Any], want: tuple[str, MeetingSpec] | None, deferred: Mapping[str, Any],
                 problem: Mapping[str, Any] | None, now: dt.datetime) -> str:
-    """What the meeting needs: none | delete | create | update | replace (delete then create).
+    """What the meeting needs: none | delete | create | update | replace (delete then create) |
+    resolve (an unrecorded create: adopt or delete what it made, then decide again).
     (The reconciler adds ``defer`` for a host that hit its daily limit earlier in the same run.)"""
     if zoom.get("state") == "deleted_by_person":
         return "none"  # flagged for the organizers; never recreated silently
+    if zoom.get("state") == "creating":
+        return "resolve"  # a create whose result was never recorded: find what it made first
     has = bool(zoom.get("meeting_id"))
     if want is None:
         return "delete" if has else "none"
@@ -325,7 +332,7 @@ class Provisioner:
         want = desired_meeting(self.cfg, sid, slot, self.now)
         action = zoom_action(prov.get("zoom") or {}, want, prov.get("deferred") or {},
                              (prov.get("problems") or {}).get("zoom"), self.now)
-        if want and action != "none" and want[0] in self._deferred_hosts:
+        if want and action not in ("none", "resolve") and want[0] in self._deferred_hosts:
             return "defer", want  # the host hit the daily limit earlier in this run
         return action, want
 
@@ -358,6 +365,16 @@ class Provisioner:
     def _zoom(self, sid: str, slot: dict[str, Any]) -> str:
         action, want = self._zoom_plan(sid, slot)
         zoom: dict[str, Any] = dict((slot.get("provision") or {}).get("zoom") or {})
+        if action == "resolve":
+            try:
+                zoom = self._resolve_intent(sid, zoom, want)
+            except (TransientError, RateLimited) as exc:  # cannot look: create nothing, the next run tries again
+                self.report.errors.append(sid)
+                logger.warning("zoom listing failed: the unrecorded create is resolved next run", slot_id=sid,
+                               error_type=type(exc).__name__)
+                return ""
+            slot = {**slot, "provision": {**(slot.get("provision") or {}), "zoom": zoom}}
+            action, want = self._zoom_plan(sid, slot)
         if action == "defer" and want is not None:
             self.report.deferred.append(sid)
             self._set(sid, {"provision.deferred": {"host_user": want[0], "until": self._deferred_hosts[want[0]]}})
@@ -377,10 +394,14 @@ class Provisioner:
                 meeting = self._adopt(zoom, user, spec)
                 if meeting is None:
                     intent = {"state": "creating", "host_user": user, "marker": meeting_marker(sid), "intent_at": self.now,
-                              "run_key": self.run_key}
+                              "run_key": self.run_key, "start": spec.start}
                     self._set(sid, {"provision.zoom": intent})
                     try:
                         meeting = self.meetings.create(user, spec)
+                    except (PermanentError, RateLimited):
+                        # A definite refusal: nothing was created, so the intent is closed (no listing next run).
+                        self._set(sid, {"provision.zoom": {"state": "refused", "host_user": user, "at": self.now}})
+                        raise
                     except TransientError:
                         # Ambiguous (timeout / 5xx): it may exist. Look once; else the next run adopts.
                         meeting = self._adopt(intent, user, spec)
@@ -422,6 +443,53 @@ class Provisioner:
             self.report.errors.append(sid)
             logger.warning("zoom unavailable: next run retries", slot_id=sid, error=str(exc))
         return self._current_join_url(slot, action) if action == "update" else ""
+
+    def _zoom_users(self, zoom: Mapping[str, Any]) -> list[str]:
+        """Where a meeting of an unrecorded create can be: the intent's host, then every configured Zoom user."""
+        users = [str(zoom.get("host_user") or "")] + [o.zoom.user for o in self.cfg.organizers.values() if o.zoom]
+        return [u for u in dict.fromkeys(users) if u]
+
+    def _with_marker(self, user: str, marker: str, start: dt.datetime | None) -> list[Meeting]:
+        """The user's upcoming meetings carrying ``marker`` (a listing without agendas: those starting at
+        ``start`` are fetched one by one)."""
+        found = []
+        for meeting in self.meetings.list_upcoming(user):
+            if marker in meeting.agenda:
+                found.append(meeting)
+            elif not meeting.agenda and start is not None and meeting.start == start:
+                full = self.meetings.get(meeting.id)
+                if full is not None and marker in full.agenda:
+                    found.append(full if full.join_url else dataclasses.replace(full, join_url=meeting.join_url))
+        return found
+
+    def _resolve_intent(self, sid: str, zoom: Mapping[str, Any], want: tuple[str, MeetingSpec] | None) -> dict[str, Any]:
+        """A create intent whose result was never recorded (a crash, a lost reply): adopt the meeting the
+        slot wants, delete every other one carrying its marker, whoever hosts it. Raises TransientError /
+        RateLimited when a listing fails, leaving the intent for the next run."""
+        marker = meeting_marker(sid)
+        start = _aware(zoom["start"]) if zoom.get("start") else (want[1].start if want else None)
+        found: dict[str, tuple[str, Meeting]] = {}
+        for user in self._zoom_users(zoom):
+            try:
+                for meeting in self._with_marker(user, marker, start):
+                    found.setdefault(meeting.id, (user, meeting))
+            except PermanentError:  # e.g. 1001: that user is gone, and with it anything it hosted
+                continue
+        keep = next(((u, m) for u, m in found.values() if want is not None and u == want[0]), None)
+        for _user, meeting in found.values():
+            if keep is None or meeting.id != keep[1].id:
+                self.meetings.delete(meeting.id)
+                self._hook("zoom.delete", sid)
+                self.report.meetings_deleted.append(sid)
+                logger.info("orphan meeting deleted", slot_id=sid, meeting_id=meeting.id)
+        if keep is not None:
+            self.report.meetings_adopted.append(sid)
+            resolved = {"state": "created", "host_user": keep[0], "meeting_id": keep[1].id, "join_url": keep[1].join_url,
+                        "spec_hash": "", "created_at": self.now}  # settings unknown: the update makes them ours
+        else:
+            resolved = {"state": "resolved", "resolved_at": self.now, "deleted": len(found)}
+        self._set(sid, {"provision.zoom": resolved})
+        return resolved
 
     def _adopt(self, zoom: Mapping[str, Any], user: str, spec: MeetingSpec) -> Meeting | None:
         """After a crash between the intent and its record: the meeting carrying our marker, if any."""
