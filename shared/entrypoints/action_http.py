@@ -22,11 +22,30 @@ def render_page(page: Page, locale: str) -> Response:
         "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
 
 
+def _service() -> ActionService:
+    """Every registered action, over the one document store."""
+    from shared import bootstrap
+    from shared.entrypoints import action_handlers
+    from shared.platform import tokens
+
+    cfg = bootstrap.config()
+    action_handlers.load()
+    return ActionService(bootstrap.doc_store(), tokens.key_from_env(), cfg.community.locale, cfg.community.timezone)
+
+
+def sweep(now: dt.datetime) -> dict[str, int]:
+    """Finish (or release) the link actions a crash left ``running`` past their lease; run by the
+    poller every 30 minutes (shared/entrypoints/jobs_applications.py), so a half-done decision
+    nobody clicks again is repaired within the hour."""
+    counts = _service().sweep(now)
+    if counts:
+        log.get(FUNCTION).warning("half-finished actions recovered", **{"outcome": ",".join(f"{k}={v}" for k, v in counts.items())})
+    return counts
+
+
 def handle(request: Request) -> Response:
     from shared import bootstrap
     from shared.config import ConfigError
-    from shared.entrypoints import action_handlers
-    from shared.platform import tokens
 
     if request.path.rstrip("/") == "/me":  # the member's settings page (docs/members.md)
         from shared.entrypoints import member_page
@@ -37,8 +56,7 @@ def handle(request: Request) -> Response:
     locale = cfg.community.locale
     if request.method not in ("GET", "POST", "HEAD"):
         return Response("use GET or POST", status=405)
-    action_handlers.load()
-    service = ActionService(bootstrap.doc_store(), tokens.key_from_env(), locale, cfg.community.timezone)
+    service = _service()
     now = dt.datetime.now(dt.UTC)
     if request.method in ("GET", "HEAD"):
         page = service.show(request.args.get("t", ""), now)

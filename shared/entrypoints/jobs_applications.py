@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared import bootstrap
+from shared.entrypoints import action_http
 from shared.entrypoints.cron import CronRun
 from shared.platform import log
 
@@ -15,6 +16,7 @@ def poll_form_responses(run: CronRun) -> dict[str, Any]:
 
     source = GoogleForms()
     result = poll(bootstrap.application_deps(), source, now=run.schedule_time)
+    result["actions_recovered"] = action_http.sweep(run.schedule_time)  # half-finished link actions (a crash)
     if bootstrap.config().people.speakers.form is not None:  # the speaker proposal form (docs/speakers.md)
         # Its own watermark: a failure here (e.g. the form not shared with the service account) keeps
         # that watermark for the next run and is logged, without undoing the membership form's run.

@@ -10,15 +10,23 @@ and mails a link from :func:`link` (``ACTIONS_BASE_URL?t=<token>``). The ``actio
 
 - ``GET``: verifies the token and shows a small confirmation page with one button (mail scanners and
   link prefetchers only GET, so they never consume a single-use token);
-- ``POST``: verifies again, claims the token's nonce (single use) and the decision on
-  ``(group, subject)`` (first decision wins: approve and reject of one application share the group),
-  runs the handler, and shows the outcome. A later click shows who decided what, and when.
+- ``POST``: verifies again, claims the decision on ``(group, subject)`` (first decision wins:
+  approve and reject of one application share the group) and the token's nonce (single use), runs
+  the handler, and shows the outcome. A later click shows who decided what, and when; a refused
+  one writes nothing.
 
-Exclusivity rests on two Firestore ``create()`` claims (``action_nonces/<nonce>`` and
-``decisions/<group>:<subject>``), never on transactions. A handler that raises releases both
+Exclusivity rests on two Firestore ``create()`` claims (``decisions/<group>:<subject>`` and
+``action_nonces/<nonce>``), never on transactions. A handler that raises releases both
 claims so the person can try again; handlers must therefore be idempotent themselves (create()
 their records, send mail through the exactly-once mailer). :class:`ActionRefused` from a handler
 also releases the claims and shows its message with 409.
+
+A decision is ``running`` under a lease (``LEASE``, like the cron runs' records). When the instance
+dies inside the handler, the lease runs out and the decision is recovered, by exactly one caller
+(a ``create()`` claim named after the dead holder's token): a later click on any of the group's
+links, or the sweep the poller runs every 30 minutes (:meth:`ActionService.sweep`). Recovery runs
+the *recorded* decision's handler again, as its actor chose it: done, or released when it refuses
+(docs/applications.md, "Decisions by link").
 """
 
 from __future__ import annotations
@@ -26,7 +34,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +45,8 @@ from shared.ports import DocStore
 
 NONCES = "action_nonces"
 DECISIONS = "decisions"
+RUNNING, DONE = "running", "done"
+LEASE = dt.timedelta(minutes=5)  # longer than a handler's mails (Gmail: 90 s each); >= assign.STALE_CLAIM
 
 
 class ActionRefused(Exception):
@@ -164,7 +175,7 @@ class ActionService:
                                                          "actors": choices, "actor_label": self.t("choose_actor")})
 
     def perform(self, token: str, actor: str | None, now: dt.datetime) -> Page:
-        """POST: single use, first decision wins, then the handler."""
+        """POST: first decision wins, single use, then the handler. A refusal writes nothing."""
         checked = self._check(token, now)
         if isinstance(checked, Page):
             return checked
@@ -175,13 +186,26 @@ class ActionService:
             if actor not in names:
                 return Page(400, self.t("bad"), (self.t("actor_needed"),), extra={"reason": "actor"})
             actor_name = names[actor]
-        if not claim_nonce(self.store, claims, now):
-            return self._decided_page(action, claims, 409)
         did = decision_id(action.group, claims.subject)
+        existing = self.store.get(DECISIONS, did)
+        if existing is not None:
+            if _expired(existing, now):
+                recovered = self._recover(did, existing, now)
+                if recovered is not None and existing.get("action") == action.name:
+                    return recovered
+            return self._decided_page(action, claims, 409)
         record = {"group": action.group, "subject": claims.subject, "action": action.name, "actor": actor,
-                  "actor_name": actor_name, "decided_at": now, "nonce": claims.nonce, "status": "running"}
+                  "actor_name": actor_name, "decided_at": now, "nonce": claims.nonce, "status": RUNNING,
+                  "token": uuid.uuid4().hex, "lease_until": now + LEASE, "expires_at_token": claims.expires_at}
         if not self.store.create(DECISIONS, did, record):
             return self._decided_page(action, claims, 409)
+        if not claim_nonce(self.store, claims, now):  # the decision was released and this token used meanwhile
+            self.store.delete(DECISIONS, did)
+            return self._decided_page(action, claims, 409)
+        return self._run(did, action, claims, actor, actor_name, now)
+
+    def _run(self, did: str, action: Action, claims: tokens.Claims, actor: str | None, actor_name: str | None,
+             now: dt.datetime) -> Page:
         try:
             message = action.handler(ActionContext(claims, actor, actor_name, now, self.locale))
         except ActionRefused as exc:
@@ -190,10 +214,48 @@ class ActionService:
         except Exception:
             self._release(did, claims)
             raise
-        self.store.update(DECISIONS, did, {"status": "done"})
+        self.store.update(DECISIONS, did, {"status": DONE, "done_at": now})
         return Page(200, self.t("done"), (message,), extra={"reason": "done"})
+
+    def _recover(self, did: str, record: dict[str, Any], now: dt.datetime) -> Page | None:
+        """Finish a decision whose holder died inside the handler (its lease ran out): exactly one
+        caller takes it over and runs the recorded action's handler again. None: somebody else has it,
+        or the recorded action is unknown now."""
+        action = _REGISTRY.get(str(record.get("action")))
+        holder = str(record.get("token") or record.get("nonce") or "")
+        if action is None or not self.store.create(NONCES, _doc_id(f"takeover:{did}:{holder}"),
+                                                   {"decision": did, "at": now, "expires_at": now + dt.timedelta(days=30)}):
+            return None
+        token = uuid.uuid4().hex
+        self.store.update(DECISIONS, did, {"token": token, "lease_until": now + LEASE, "recovered_at": now})
+        expires = record.get("expires_at_token") or now + dt.timedelta(days=1)
+        claims = tokens.Claims(str(record.get("subject")), action.name, expires, str(record.get("nonce") or ""))
+        return self._run(did, action, claims, record.get("actor"), record.get("actor_name"), now)
+
+    def sweep(self, now: dt.datetime, limit: int = 20) -> dict[str, int]:
+        """Recover every ``running`` decision whose lease ran out (the poller calls this): counts of
+        finished / released (the handler refused or failed) / busy (another caller has it)."""
+        counts: dict[str, int] = {}
+        for record in self.store.query(DECISIONS, [("status", "==", RUNNING)], limit=limit):
+            if not _expired(record, now):
+                continue
+            try:
+                page = self._recover(str(record["id"]), record, now)
+            except Exception:  # released by _run; the person can click again
+                page = Page(500, "", extra={"reason": "failed"})
+            outcome = "busy" if page is None else "finished" if page.status == 200 else "released"
+            counts[outcome] = counts.get(outcome, 0) + 1
+        return counts
 
     def _release(self, did: str, claims: tokens.Claims) -> None:
         self.store.delete(DECISIONS, did)
         self.store.delete(NONCES, _doc_id(claims.nonce))
+
+
+def _expired(record: Mapping[str, Any], now: dt.datetime) -> bool:
+    """A ``running`` decision past its lease (records from before the lease: ``decided_at`` + LEASE)."""
+    if record.get("status") != RUNNING:
+        return False
+    until = record.get("lease_until") or (record.get("decided_at") or now) + LEASE
+    return bool(until <= now)
 

@@ -140,7 +140,7 @@ def _ensure_mails(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datet
 
 
 def approve(deps: Deps, ctx: actions.ActionContext) -> str:
-    record = _decidable(deps, ctx.claims.subject, ctx.locale)
+    record = _decidable(deps, ctx.claims.subject, ctx.locale, APPROVED)
     fields, app_cfg = record["fields"], _apps(deps.config)
     ekey = email_key(fields["email"])
     member = new_member(record, ctx.now, ctx.actor_name, app_cfg.consent_defaults)
@@ -162,7 +162,7 @@ def _member_deps(deps: Deps) -> members.Deps:
 
 
 def reject(deps: Deps, ctx: actions.ActionContext) -> str:
-    record = _decidable(deps, ctx.claims.subject, ctx.locale)
+    record = _decidable(deps, ctx.claims.subject, ctx.locale, REJECTED)
     fields, app_cfg = record["fields"], _apps(deps.config)
     deps.store.update(APPLICATIONS, record["application_id"], {"status": REJECTED, "decided_at": ctx.now,
                                                               "decided_by": ctx.actor_name})
@@ -177,11 +177,13 @@ def reject(deps: Deps, ctx: actions.ActionContext) -> str:
     return texts.t(ctx.locale, "actions.outcome.application_rejected")
 
 
-def _decidable(deps: Deps, app_id: str, locale: str) -> dict[str, Any]:
+def _decidable(deps: Deps, app_id: str, locale: str, result: str) -> dict[str, Any]:
+    """The application in review, or already ``result``: a decision the instance died inside is run
+    again to its end (every step is idempotent; the decision record lets only one of approve/reject run)."""
     record = deps.store.get(APPLICATIONS, app_id)
     if record is None:
         raise actions.ActionRefused(texts.t(locale, "actions.outcome.application_missing"))
-    if record["status"] != NEEDS_REVIEW:
+    if record["status"] not in (NEEDS_REVIEW, result):
         status = texts.t(locale, f"applications.status.{record['status']}") \
             if texts.has(locale, f"applications.status.{record['status']}") else str(record["status"])
         raise actions.ActionRefused(texts.t(locale, "actions.outcome.application_not_decidable", status=status))

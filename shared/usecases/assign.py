@@ -353,7 +353,10 @@ def speaker_answer(deps: Deps, offer_id: str, accept: bool, now: dt.datetime) ->
         outcome = speakers.EXPIRED  # too late: the silence already counts as a decline
     decided = _decide(deps, offer_id, outcome, now)
     if decided is None:
-        return ActionResult("already", "offer_already_answered")
+        prior = deps.store.get("offers", f"outcome~{offer_id}") or {}
+        if prior.get("outcome") != outcome or outcome == speakers.EXPIRED or prior.get("at", now) > now - STALE_CLAIM:
+            return ActionResult("already", "offer_already_answered")
+        decided = outcome  # this very answer, left half applied by a crash: the link's recovery finishes it
     _apply_outcome(deps, live, decided, now)
     if decided != speakers.ACCEPTED:
         slots = sorted(deps.store.where("slots", "start", ">=", now), key=lambda s: (s["start"], s["id"]))
@@ -453,21 +456,32 @@ def _repair_duties(deps: Deps, now: dt.datetime) -> int:
 
 
 def host_handback(deps: Deps, duty_id: str, now: dt.datetime) -> ActionResult:
-    """The host hands the duty back by link: free it, then ask the next host."""
+    """The host hands the duty back by link: free it, then ask the next host. Re-entrant after a
+    crash: a claim left unfinished (``done: False``) past STALE_CLAIM is taken over once, and every
+    step below is idempotent (the link action's recovery runs it again, docs/speakers.md)."""
+    store = deps.store
     slot_id = duty_id.rsplit("~", 1)[0]
-    duty = deps.store.get("host_duties", slot_id)
-    if duty is None or duty.get("duty_id") != duty_id or duty.get("state") != "active":
+    claim = f"handback~{duty_id}"
+    duty = store.get("host_duties", slot_id)
+    active = duty is not None and duty.get("duty_id") == duty_id and duty.get("state") == "active"
+    held = None if active else store.get("assign_claims", claim)
+    if not active and not (held and held.get("done") is False and held.get("host_id")):
         return ActionResult("already", "duty_changed")
-    if not deps.store.create("assign_claims", f"handback~{duty_id}", {"at": now}):
+    host_id = str(duty["host_id"] if active and duty else (held or {})["host_id"])
+    if not _claim_once(deps, claim, now, host_id=host_id):
         return ActionResult("already", "duty_already_returned")
-    slot = deps.store.get("slots", slot_id)
-    handed = sorted(set((slot or {}).get("host_handbacks") or []) | {duty["host_id"]})
-    deps.store.update("slots", slot_id, {"host": None, "host_duty": None, "host_handbacks": handed})
+    slot = store.get("slots", slot_id)
+    handed = sorted(set((slot or {}).get("host_handbacks") or []) | {host_id})
+    if slot is not None and slot.get("host_duty") in (duty_id, None):  # not a host assigned since
+        store.update("slots", slot_id, {"host": None, "host_duty": None, "host_handbacks": handed})
+        slot = {**slot, "host": None, "host_duty": None, "host_handbacks": handed}
     _release_units(deps, duty_id)
-    deps.store.delete("host_duties", slot_id)
-    logger.info("host handed back", slot_id=slot_id, host_id=duty["host_id"])
-    if slot is not None and slot.get("status") == "scheduled" and slot["start"] > now:
-        assign_host(deps, {**slot, "host": None, "host_handbacks": handed}, now)
+    if (store.get("host_duties", slot_id) or {}).get("duty_id") == duty_id:
+        store.delete("host_duties", slot_id)
+    logger.info("host handed back", slot_id=slot_id, host_id=host_id)
+    if slot is not None and slot.get("status") == "scheduled" and slot["start"] > now and not slot.get("host"):
+        assign_host(deps, slot, now)
+    store.update("assign_claims", claim, {"done": True})
     return ActionResult("done", "duty_returned")
 
 
@@ -486,9 +500,9 @@ def _mail(deps: Deps, template: str, intent: str, to: Sequence[str], locale: str
                                   locale=locale or deps.cfg.community.locale))
 
 
-def _claim_once(deps: Deps, claim: str, now: dt.datetime) -> bool:
+def _claim_once(deps: Deps, claim: str, now: dt.datetime, **extra: Any) -> bool:
     """A one-off decision; a claim left unfinished by a crash (older than STALE_CLAIM) is taken over once."""
-    if deps.store.create("assign_claims", claim, {"at": now, "done": False}):
+    if deps.store.create("assign_claims", claim, {"at": now, "done": False, **extra}):
         return True
     held = deps.store.get("assign_claims", claim) or {}
     return not held.get("done") and held.get("at", now) <= now - STALE_CLAIM and \
