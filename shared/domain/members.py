@@ -129,7 +129,10 @@ def new_member(application: Mapping[str, Any], now: dt.datetime, approved_by: st
         else:
             consents[name] = consent_record(bool(defaults.get(name, False)) and name != "directory", now, "default")
     entry = directory_entry(application.get("directory") or {}) if consents["directory"]["value"] else None
+    from shared.domain.referrals import name_key
+
     return {"application_id": application.get("application_id"), "name": fields.get("name"), "email": fields.get("email"),
+            "name_key": name_key(str(fields.get("name") or "")),
             "affiliation": fields.get("affiliation"), "relation": fields.get("relation_kind"),
             "slack_opt_in": bool(fields.get("slack_opt_in")), "locale": application.get("locale") or "ja",
             "joined_at": now, "approved_by": approved_by, "consents": consents,

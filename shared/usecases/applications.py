@@ -40,7 +40,7 @@ from shared.domain.members import new_member
 from shared.platform import actions, log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
-from shared.usecases import members
+from shared.usecases import members, referrals
 
 APPLICATIONS, EMAILS, MEMBERS = "applications", "application_emails", "members"
 APPROVE, REJECT = "approve_application", "reject_application"
@@ -90,6 +90,7 @@ def _new_record(deps: Deps, sub: Submission, app_id: str, now: dt.datetime, sour
         "locale": s.locale, "fields": s.fields, "answers": s.answers, "missing": s.missing,
         "matched_company": s.matched_company, "hints": s.hints, "relation_ok": s.relation_ok,
         "eligible": s.eligible, "consents": s.consents, "directory": s.directory,
+        "referral": referrals.resolve(deps.store, s.fields),
     }
 
 
@@ -144,13 +145,18 @@ def approve(deps: Deps, ctx: actions.ActionContext) -> str:
     fields, app_cfg = record["fields"], _apps(deps.config)
     ekey = email_key(fields["email"])
     member = new_member(record, ctx.now, ctx.actor_name, app_cfg.consent_defaults)
+    member["referral_code"] = referrals.issue_code(deps.store, deps.key, ekey, ctx.now)
     if not deps.store.create(MEMBERS, ekey, member):
         member = deps.store.get(MEMBERS, ekey) or member  # a retried approval: the first record stands
+    mdeps = _member_deps(deps)
+    referrals.record_approval(deps.config, deps.store, deps.mailer, ekey, member, record, ctx.now,
+                              lambda mid, m: members.member_link(mdeps, mid, m, ctx.now))
     deps.store.update(APPLICATIONS, record["application_id"], {"status": APPROVED, "decided_at": ctx.now,
                                                               "decided_by": ctx.actor_name})
     r = render("application_welcome", record["locale"], community=deps.config.community.name, name=fields.get("name") or "",
                welcome=app_cfg.welcome, slack=bool(fields.get("slack_opt_in")), form_url=app_cfg.form_url,
-               settings_url=members.member_link(_member_deps(deps), ekey, member, ctx.now))
+               settings_url=members.member_link(mdeps, ekey, member, ctx.now),
+               invite_url=referrals.invite_link(deps.config, member) or "")
     deps.mailer.send(OutgoingMail(to=(fields["email"],), subject=r.subject, text=r.text, html=r.html,
                                   intent=f"member:{ekey}:welcome", locale=record["locale"]))
     logger.info("application approved", application_id=record["application_id"])

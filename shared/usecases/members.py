@@ -30,6 +30,7 @@ from shared.domain.applications import EMAIL, email_key
 from shared.platform import log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
+from shared.usecases.referrals import invite_link
 
 MEMBERS, CONSENT_EVENTS = "members", "consent_events"
 ME_ACTION = "me"
@@ -212,7 +213,7 @@ def page_view(deps: Deps, member_id: str, member: Mapping[str, Any], token: str)
     entry = dm.directory_entry(raw if isinstance(raw, Mapping) else {})
     return {"name": str(member.get("name") or ""), "consents": dm.consents_of(member), "entry": entry,
             "has_entry": dm.has_entry(member), "token": token, "locale": _locale(deps, member),
-            "community": deps.config.community.name}
+            "community": deps.config.community.name, "invite_url": invite_link(deps.config, member)}
 
 
 # --- the organizer side --------------------------------------------------------------------------

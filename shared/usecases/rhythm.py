@@ -446,7 +446,11 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
                   "status": str(r.get("status") or ""), "attempts": int(r.get("attempts") or 0),
                   "reason": str(r.get("reason") or "")}
                  for r in store.query("form_set_aside", [("status", "in", ["open", "given_up"])], limit=cap)]
-    return {"applications": apps, "more_applications": max(0, waiting_total - len(apps)), "gaps": gaps[:cap],
+    from shared.usecases import referrals
+
+    monthly = [referrals.month_summary(cfg, store, m, cap) for m in referrals.months(now, cfg.community.timezone, 2)]
+    return {"referrals": monthly,
+            "applications": apps, "more_applications": max(0, waiting_total - len(apps)), "gaps": gaps[:cap],
             "upcoming": [event_view(cfg, s) for s in scheduled[:cap]], "more_upcoming": max(0, len(scheduled) - cap),
             "problems": problems[:cap], "pending_proposals": [{"id": p["id"], "title": p.get("title", ""), "kind": p.get("kind", "")}
                                                              for p in pending],

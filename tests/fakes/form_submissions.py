@@ -19,6 +19,7 @@ TITLES = {
     "prompt_opt_in": "週次メール(#なんでもありデー)を受け取りますか", "newsletter_opt_in": "月刊ニュースレターを受け取りますか",
     "directory_company": "会社名(ディレクトリ掲載用)", "directory_role": "役職(ディレクトリ掲載用)",
     "directory_link": "ウェブサイト・SNS(ディレクトリ掲載用)", "directory_intro": "自己紹介(ディレクトリ掲載用)",
+    "referral_code": "紹介コード(招待リンクから自動で入ります)",
 }
 
 
