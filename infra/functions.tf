@@ -106,6 +106,16 @@ variable "functions" {
       timeout       = 30 # Zoom retries when there is no answer within 3 s
       max_instances = 5
     }
+    send_newsletter = {
+      kind          = "cron"
+      description   = "Monthly newsletter: assembled by itself, previewed to organizers, sent when approved or due"
+      schedule      = "20 * * * *" # hourly: an approval goes out within the hour; Bcc batches resume each day
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"] # the key: the approve link in the preview
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 540
+      max_instances = 1
+    }
     send_digest = {
       kind          = "cron"
       description   = "Weekly organizer digest mail"

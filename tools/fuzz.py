@@ -53,7 +53,7 @@ ZOOM_SECRET = "fuzz-zoom-webhook-secret-abcdef"
 ACTION_KEY = "fuzz-action-link-key-0123456789abcdef"
 FEED_TOKEN = "fuzz-feed-token-Xy9"
 CRON_FUNCTIONS = ("generate_slots", "provision_events", "assign_speakers", "poll_form_responses",
-                  "send_digest", "send_reminders", "weekly_prompt", "cron_dispatch")
+                  "send_digest", "send_reminders", "weekly_prompt", "send_newsletter", "cron_dispatch")
 WEBHOOKS = ("form_webhook", "propose_event", "zoom_webhook", "actions", "ics_feed")
 FUNCTIONS = WEBHOOKS + CRON_FUNCTIONS
 # Collections known to exist (the recorder adds every one the code references while fuzzing).

@@ -20,6 +20,7 @@ from shared.config.base import (
     check_template,
 )
 from shared.config.members import Members
+from shared.config.newsletter import Newsletter
 from shared.config.people import People
 from shared.config.provisioning import Provisioning
 from shared.config.rhythm import Rhythm
@@ -215,6 +216,7 @@ class Config(Model):
     rhythm: Rhythm = msgspec.field(default_factory=Rhythm)  # digest, reminders, weekly prompt, member event kinds (shared/config/rhythm.py)
     provisioning: Provisioning = msgspec.field(default_factory=Provisioning)  # Zoom meetings and calendar entries (shared/config/provisioning.py)
     members: Members = msgspec.field(default_factory=Members)  # the member's own settings page (shared/config/members.py)
+    newsletter: Newsletter = msgspec.field(default_factory=Newsletter)  # the monthly newsletter (shared/config/newsletter.py)
 
     def check(self) -> None:
         for key in self.series:

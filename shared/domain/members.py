@@ -10,6 +10,7 @@ Queries use :func:`consent_path`. The schema is documented in docs/members.md.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -105,13 +106,19 @@ def directory_entry(values: Mapping[str, Any], strict: bool = False) -> dict[str
     return out
 
 
+def directory_pick(member_id: str) -> float:
+    """A fixed place in [0, 1) for each directory member: the newsletter features the entries after
+    a month's own point (one range query on ``directory_pick``, reads = entries shown)."""
+    return int(hashlib.sha256(member_id.encode()).hexdigest()[:8], 16) / 2**32
+
+
 def has_entry(member: Mapping[str, Any]) -> bool:
     raw = member.get("directory")
     return isinstance(raw, Mapping) and any(str(raw.get(f) or "").strip() for f in DIRECTORY_FIELDS)
 
 
 def new_member(application: Mapping[str, Any], now: dt.datetime, approved_by: str | None,
-               defaults: Mapping[str, bool]) -> dict[str, Any]:
+               defaults: Mapping[str, bool], member_id: str = "") -> dict[str, Any]:
     """The ``members/<email key>`` record an approval creates: the opt-ins the form asked, dated when
     the applicant answered (source ``form``); the others from the config's defaults (``default``,
     dated now); the directory entry only with the directory consent."""
@@ -136,7 +143,8 @@ def new_member(application: Mapping[str, Any], now: dt.datetime, approved_by: st
             "affiliation": fields.get("affiliation"), "relation": fields.get("relation_kind"),
             "slack_opt_in": bool(fields.get("slack_opt_in")), "locale": application.get("locale") or "ja",
             "joined_at": now, "approved_by": approved_by, "consents": consents,
-            "directory": entry if entry and any(entry.values()) else None, "link_version": 0}
+            "directory": entry if entry and any(entry.values()) else None, "link_version": 0,
+            "directory_pick": directory_pick(member_id) if consents["directory"]["value"] else None}
 
 
 def consent_records(values: Mapping[str, bool], at: dt.datetime, source: str) -> dict[str, dict[str, Any]]:

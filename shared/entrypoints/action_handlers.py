@@ -20,3 +20,6 @@ def load() -> None:
     from shared.entrypoints import jobs_rhythm
 
     jobs_rhythm.register_actions()  # confirm_proposal (member events) and directory_opt_out
+    from shared.entrypoints import jobs_newsletter
+
+    jobs_newsletter.register_actions()  # approve_newsletter (the preview mail)

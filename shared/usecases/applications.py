@@ -144,7 +144,7 @@ def approve(deps: Deps, ctx: actions.ActionContext) -> str:
     record = _decidable(deps, ctx.claims.subject, ctx.locale, APPROVED)
     fields, app_cfg = record["fields"], _apps(deps.config)
     ekey = email_key(fields["email"])
-    member = new_member(record, ctx.now, ctx.actor_name, app_cfg.consent_defaults)
+    member = new_member(record, ctx.now, ctx.actor_name, app_cfg.consent_defaults, ekey)
     member["referral_code"] = referrals.issue_code(deps.store, deps.key, ekey, ctx.now)
     if not deps.store.create(MEMBERS, ekey, member):
         member = deps.store.get(MEMBERS, ekey) or member  # a retried approval: the first record stands

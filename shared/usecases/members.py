@@ -127,6 +127,8 @@ def set_consents(store: DocStore, member_id: str, wanted: Mapping[str, bool], so
     if not changed:
         return []
     updates: dict[str, Any] = {f"consents.{n}": dm.consent_record(bool(wanted[n]), now, source) for n in changed}
+    if "directory" in changed:  # the newsletter's featured entries are drawn from these (docs/newsletter.md)
+        updates["directory_pick"] = dm.directory_pick(member_id) if wanted["directory"] else None
     for name in changed:  # an older record's field is emptied: ``consents`` alone speaks from now on
         legacy = dm.LEGACY_FIELDS.get(name)
         if legacy and current.get(legacy) is not None:

@@ -53,7 +53,7 @@ PRICES_NOTE = (f"list prices read {PRICES_DATE}: Cloud Run ${RUN_VCPU_S}/vCPU-s,
 
 # Scheduled functions and their production runs per 30-day month (infra/functions.tf).
 CRON_PER_MONTH = {"generate_slots": 30, "provision_events": 720, "assign_speakers": 30, "poll_form_responses": 1440,
-                  "send_digest": 30 / 7, "send_reminders": 30, "weekly_prompt": 30}
+                  "send_digest": 30 / 7, "send_reminders": 30, "weekly_prompt": 30, "send_newsletter": 720}
 DISPATCHER = "cron_dispatch"
 TICKS_PER_MONTH = 30 * 24 * 12  # the one Scheduler job, every 5 minutes
 SCHEDULER_JOBS = 1
