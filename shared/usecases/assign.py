@@ -10,7 +10,10 @@ Exclusivity rests on ``create()`` claims only (the emulator does not isolate tra
 Whoever holds a claim is the only writer of what it guards; releasing writes the guarded fields
 first and deletes the claim last, so the next holder never sees stale state.
 
-Collections: ``speakers``, ``offers`` (live claims + history ``{slot}~{speaker}``), ``host_duties``,
+An offer's id is ``{slot}~{speaker}``, and ``{slot}~{speaker}~{n}`` for its n-th round (a date
+cancelled and restored, offered to the same speaker again): each round has its own mail and outcome.
+
+Collections: ``speakers``, ``offers`` (live claims + history ``{offer}``), ``host_duties``,
 ``host_units``, ``assign_claims`` (one-off decisions), ``explanations`` (why each assignment).
 Mails go through the exactly-once :class:`shared.platform.mail.Mailer` with stable intents.
 """
@@ -243,7 +246,7 @@ def offer_next(deps: Deps, speaker_id: str, slots: Sequence[Mapping[str, Any]], 
     sp = Speaker.from_doc(doc)
     ok, passed = speakers.candidates(sp, slots, now, deps.cfg.people.speakers)
     for slot in ok:
-        offer_id = f"{slot['id']}~{sp.id}"
+        offer_id = _new_offer_id(store, slot["id"], sp.id)
         timeline = speakers.offer_timeline(now, deps.cfg.people.speakers)
         live = {"kind": "live", "state": speakers.LIVE, "slot_id": slot["id"], "speaker_id": sp.id,
                 "offer_id": offer_id, "sent_at": now, "remind_at": timeline.remind_at,
@@ -266,6 +269,22 @@ def offer_next(deps: Deps, speaker_id: str, slots: Sequence[Mapping[str, Any]], 
     store.update("speakers", sp.id, {"passed": passed[-20:], "waiting_since": doc.get("waiting_since") or now})
     store.delete("offers", claim)
     return None
+
+
+def _new_offer_id(store: DocStore, slot_id: str, speaker_id: str) -> str:
+    """``<slot>~<speaker>`` for the first round, ``<slot>~<speaker>~<n>`` for the n-th: a date
+    cancelled and restored, offered to the same speaker again, is a new offer (its own mail, its own
+    outcome), never the old round's. A closed round always left its outcome (``outcome~<offer>``)."""
+    base, n = f"{slot_id}~{speaker_id}", 1
+    while store.get("offers", f"outcome~{base if n == 1 else f'{base}~{n}'}") is not None:
+        n += 1
+    return base if n == 1 else f"{base}~{n}"
+
+
+def offer_parts(offer_id: str) -> tuple[str, str]:
+    """(slot id, speaker id) of an offer id, whatever its round."""
+    slot_id, _, rest = offer_id.partition("~")
+    return slot_id, rest.split("~", 1)[0]
 
 
 def _mail_offer(deps: Deps, live: Mapping[str, Any], now: dt.datetime, reminder: bool = False) -> None:
@@ -340,7 +359,7 @@ def _repair_speaker_claims(deps: Deps, now: dt.datetime) -> int:
 
 def speaker_answer(deps: Deps, offer_id: str, accept: bool, now: dt.datetime) -> ActionResult:
     """The speaker clicked accept or decline. Exactly one answer (or the expiry) counts."""
-    slot_id, _, speaker_id = offer_id.partition("~")
+    slot_id, speaker_id = offer_parts(offer_id)
     live = deps.store.get("offers", f"live~{slot_id}")
     if live is None or live.get("offer_id") != offer_id:
         history = deps.store.get("offers", offer_id)

@@ -96,3 +96,28 @@ def test_withdrawal_after_confirming_opens_the_slot_for_the_next_speaker(project
     assert deps.store.get("slots", FEB)["speaker"]["id"] == third
     assert not [i for i in deps.mailer.intents("speaker:offer:") if i.endswith(sid) and FEB not in i]
     assert assign.withdraw_speaker(deps, sid, when).status == "already"
+
+
+def test_a_date_cancelled_and_restored_is_a_new_offer_with_its_own_mail(project):
+    """The offer's identity includes its round: the old round's slot_gone outcome must not decide the
+    new offer, and the new offer must be mailed."""
+    deps = assign.Deps(make_config(ONLINE), FirestoreDocStore(), FakeMailer(), FakeLinks())
+    add_slots(deps.store, deps.cfg, dt.date(2027, 2, 1), dt.date(2027, 2, 28))  # one speaker date only: FEB
+    sid = propose(deps, NOW, name="井上　真理")
+    assign.assign_pass(deps, NOW)
+    first = deps.store.get("slots", FEB)["speaker"]["offer_id"]
+    assert f"speaker:offer:{first}" in deps.mailer.sent
+    deps.store.update("slots", FEB, {"status": "cancelled"})  # `autopilot cancel`
+    assign.assign_pass(deps, NOW + dt.timedelta(hours=1))
+    assert deps.store.get("speakers", sid)["status"] == "queued" and deps.store.get("slots", FEB)["speaker"] is None
+    deps.store.update("slots", FEB, {"status": "scheduled"})  # `autopilot restore`
+    assign.assign_pass(deps, NOW + dt.timedelta(hours=2))
+    again = deps.store.get("slots", FEB)["speaker"]["offer_id"]
+    assert again != first and again.startswith(f"{FEB}~{sid}~")
+    assert f"speaker:offer:{again}" in deps.mailer.sent  # the restored date is offered, by mail
+    assign.assign_pass(deps, NOW + dt.timedelta(hours=3))  # the old round's slot_gone decides nothing now
+    assert deps.store.get("slots", FEB)["speaker"]["offer_id"] == again
+    assert FEB.rsplit("_", 1)[-1] not in (deps.store.get("speakers", sid).get("declined_dates") or [])
+    assert assign.speaker_answer(deps, again, True, NOW + dt.timedelta(hours=4)).status == "done"
+    assert deps.store.get("slots", FEB)["speaker"]["status"] == "confirmed"
+    assert assign.speaker_answer(deps, first, True, NOW + dt.timedelta(hours=5)).status == "already"
