@@ -35,6 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.config import Config
+from shared.domain.slots import join_link
 from shared.platform import log, texts
 from shared.platform.idempotency import canonical_hash
 from shared.ports import (
@@ -337,10 +338,11 @@ class Provisioner:
         return action, want
 
     def _current_join_url(self, slot: Mapping[str, Any], action: str) -> str:
-        zoom = (slot.get("provision") or {}).get("zoom") or {}
-        if action in ("delete", "replace") or not zoom.get("meeting_id"):
-            return ""
-        return str(zoom.get("join_url") or "")
+        """The link the calendar entry carries: the meeting's while it stays, else the slot's own
+        (a member event with its own Zoom; shared/domain/slots.py)."""
+        if action in ("delete", "replace"):
+            return join_link({**slot, "provision": {}})
+        return join_link(slot)
 
     def needs_work(self, sid: str, slot: Mapping[str, Any]) -> bool:
         if _aware(slot["end"]) <= self.now:
@@ -359,7 +361,7 @@ class Provisioner:
         if slot is None or not self.needs_work(sid, slot):
             self.report.unchanged += 1
             return
-        join_url = self._zoom(sid, slot)
+        join_url = self._zoom(sid, slot) or join_link({**slot, "provision": {}})
         self._calendar(sid, slot, join_url)
 
     def _zoom(self, sid: str, slot: dict[str, Any]) -> str:
@@ -387,7 +389,7 @@ class Provisioner:
                 self._set(sid, {"provision.zoom": zoom})
                 self.report.meetings_deleted.append(sid)
             if want is None or action in ("none", "delete"):
-                return self._current_join_url({"provision": {"zoom": zoom}}, "none") if action == "none" else ""
+                return self._current_join_url({**slot, "provision": {"zoom": zoom}}, "none") if action == "none" else ""
             user, spec = want
             wanted_hash = spec_hash(spec)
             if action in ("create", "replace"):

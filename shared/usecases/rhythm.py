@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from shared.config import Config
 from shared.domain.ids import calendar_event_id
 from shared.domain.members import consent, consent_path
+from shared.domain.slots import join_link
 from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import CalendarEntry, Chat, ChatRefused, DocStore, SlotStore
@@ -63,10 +64,8 @@ def fmt_local(moment: dt.datetime, zone: str, locale: str) -> str:
 
 
 def join_url(slot: Mapping[str, Any]) -> str:
-    for holder in (slot, slot.get("zoom") or {}, slot.get("provision") or {}):
-        if isinstance(holder, Mapping) and holder.get("join_url"):
-            return str(holder["join_url"])
-    return ""
+    """The slot's join link (shared/domain/slots.py: the provisioned Zoom meeting or a member event's own)."""
+    return join_link(slot)
 
 
 def slot_problems(slot: Mapping[str, Any]) -> list[str]:
