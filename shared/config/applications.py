@@ -129,6 +129,10 @@ class Applications(Model, kw_only=True):
     consent_defaults: dict[str, bool] = msgspec.field(default_factory=lambda: {
         "weekly_prompt": False, "announcements": True, "newsletter": True, "referral_thanks": True, "referral_shown": False})
     notify_applicant_on_reject: bool = False
+    # true when the form's "Collect email addresses" is set to Verified (respondents sign in with
+    # Google): the respondentEmail Google sends is then the applicant's address, the only one mailed
+    # (docs/applications.md, "Mail to applicants")
+    verified_email: bool = False
     link_ttl_days: Annotated[int, bounded(1, 90, "a link lifetime in days")] = 14
     poll_lookback_minutes: int = 10  # the poller re-reads this far behind its watermark
     welcome: Welcome = msgspec.field(default_factory=Welcome)

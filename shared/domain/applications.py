@@ -171,10 +171,17 @@ def screen(sub: Submission, cfg: Applications) -> Screening:
         found = _find(ref, sub.answers)
         titles[name] = (found.title if found else None) or (ref.title if ref and ref.title else name)
         fields[name] = _text(found.answer) if found else ""
-    if not fields["email"] and sub.respondentEmail:
-        fields["email"] = sub.respondentEmail.strip()
+    respondent = (sub.respondentEmail or "").strip()
+    verified = bool(cfg.verified_email and EMAIL.fullmatch(respondent))
+    if verified:  # the address Google verified wins; a different typed one is kept for the organizers only
+        if fields["email"] and fields["email"].casefold() != respondent.casefold():
+            fields["email_typed"] = fields["email"]
+        fields["email"] = respondent
+    elif not fields["email"] and respondent:
+        fields["email"] = respondent
     if fields["email"] and not EMAIL.fullmatch(fields["email"]):
         fields["email"] = ""  # not an address: treated as missing, the applicant cannot be mailed
+    fields["email_verified"] = verified
     missing = [titles[name] for name in cfg.required if not fields[name]]
     rel = normalise_text(fields["relation"])
     relation = ("former" if any(normalise_text(v) in rel for v in cfg.relation_values.former) else

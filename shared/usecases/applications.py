@@ -19,6 +19,7 @@ Exactly once, on Firestore ``create()`` claims only:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -131,10 +132,51 @@ def _ensure_mails(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datet
                                       intent=f"application:{app_id}:review", locale=locale,
                                       reply_to=fields["email"] or None))
     elif status == INCOMPLETE and fields.get("email"):
+        verified = bool(fields.get("email_verified"))
+        if not verified and not _unverified_mail_allowed(deps, app_id, record, now):
+            return
+        # To an address nobody verified: the fixed text only (the form's own question titles and link),
+        # never what was typed into the form, so the form cannot carry somebody's words to a stranger.
         r = render("application_incomplete", record["locale"], community=deps.config.community.name,
-                   name=fields.get("name") or "", missing=record["missing"], form_url=app_cfg.form_url)
+                   name=(fields.get("name") or "") if verified else "", missing=record["missing"], form_url=app_cfg.form_url)
         deps.mailer.send(OutgoingMail(to=(fields["email"],), subject=r.subject, text=r.text, html=r.html,
                                       intent=f"application:{app_id}:incomplete", locale=record["locale"]))
+
+
+# Mails to addresses typed into the public form and not verified by Google: one abuser must not spend
+# the day's sending quota (Gmail: ~500 a day for a consumer account) or flood one mailbox or domain.
+UNVERIFIED_PER_ADDRESS_PER_DAY = 1
+UNVERIFIED_PER_DOMAIN_PER_DAY = 10
+UNVERIFIED_PER_DAY = 50
+QUOTA = "claims"  # create() claims with expires_at (TTL), one per mail allowed: quota~<scope>~<day>~<n>
+
+
+def _unverified_mail_allowed(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datetime) -> bool:
+    """Whether the incomplete mail to an unverified address may go: decided once per application
+    (recorded as ``incomplete_mail``), within the per-address, per-domain and daily limits."""
+    decided = record.get("incomplete_mail")
+    if decided in ("allowed", "rate_limited"):
+        return bool(decided == "allowed")
+    address = str(record["fields"]["email"]).strip().casefold()
+    day = now.astimezone(dt.UTC).date().isoformat()
+    scopes = ((f"address:{address}", UNVERIFIED_PER_ADDRESS_PER_DAY),
+              (f"domain:{address.rsplit('@', 1)[-1]}", UNVERIFIED_PER_DOMAIN_PER_DAY), ("all", UNVERIFIED_PER_DAY))
+    allowed = all(_take_quota(deps.store, scope, limit, day, app_id, now) for scope, limit in scopes)
+    deps.store.update(APPLICATIONS, app_id, {"incomplete_mail": "allowed" if allowed else "rate_limited"})
+    if not allowed:
+        logger.warning("incomplete mail not sent: rate limited", application_id=app_id, reason="unverified_address_quota")
+    return allowed
+
+
+def _take_quota(store: DocStore, scope: str, limit: int, day: str, app_id: str, now: dt.datetime) -> bool:
+    """One of ``limit`` numbered create() claims for (scope, day): exact under concurrency, no transaction."""
+    key = hashlib.sha256(scope.encode()).hexdigest()[:32]  # no address in ids
+    used = store.count(QUOTA, [("quota", "==", key), ("day", "==", day)])
+    for n in range(used, limit):
+        if store.create(QUOTA, f"quota~{key}~{day}~{n}", {"quota": key, "day": day, "application_id": app_id,
+                                                          "at": now, "expires_at": now + dt.timedelta(days=2)}):
+            return True
+    return False
 
 
 # --- decisions (signed links through shared.platform.actions) ----------------------------------------
