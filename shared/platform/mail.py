@@ -8,7 +8,7 @@ no-op, whatever the number of deliveries, concurrent callers or crashes.
 Parts:
 - :class:`OutgoingMail` and :func:`build_message`: an RFC 5322 message via ``email.message.EmailMessage``
   (RFC 2047 for Japanese subjects and names; CR/LF and other control characters are removed from
-  every header value, so a name can never inject a header). ``Message-ID`` is derived from the intent.
+  every header value, so a name can never inject a header, and so are bidi and zero-width marks). ``Message-ID`` is derived from the intent.
 - :func:`render`: Jinja2 templates under ``shared/templates/<language>/<name>.{subject.txt,txt,html}``;
   HTML is autoescaped, the plain text part is not. A template may say ``{{ t("key", x=1) }}`` for a
   catalog text (:mod:`shared.platform.texts`) and ``{{ locale }}`` is always set.
@@ -62,13 +62,18 @@ from shared.ports import IdempotencyStore
 TEMPLATES = texts.TEMPLATES
 LOCALES = texts.LANGUAGES
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+# Invisible marks with no place in a header: bidi embeddings, overrides, isolates and marks (a subject
+# could read backwards) and zero-width spaces / word joiner / BOM (they hide words from filters).
+# Joiners (U+200C, U+200D) stay: emoji sequences and some scripts need them, and they hide nothing.
+_INVISIBLE = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]+")
 _POLICY = email_policy.default.clone(refold_source="none")  # keep our pre-encoded headers as written
 _INTENT = re.compile(r"^[A-Za-z0-9_.:@~-]{1,300}$")
 
 
 def clean_header(value: str) -> str:
-    """One line, no control characters: CR/LF in a name can never start a new header."""
-    return _CONTROL.sub(" ", value).strip()
+    """One line, no control characters: CR/LF in a name can never start a new header; no bidi or
+    zero-width marks either (see ``_INVISIBLE``)."""
+    return _CONTROL.sub(" ", _INVISIBLE.sub("", value)).strip()
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,25 @@ def test_crash_before_sending_is_healed_and_smtp_like_transports_become_stuck():
         store.create(key, {"status": "sending", "token": "dead", "lease_until": clock.now, "attempts": 1})
         mailer.send(MAIL)
         assert len(transport.delivered) == expected_sends and store.docs[key]["status"] == status
+
+
+INVISIBLE = "\u202e\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u2060\ufeff\u180e"
+
+
+def test_bidi_and_zero_width_marks_never_reach_a_subject_or_a_name():
+    """A right-to-left override can make a subject read backwards ("…fdp.exe" shown as "exe.pdf…"),
+    zero-width marks hide words from filters; neither has a place in a header."""
+    evil = "請求書\u202efdp.exe\u200b 支払い\u2066確認\u2069"
+    mail = OutgoingMail(to=("山田\u200f花子 <hanako@example.jp>",), subject=evil, text="本文", intent="t:bidi",
+                        headers={"X-Note": f"a{INVISIBLE}b"})
+    back = parse(build_message(mail, "運営\u202e <s@example.jp>"))
+    assert back["Subject"] == "請求書fdp.exe 支払い確認"
+    assert back["To"].addresses[0].display_name == "山田花子" and back["From"].addresses[0].display_name == "運営"
+    assert str(back["X-Note"]) == "ab"
+    r = render("application_incomplete", "ja", community=f"会{INVISIBLE}", name="x", missing=["会社名"],
+               form_url="https://example.com/f")
+    assert not set(INVISIBLE) & set(r.subject)
+    # Joiners stay: they shape emoji (👩‍💻) and scripts, and hide nothing.
+    joined = parse(build_message(OutgoingMail(to=("a@example.jp",), subject="👩\u200d💻 会", text="t", intent="t:zwj"),
+                                 "s@example.jp"))
+    assert joined["Subject"] == "👩\u200d💻 会"
