@@ -4,7 +4,8 @@ confirmation page (GET) and the action (POST), or the member's settings page.
 The defect: the member-event confirmation and the directory opt-out answered 404 (their handlers
 were never registered with ``actions``), and in production ``propose_event`` had no
 ACTION_LINK_KEY, so its organizer mail carried no link at all. Here the mails come from the real
-functions (form_webhook, assign_speakers, propose_event, send_digest) and so do the links.
+functions (form_webhook, assign_speakers, propose_event, send_digest, send_newsletter) and so do
+the links. A new action whose mail this scenario does not produce fails the test: add its trigger here.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def test_every_link_kind_a_mail_carries_opens_and_performs(world, db):
                                           date=(now + dt.timedelta(days=45)).astimezone(dt.UTC).date().isoformat(),
                                           location="本社会議室"))
     cron("send_digest", now)
+    cron("send_newsletter", now)  # the organizers' preview, with its approve link
 
     from shared.entrypoints import action_handlers
 
