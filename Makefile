@@ -64,7 +64,7 @@ test: install lint
 bundles: $(PYSTAMP)
 	$(PY) -m tools.bundle
 
-infra-check: $(PYSTAMP)
+infra-check: install
 	$(PY) -m tools.infra_check
 
 smoke: $(PYSTAMP)

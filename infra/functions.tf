@@ -49,9 +49,9 @@ variable "functions" {
       max_instances = 1
     }
     provision_events = {
-      kind          = "cron"
-      description   = "One Zoom meeting and one calendar entry per slot, kept in sync"
-      schedule      = "40 * * * *" # hourly; Zoom allows 100 meeting creates/updates per host and day
+      kind        = "cron"
+      description = "One Zoom meeting and one calendar entry per slot, kept in sync"
+      schedule    = "40 * * * *" # hourly; Zoom allows 100 meeting creates/updates per host and day
       # Zoom ids are identifiers, not secrets (var.settings); the mail settings because every run
       # also finishes the mail intents other functions left unfinished (ExactlyOnceMailer.resume)
       env           = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS"]

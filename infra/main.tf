@@ -143,7 +143,7 @@ module "function" {
   public                = each.value.public
   labels                = var.alert_labels
 
-  env = merge(local.common_env, { for name in each.value.env : name => lookup(var.settings, name, "") })
+  env          = merge(local.common_env, { for name in each.value.env : name => lookup(var.settings, name, "") })
   secrets      = { for name in each.value.secrets : name => google_secret_manager_secret.secret[name].secret_id }
   secret_files = { for name in each.value.secret_files : name => google_secret_manager_secret.secret[name].secret_id }
 

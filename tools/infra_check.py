@@ -27,13 +27,19 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tools import code_paths
 
@@ -617,6 +623,83 @@ def check_indexes(root: Path) -> list[str]:
     return problems
 
 
+# ------------------------------------------------------------------------------------ Terraform itself
+
+@dataclass
+class CliResult:
+    """What a Terraform command found: ``problems`` (empty = fine), the ``tool`` that ran, or why it
+    was ``skipped`` (then ``problems`` is empty and the reason is printed)."""
+
+    tool: str = ""
+    problems: list[str] = dc_field(default_factory=list)
+    skipped: str = ""
+
+
+def _terraform_binary(terraform: str | Literal["auto"] | None) -> str | None:
+    return shutil.which("terraform") if terraform == "auto" else terraform
+
+
+def terraform_fmt(root: Path = ROOT, terraform: str | Literal["auto"] | None = "auto") -> CliResult:
+    """``terraform fmt -check -recursive infra``. Without a terraform binary, HCL's own formatter
+    (hclwrite.Format, what `terraform fmt` applies; npm @cdktf/hcl-tools, tools/hcl_fmt.js) checks the
+    same files: fmt is never skipped."""
+    infra = root / "infra"
+    exe = _terraform_binary(terraform)
+    if exe:
+        proc = subprocess.run([exe, "fmt", "-check", "-recursive", "-list=true", "-no-color"], cwd=infra,
+                              capture_output=True, text=True, timeout=120, env=_tf_env())
+        changed = [line.strip() for line in proc.stdout.splitlines() if line.strip().endswith(".tf")]
+        if proc.returncode not in (0, 3) or (proc.returncode == 3 and not changed):
+            return CliResult("terraform", [f"terraform fmt failed: {(proc.stderr or proc.stdout).strip()[:400]}"])
+        return CliResult("terraform", [f"infra/{c} is not formatted: run `terraform fmt -recursive infra`" for c in changed])
+    files = sorted(p for p in infra.rglob("*.tf") if ".terraform" not in p.parts)
+    proc = subprocess.run(["node", str(ROOT / "tools" / "hcl_fmt.js"), *map(str, files)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        return CliResult("hclwrite", [f"the HCL formatter failed (run `make install` for node_modules): {proc.stderr.strip()[:400]}"])
+    changed = [Path(c).relative_to(infra).as_posix() for c in json.loads(proc.stdout)]
+    return CliResult("hclwrite", [f"infra/{c} is not formatted: run `terraform fmt -recursive infra`" for c in changed])
+
+
+def _tf_env() -> dict[str, str]:
+    return {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
+
+
+def terraform_validate(root: Path = ROOT, terraform: str | Literal["auto"] | None = "auto") -> CliResult:
+    """``terraform init -backend=false`` then ``terraform validate``, in a copy of infra/ (nothing is
+    written to the tree). Skipped, with the reason, when there is no terraform binary or when init
+    cannot install the google provider (an offline machine: the registry is out of reach)."""
+    exe = _terraform_binary(terraform)
+    if not exe:
+        return CliResult(skipped="skipped: no terraform binary on PATH (fmt was checked by hclwrite)")
+    with tempfile.TemporaryDirectory(prefix="infra-validate-") as tmp:
+        work = Path(tmp) / "infra"
+        shutil.copytree(root / "infra", work, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "*.tfvars"))
+        env = {**_tf_env(), "TF_DATA_DIR": str(Path(tmp) / "data")}
+        init = subprocess.run([exe, "init", "-backend=false", "-input=false", "-no-color"], cwd=work,
+                              capture_output=True, text=True, timeout=300, env=env)
+        if init.returncode != 0:
+            text = " ".join((init.stderr + init.stdout).split())
+            if re.search(r"registry\.terraform\.io|Failed to query available provider packages|could not connect|"
+                         r"Failed to install provider", text):
+                return CliResult("terraform", skipped="skipped: `terraform init` could not download "
+                                 "the hashicorp/google provider (no access to the Terraform registry from this machine); "
+                                 "it runs wherever the registry or a provider mirror is reachable")
+            return CliResult("terraform", [f"terraform init failed: {text[:400]}"])
+        proc = subprocess.run([exe, "validate", "-json", "-no-color"], cwd=work, capture_output=True, text=True,
+                              timeout=300, env=env)
+        try:
+            report = json.loads(proc.stdout)
+        except ValueError:
+            return CliResult("terraform", [f"terraform validate failed: {(proc.stderr or proc.stdout).strip()[:400]}"])
+        problems = []
+        for d in report.get("diagnostics") or []:
+            if d.get("severity") == "error":
+                where = (d.get("range") or {}).get("filename", "")
+                problems.append(f"terraform validate: {where}: {d.get('summary', '')}: {d.get('detail', '')}".strip())
+        return CliResult("terraform", problems)
+
+
 # ------------------------------------------------------------------------------------ all
 
 CHECKS = (check_functions, check_env, check_schedules, check_access, check_ttl, check_indexes)
@@ -638,7 +721,16 @@ def main(argv: list[str] | None = None) -> int:
     for p in problems:
         print(p)
     print(f"infra check: {len(problems)} problem(s)" if problems else "infra check: code and infra/ agree")
-    return 1 if problems else 0
+    fmt = terraform_fmt(root)
+    for p in fmt.problems:
+        print(p)
+    print(f"terraform fmt -check -recursive: {'ok' if not fmt.problems else f'{len(fmt.problems)} file(s) to format'} "
+          f"({'terraform' if fmt.tool == 'terraform' else 'hclwrite, no terraform binary on PATH'})")
+    validate = terraform_validate(root)
+    for p in validate.problems:
+        print(p)
+    print(f"terraform validate: {validate.skipped or ('ok' if not validate.problems else f'{len(validate.problems)} error(s)')}")
+    return 1 if problems or fmt.problems or validate.problems else 0
 
 
 if __name__ == "__main__":
