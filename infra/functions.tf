@@ -139,7 +139,7 @@ variable "functions" {
     weekly_prompt = {
       kind          = "cron"
       description   = "The weekly prompt to Slack and opted-in members"
-      schedule      = "0 9 * * 3" # replaced by rhythm.prompt.weekday/time of the community config (main.tf)
+      schedule      = "0 9 * * *" # daily: the prompt on rhythm.prompt.weekday, later days the deferred batches; time from the config (main.tf)
       env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
       secrets       = ["SLACK_WEBHOOK_URL", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]

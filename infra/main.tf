@@ -32,15 +32,17 @@ locals {
     OUTBOX_DIR           = "/tmp/outbox" # the only writable place; outbox delivery is for local runs
   }
 
-  # Weekly rhythm jobs run on the weekday/time the community config names (rhythm.digest,
-  # rhythm.prompt; weekday 0 = Monday or a name, time "HH:MM"), else on the catalogue's schedule.
+  # The rhythm jobs run at the time the community config names (rhythm.digest, rhythm.prompt: time
+  # "HH:MM", weekday a name or 0 = Monday), else on the catalogue's schedule: the digest on its
+  # weekday; the prompt daily (the prompt goes out on its weekday, and the later days of the week
+  # send what the daily limit deferred: shared/usecases/rhythm.py). tools/schedules.py reads the same.
   cron_dow = { mon = 1, tue = 2, wed = 3, thu = 4, fri = 5, sat = 6, sun = 0 }
   rhythm   = try(local.community_config.rhythm, {})
   config_schedules = {
-    for fn, section in { send_digest = "digest", weekly_prompt = "prompt" } : fn => format("%d %d * * %d",
+    for fn, section in { send_digest = "digest", weekly_prompt = "prompt" } : fn => format("%d %d * * %s",
       tonumber(split(":", tostring(local.rhythm[section].time))[1]),
       tonumber(split(":", tostring(local.rhythm[section].time))[0]),
-      can(tonumber(local.rhythm[section].weekday)) ? (tonumber(local.rhythm[section].weekday) + 1) % 7 : local.cron_dow[lower(substr(tostring(local.rhythm[section].weekday), 0, 3))]
+      fn == "weekly_prompt" ? "*" : tostring(can(tonumber(local.rhythm[section].weekday)) ? (tonumber(local.rhythm[section].weekday) + 1) % 7 : local.cron_dow[lower(substr(tostring(local.rhythm[section].weekday), 0, 3))])
     ) if can(local.rhythm[section].time) && can(local.rhythm[section].weekday)
   }
 

@@ -62,7 +62,7 @@ CRON: tuple[tuple[str, int, int, int | None], ...] = (
 )
 # Production invocations per 30-day month (infra/functions.tf schedules), for the cost model.
 PRODUCTION_CRON_PER_MONTH = {"generate_slots": 30, "provision_events": 720, "assign_speakers": 30,
-                             "poll_form_responses": 1440, "send_digest": 4.3, "send_reminders": 30, "weekly_prompt": 4.3}
+                             "poll_form_responses": 1440, "send_digest": 4.3, "send_reminders": 30, "weekly_prompt": 30}
 
 
 def application_body(i: int) -> bytes:

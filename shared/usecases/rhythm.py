@@ -210,6 +210,7 @@ class PromptReport:
     recipients: int = 0
     already: int = 0
     deferred: int = 0  # batches left for a later day (daily limit)
+    waits_for: str = ""  # a run before the week's prompt day: the weekday it waits for
 
     def summary(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -259,13 +260,20 @@ def _opted_out_since(store: RhythmStore, week: str) -> set[str]:
 def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: Chat | None, now: dt.datetime,
                   to_address: str, settings_url: str = "") -> PromptReport:
     """Post this week's prompt to Slack and mail it in Bcc batches, within today's budget. The mail
-    links to the members' settings page (``settings_url``: one link for all, a Bcc batch is one message)."""
+    links to the members' settings page (``settings_url``: one link for all, a Bcc batch is one message).
+
+    The function runs daily (infra/main.tf): the week's prompt starts on ``rhythm.prompt.weekday``,
+    and each later day of the same ISO week sends the batches the daily limit deferred (or the
+    whole prompt, when the prompt day's run never happened). A run before the prompt day does nothing."""
     pc = cfg.rhythm.prompt
     week = iso_week(now, cfg.community.timezone)
     index, text = prompt_text(cfg, now)
     if pc.hashtag and pc.hashtag not in text:
         text = f"{pc.hashtag}\n{text}"
     report = PromptReport(week, index)
+    if now.astimezone(ZoneInfo(cfg.community.timezone)).weekday() < int(pc.weekday):
+        report.waits_for = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[int(pc.weekday)]
+        return report
     locale = cfg.community.locale
     if pc.slack and chat is not None:
         try:

@@ -165,6 +165,27 @@ def test_prompt_goes_once_per_week_in_bcc_batches_within_the_daily_limit(cfg, db
         assert "なんでもありデー" in str(m["Subject"])
 
 
+def test_the_daily_prompt_run_waits_for_the_prompt_day_then_catches_up(cfg, db, outbox, monkeypatch):
+    """infra/ runs weekly_prompt daily: before rhythm.prompt.weekday (Wednesday) a run does nothing;
+    a later day of the same week sends the prompt when the prompt day's run never came."""
+    from tests.fakes.slack import running_slack
+
+    _members(db, 5)
+    with running_slack() as slack:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url)
+        bootstrap.reset()
+        for monday_or_tuesday in ("2026-11-30T00:00:00Z", "2026-12-01T00:00:00Z"):
+            client, headers = cron("weekly_prompt", monday_or_tuesday)
+            body = client.post("/", headers=headers).get_json()
+            assert body["waits_for"] == "wed" and body["sent"] == 0 and body["slack"] == "off", body
+        assert slack.posts == [] and not (outbox / "mail").exists()
+        assert [d.id for d in db.collection("prompt_plans").stream()] == []
+        client, headers = cron("weekly_prompt", "2026-12-03T00:00:00Z")  # Thursday: the missed prompt day
+        body = client.post("/", headers=headers).get_json()
+        assert body["waits_for"] == "" and body["slack"] == "posted" and body["recipients"] == 4, body
+    assert len(mails(outbox)) == body["sent"] == 2  # batches of 3
+
+
 def test_slack_refusal_is_released_for_a_retry(cfg, monkeypatch):
     from shared.usecases.rhythm import weekly_prompt
     from tests.fakes.slack import running_slack
