@@ -35,6 +35,35 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
         terminalreporter.write_line("!" * len(line), red=True, bold=True)
 
 
+MAIL_ROUND_TRIP_PROBLEMS: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every mail delivered through the outbox is parsed back (tests/helpers/mail_check.py)."""
+    from shared.adapters.mail import OutboxTransport
+    from tests.helpers.mail_check import round_trip_problems
+
+    deliver = OutboxTransport.deliver
+    if getattr(deliver, "checked", False):
+        return
+
+    def checked_deliver(self: OutboxTransport, mail):  # type: ignore[no-untyped-def]
+        result = deliver(self, mail)
+        MAIL_ROUND_TRIP_PROBLEMS.extend(round_trip_problems(mail, self.path(mail).read_bytes(), self.sender))
+        return result
+
+    checked_deliver.checked = True  # type: ignore[attr-defined]
+    OutboxTransport.deliver = checked_deliver  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _outbox_mails_read_back_as_meant() -> Iterator[None]:
+    MAIL_ROUND_TRIP_PROBLEMS.clear()
+    yield
+    problems, MAIL_ROUND_TRIP_PROBLEMS[:] = list(MAIL_ROUND_TRIP_PROBLEMS), []
+    assert problems == [], "\n".join(problems)
+
+
 @pytest.fixture(scope="session")
 def emulator_host() -> Iterator[str]:
     emu = emulator_tools.start()

@@ -205,8 +205,8 @@ class SmtpTransport:
     """SMTP with STARTTLS (e.g. smtp.gmail.com:587 and an App Password); ``starttls=False`` only for a
     relay on a trusted network (``SMTP_STARTTLS=false``, e.g. a local test server).
 
-    The bytes sent are exactly those the outbox would write (CRLF line ends), with the envelope taken
-    from the parsed addresses, never re-parsed from the (encoded) headers. Anything that fails before
+    The bytes sent are those the outbox would write (CRLF line ends) without the Bcc header, with the
+    envelope taken from the parsed addresses (To and Bcc), never re-parsed from the (encoded) headers. Anything that fails before
     the DATA command, or a 4xx/5xx answer to MAIL/RCPT/DATA, is a :class:`DeliveryRefused` (the
     message did not go). A connection lost *during* DATA is not: it may have gone, so it propagates,
     the intent stays ``sending`` and later becomes ``stuck``, never resent.
@@ -220,10 +220,10 @@ class SmtpTransport:
     def deliver(self, mail: OutgoingMail) -> str:
         import smtplib
 
-        msg = build_message(mail, self.sender)
+        msg = build_message(mail, self.sender, bcc_header=False)  # blind recipients: the envelope only
         data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
         envelope_from = parse_address(self.sender).addr_spec
-        recipients = [parse_address(t).addr_spec for t in mail.to]
+        recipients = list(mail.recipients)  # one RCPT TO per To and Bcc address
         try:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         except OSError as exc:  # refused, unreachable, a greeting that never came: nothing was sent

@@ -76,10 +76,19 @@ def clean_header(value: str) -> str:
     return _CONTROL.sub(" ", _INVISIBLE.sub("", value)).strip()
 
 
+# Headers that hold addresses are fields of OutgoingMail (formatted as address lists), never free
+# ``headers`` (which are encoded as text: an address list encoded as one word cannot be read back).
+ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender", "resent-to", "resent-cc", "resent-bcc"})
+
+
 @dataclass(frozen=True)
 class OutgoingMail:
-    """One message. ``to`` holds addresses, optionally ``"Name <addr>"``; ``intent`` is the stable
-    exactly-once key (letters, digits and ``_.:@~-``)."""
+    """One message. ``to`` and ``bcc`` hold addresses, optionally ``"Name <addr>"``; ``intent`` is the
+    stable exactly-once key (letters, digits and ``_.:@~-``).
+
+    ``bcc``: blind recipients. Every transport makes each one a real recipient (SMTP: one
+    ``RCPT TO`` each, and no Bcc header in the data, RFC 5322 3.6.3; Gmail API: the raw message's Bcc
+    header, which Gmail reads and removes; docs/applications.md, "Mail on the wire")."""
 
     to: tuple[str, ...]
     subject: str
@@ -89,14 +98,27 @@ class OutgoingMail:
     locale: str = "ja"
     reply_to: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    bcc: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.to, str):
-            object.__setattr__(self, "to", (self.to,))
+        for name in ("to", "bcc"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, (value,))
+            elif not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
         if not self.to:
             raise ValueError("a mail needs at least one recipient")
         if not _INTENT.match(self.intent):
             raise ValueError(f"intent {self.intent[:60]!r} must be 1..300 of A-Z a-z 0-9 _ . : @ ~ -")
+        bad = sorted(n for n in self.headers if n.strip().lower() in ADDRESS_HEADERS)
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: address headers are fields of OutgoingMail (to, bcc, reply_to)")
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """Every envelope recipient (addr-specs of To, then Bcc)."""
+        return tuple(parse_address(a).addr_spec for a in (*self.to, *self.bcc))
 
     @property
     def message_id(self) -> str:
@@ -137,11 +159,17 @@ def _addresses(values: list[str]) -> str:
                        for a in (parse_address(v) for v in values))
 
 
-def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = None) -> EmailMessage:
-    """RFC 5322 bytes-to-be: plain text, plus an HTML alternative when given."""
+def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = None, *,
+                  bcc_header: bool = True) -> EmailMessage:
+    """RFC 5322 bytes-to-be: plain text, plus an HTML alternative when given.
+
+    ``bcc_header=False`` leaves the Bcc header out: for SMTP, where the blind recipients travel in the
+    envelope only (RFC 5322 3.6.3). The Gmail API reads them from the header (and strips it)."""
     msg = EmailMessage(policy=_POLICY)
     msg.set_raw("From", _addresses([sender]))
     msg.set_raw("To", _addresses(list(mail.to)))
+    if mail.bcc and bcc_header:
+        msg.set_raw("Bcc", _addresses(list(mail.bcc)))
     if mail.reply_to:
         msg.set_raw("Reply-To", _addresses([mail.reply_to]))
     msg.set_raw("Subject", _encoded(mail.subject))
@@ -236,16 +264,20 @@ MAX_STORED_CHARS = 300_000  # a bigger message is not kept in its record (Firest
 def mail_doc(mail: OutgoingMail) -> dict[str, Any] | None:
     """What :func:`mail_from_doc` needs to rebuild ``mail``; None when too big to keep."""
     doc = {"to": list(mail.to), "subject": mail.subject, "text": mail.text, "html": mail.html,
-           "locale": mail.locale, "reply_to": mail.reply_to, "headers": dict(mail.headers)}
-    size = len(mail.text) + len(mail.html or "") + len(mail.subject) + sum(len(a) for a in mail.to) + \
+           "locale": mail.locale, "reply_to": mail.reply_to, "headers": dict(mail.headers), "bcc": list(mail.bcc)}
+    size = len(mail.text) + len(mail.html or "") + len(mail.subject) + sum(len(a) for a in (*mail.to, *mail.bcc)) + \
         sum(len(k) + len(v) for k, v in mail.headers.items())
     return doc if size <= MAX_STORED_CHARS else None
 
 
 def mail_from_doc(intent: str, doc: Mapping[str, Any]) -> OutgoingMail:
+    headers = {str(k): str(v) for k, v in (doc.get("headers") or {}).items()}
+    bcc = [str(a) for a in doc.get("bcc") or []]
+    for name in [n for n in headers if n.strip().lower() == "bcc"]:  # a record stored before bcc was a field
+        bcc += [a.strip() for a in headers.pop(name).split(",") if a.strip()]
     return OutgoingMail(to=tuple(str(a) for a in doc["to"]), subject=str(doc["subject"]), text=str(doc["text"]),
                         intent=intent, html=doc.get("html"), locale=str(doc.get("locale") or "ja"),
-                        reply_to=doc.get("reply_to"), headers={str(k): str(v) for k, v in (doc.get("headers") or {}).items()})
+                        reply_to=doc.get("reply_to"), headers=headers, bcc=tuple(bcc))
 
 
 def _utcnow() -> dt.datetime:

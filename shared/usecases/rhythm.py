@@ -307,7 +307,7 @@ def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: 
             report.already += 1
             continue
         mail = OutgoingMail(to=(to_address,), subject=subject, text=body, intent=intent, locale=locale,
-                            headers={"Bcc": ", ".join(bcc)})
+                            bcc=tuple(bcc))
         if mailer.send(mail):
             report.sent += 1
             report.recipients += len(bcc)

@@ -8,6 +8,11 @@ gmail the endpoint replaces the host only): ``POST /gmail/v1/users/me/messages/s
 Like Gmail, a Message-ID supplied in the raw message is kept, so the search finds it.
 ``/token`` answers the service-account JWT exchange and remembers the delegated subject and scopes.
 
+Recipients, as ``users.messages.send`` documents: "the recipients in the To, Cc, and Bcc headers" of
+the raw message, read here with ``email.policy.default``; Gmail delivers the message without its Bcc
+header (RFC 5322 3.6.3), which is what ``Sent.delivered`` holds. A To/Cc/Bcc header that does not
+parse as addresses is refused (400), as Gmail refuses an invalid recipient header.
+
 Faults: ``fail(method, path_part, status, times, after_accept=False)``. ``after_accept=True`` stores
 the message first and then answers the error (an answer lost after Gmail accepted the mail).
 """
@@ -18,7 +23,7 @@ import base64
 import email
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -35,6 +40,27 @@ class Sent:
     raw: bytes  # the RFC 5322 bytes exactly as decoded from "raw"
     message: EmailMessage
     token: str
+    recipients: list[str] = field(default_factory=list)  # addr-specs of To, Cc and Bcc, in that order
+
+    @property
+    def delivered(self) -> EmailMessage:
+        """The copy the recipients get: the message without its Bcc header."""
+        copy = email.message_from_bytes(self.raw, policy=policy.default)
+        del copy["Bcc"]
+        return copy  # type: ignore[return-value]
+
+
+def recipients(msg: EmailMessage) -> list[str] | None:
+    """The addr-specs in To, Cc and Bcc; None when one of them holds something that is not an address."""
+    out: list[str] = []
+    for name in ("To", "Cc", "Bcc"):
+        for header in msg.get_all(name) or []:
+            addresses = getattr(header, "addresses", None)
+            if addresses is None or header.defects or any(not a.addr_spec or "@" not in a.addr_spec or " " in a.addr_spec
+                                                          for a in addresses):
+                return None
+            out.extend(a.addr_spec for a in addresses)
+    return out
 
 
 class FakeGmail(FakeServer):
@@ -94,10 +120,13 @@ class FakeGmail(FakeServer):
                     except (ValueError, KeyError, TypeError):
                         return self._send(400, google_error(400, "invalidArgument", "Invalid raw"))
                     msg = email.message_from_bytes(data, policy=policy.default)
-                    if not msg.get("To"):
+                    rcpts = recipients(msg)  # type: ignore[arg-type]
+                    if rcpts is None:
+                        return self._send(400, google_error(400, "invalidArgument", "Invalid To header"))
+                    if not rcpts:
                         return self._send(400, google_error(400, "invalidArgument", "Recipient address required"))
                     with fake.lock:
-                        sent = Sent(f"18c{len(fake.sent):013x}", data, msg, token)  # type: ignore[arg-type]
+                        sent = Sent(f"18c{len(fake.sent):013x}", data, msg, token, rcpts)  # type: ignore[arg-type]
                         fake.sent.append(sent)
                     if fault:
                         return self._error(fault)

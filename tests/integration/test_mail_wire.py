@@ -340,3 +340,56 @@ def test_gmail_stops_retrying_before_the_mailers_lease_could_run_out(gmail, monk
     with pytest.raises(GmailUnavailable):
         t.deliver(MAIL)
     assert now[0] <= 90.0 and 1 <= len(sleeps) < 9 and not gmail.sent
+
+
+# --- Bcc: every member of a batch is a real recipient, nobody sees the others ------------------
+
+MEMBERS = [(f"会員　{i}号", f"member{i}@example.com") for i in range(7)]
+
+
+def _prompt_members(db) -> None:
+    batch = db.batch()
+    for i, (name, addr) in enumerate(MEMBERS):
+        batch.set(db.collection("members").document(f"m{i}"), {"name": name, "email": f"{name} <{addr}>",
+                                                               "prompt_opt_in": True})
+    batch.commit()
+
+
+@pytest.mark.parametrize("kind", ["gmail", "smtp"])
+def test_the_prompts_bcc_batch_reaches_each_member_and_nobody_sees_the_others(kind, project, example_config, outbox,
+                                                                             monkeypatch, tmp_path, db):
+    """SMTP: one RCPT TO per member (and no Bcc header in the data); Gmail: a raw Bcc header that
+    parses back with email.policy.default to exactly the members (Gmail sends to To, Cc and Bcc)."""
+    _prompt_members(db)
+    monkeypatch.setenv("MAIL_TRANSPORT", kind)
+    monkeypatch.setenv("MAIL_FROM", SENDER)
+    monkeypatch.setenv("ACTION_LINK_KEY", fs.ACTION_KEY)
+    monkeypatch.setenv("ACTIONS_BASE_URL", "https://actions.example.test/")
+    members = [addr for _, addr in MEMBERS]
+    app = functions_framework.create_app("weekly_prompt", str(ROOT / "functions/weekly_prompt/main.py"))
+    headers = {"X-CloudScheduler-JobName": "weekly_prompt-job", "X-CloudScheduler-ScheduleTime": "2026-12-02T00:00:00Z"}
+    if kind == "gmail":
+        with FakeGmail() as fake:
+            monkeypatch.setenv("GOOGLE_API_CREDENTIALS", str(fake.write_service_account(tmp_path)))
+            monkeypatch.setenv("GMAIL_API_ENDPOINT", fake.endpoint)
+            bootstrap.reset()
+            res = app.test_client().post("/", headers=headers)
+            assert res.status_code == 200, res.get_data(as_text=True)
+        (sent,) = fake.sent
+        assert sent.recipients == ["organizers@example.jp", *members]
+        assert [a.addr_spec for a in sent.message["Bcc"].addresses] == members
+        delivered = sent.delivered
+    else:
+        with SmtpServer() as server:
+            monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+            monkeypatch.setenv("SMTP_PORT", str(server.port))
+            monkeypatch.setenv("SMTP_STARTTLS", "false")
+            bootstrap.reset()
+            res = app.test_client().post("/", headers=headers)
+            assert res.status_code == 200, res.get_data(as_text=True)
+        (got,) = server.received
+        assert got.rcpt_tos == ["organizers@example.jp", *members]
+        delivered = parse(got.data)
+    assert res.get_json()["recipients"] == len(members)
+    assert "Bcc" not in delivered and not any(m.encode() in bytes(delivered) for m in members)
+    assert [a.addr_spec for a in delivered["To"].addresses] == ["organizers@example.jp"]

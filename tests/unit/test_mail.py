@@ -4,8 +4,17 @@ from email import policy
 
 import pytest
 
-from shared.platform.mail import DeliveryRefused, ExactlyOnceMailer, OutgoingMail, build_message, render
+from shared.platform.mail import (
+    DeliveryRefused,
+    ExactlyOnceMailer,
+    OutgoingMail,
+    build_message,
+    mail_doc,
+    mail_from_doc,
+    render,
+)
 from tests.fakes.memory import MemoryIdempotencyStore
+from tests.helpers.mail_check import round_trip_problems
 
 
 def parse(msg):
@@ -33,6 +42,37 @@ def test_a_name_with_line_breaks_cannot_inject_a_header(evil):
     assert "Bcc" not in back and back.get_all("Subject") and len(back.get_all("Subject")) == 1
     assert [a.addr_spec for a in back["To"].addresses] == ["hanako@example.jp"]
     assert "\n" not in back["Subject"] and "\r" not in back["Subject"]
+
+
+BLIND = tuple([f"会員　{i}号 <member{i}@example.com>" for i in range(49)] + ["plain@example.org"])
+
+
+def test_bcc_is_an_address_list_that_reads_back_exactly():
+    """The Gmail API sends to the recipients of the raw message's To, Cc and Bcc headers: the Bcc
+    header must parse back, address by address, to exactly the intended recipients."""
+    mail = OutgoingMail(to=("Organizers <org@example.jp>",), subject="#なんでもありデー", text="t", intent="t:bcc", bcc=BLIND)
+    raw = bytes(build_message(mail, "org@example.jp"))
+    assert raw.isascii() and all(len(line) <= 998 for line in raw.split(b"\n"))
+    assert round_trip_problems(mail, raw, "org@example.jp") == []
+    back = parse(raw)
+    assert [a.addr_spec for a in back["Bcc"].addresses] == [f"member{i}@example.com" for i in range(49)] + ["plain@example.org"]
+    assert back["Bcc"].addresses[3].display_name == "会員　3号"
+    assert mail.recipients == ("org@example.jp", *(a.addr_spec for a in back["Bcc"].addresses))
+    without = parse(bytes(build_message(mail, "org@example.jp", bcc_header=False)))  # SMTP: the envelope only
+    assert "Bcc" not in without and "member" not in str(without)
+
+
+@pytest.mark.parametrize("name", ["Bcc", "to", "Reply-To", " CC "])
+def test_address_headers_cannot_be_passed_as_text_headers(name):
+    with pytest.raises(ValueError, match="address headers are fields"):
+        OutgoingMail(to=("a@example.jp",), subject="s", text="t", intent="t:h", headers={name: "x@example.jp, y@example.jp"})
+
+
+def test_a_record_stored_with_a_bcc_text_header_is_resumed_with_real_bcc():
+    doc = {"to": ["org@example.jp"], "subject": "s", "text": "t", "headers": {"Bcc": "a@example.jp, b@example.jp"}}
+    again = mail_from_doc("prompt:2026-W49:mail:0", doc)
+    assert again.bcc == ("a@example.jp", "b@example.jp") and dict(again.headers) == {}
+    assert mail_from_doc("x:1", mail_doc(again) or {}).bcc == again.bcc
 
 
 def test_html_is_autoescaped_and_text_is_not():
