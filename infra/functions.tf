@@ -205,11 +205,13 @@ locals {
   firestore_no_ttl = {
   }
 
-  # Composite indexes the code's queries need. Today's queries (shared/adapters/firestore.py)
-  # filter and order on one field each (slots.key_date >=; slots.start range + order_by start), which
-  # Firestore's automatic single-field indexes serve, so the list is empty. The offline check
-  # derives the needed indexes from the queries and fails when this list misses one.
-  # Entry: { collection = "slots", fields = [["status", "ASCENDING"], ["start", "ASCENDING"]] }
+  # Composite indexes the code's queries need in production (the emulator never asks for one).
+  # The test suite records the shape of every query it sends and fails when one needs an index
+  # (Firestore's rules: tools/firestore_indexes.py) that this list lacks, or when the list holds
+  # one that no query needs (tests/helpers/query_shapes.py); make infra-check checks the query
+  # chains written out in shared/ by the same rules.
   firestore_indexes = [
+    # the organizer digest: applications waiting for review, oldest first (shared/usecases/rhythm.py)
+    { collection = "applications", fields = [["status", "ASCENDING"], ["received_at", "ASCENDING"]] },
   ]
 }

@@ -39,8 +39,12 @@ MAIL_ROUND_TRIP_PROBLEMS: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Every mail delivered through the outbox is parsed back (tests/helpers/mail_check.py)."""
+    """Every Firestore query's shape is recorded (tests/helpers/query_shapes.py), and every mail
+    delivered through the outbox is parsed back (tests/helpers/mail_check.py)."""
     from shared.adapters.mail import OutboxTransport
+    from tests.helpers import query_shapes
+
+    query_shapes.install()
     from tests.helpers.mail_check import round_trip_problems
 
     deliver = OutboxTransport.deliver
@@ -54,6 +58,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
     checked_deliver.checked = True  # type: ignore[attr-defined]
     OutboxTransport.deliver = checked_deliver  # type: ignore[method-assign]
+
+
+def pytest_configure_node(node) -> None:  # type: ignore[no-untyped-def]  # pytest-xdist: one folder per run
+    from tests.helpers import query_shapes
+
+    query_shapes.configure_node(node)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.helpers import query_shapes
+
+    query_shapes.session_finish(session)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import query_shapes
+
+    query_shapes.terminal_summary(terminalreporter, config)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,8 @@ What is compared:
   caller-authenticated functions are public;
 - secrets a function uses exist in the secret catalogue;
 - Firestore: TTL policies <-> collections whose documents carry ``expires_at``; composite indexes
-  <-> the queries in shared/ that need one.
+  <-> the query chains in shared/ that need one (the rules: tools/firestore_indexes.py; the queries
+  built at run time are recorded by the test suite, tests/helpers/query_shapes.py).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from tools import code_paths
+from tools import code_paths, firestore_indexes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +52,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_ALLOWED = frozenset({"form_webhook", "zoom_webhook", "actions", "ics_feed", "propose_event"})
 TTL_FIELD = "expires_at"
 QUERY_METHODS = frozenset({"where", "order_by", "limit", "limit_to_last", "select", "offset"})
-EQUALITY_OPS = frozenset({"==", "in", "array_contains", "array_contains_any"})
 
 
 # ------------------------------------------------------------------------------------ HCL loading
@@ -434,15 +434,18 @@ def check_access(root: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class Query:
+    """A query chain written out in shared/ (file:line) and its shape (tools/firestore_indexes.py)."""
+
     where: str  # file:line
-    collection: str
-    equality: frozenset[str]
-    ordered: tuple[tuple[str, str], ...]  # range/order fields with direction, in order
+    shape: firestore_indexes.Shape
+
+    @property
+    def collection(self) -> str:
+        return self.shape.collection
 
     @property
     def needs_composite(self) -> bool:
-        names = set(self.equality) | {f for f, _ in self.ordered}
-        return bool(self.ordered) and len(names) >= 2
+        return firestore_indexes.required_index(self.shape) is not None
 
 
 def _str(node: ast.AST | None) -> str | None:
@@ -579,48 +582,20 @@ def queries(root: Path) -> list[Query]:
                 coll = _collection_call(base, {}) or (attrs.get(base.attr) if isinstance(base, ast.Attribute) else None)
                 if coll is None:
                     continue
-                eq = frozenset(f for k, f, op in steps if k == "where" and op in EQUALITY_OPS)
-                ordered: list[tuple[str, str]] = []
-                for k, f, op in steps:
-                    if k == "where" and op not in EQUALITY_OPS:
-                        item = (f, "ASCENDING")
-                    elif k == "order":
-                        item = (f, op)
-                    else:
-                        continue
-                    if f not in [g for g, _ in ordered]:
-                        ordered.append(item)
-                    elif k == "order":  # the order's direction wins over the range filter's default
-                        ordered = [(g, op if g == f else d) for g, d in ordered]
-                found.append(Query(f"{path.relative_to(root)}:{c.lineno}", coll, eq, tuple(ordered)))
+                filters = [(f, op) for k, f, op in steps if k == "where"]
+                orders = [(f, op) for k, f, op in steps if k == "order"]
+                found.append(Query(f"{path.relative_to(root)}:{c.lineno}", firestore_indexes.shape(coll, filters, orders)))
     return found
 
 
-def declared_indexes(root: Path) -> list[tuple[str, list[tuple[str, str]]]]:
-    out = []
-    for i in load_infra(root / "infra").locals.get("firestore_indexes") or []:
-        out.append((i.get("collection", ""), [(f[0], f[1]) for f in i.get("fields", [])]))
-    return out
-
-
-def _matches(q: Query, fields: list[tuple[str, str]]) -> bool:
-    n = len(q.equality)
-    return {f for f, _ in fields[:n]} == set(q.equality) and tuple(fields[n:]) == q.ordered
-
-
 def check_indexes(root: Path) -> list[str]:
-    problems = []
-    needed = [q for q in queries(root) if q.needs_composite]
-    declared = declared_indexes(root)
-    for q in needed:
-        if not any(c == q.collection and _matches(q, f) for c, f in declared):
-            want = [[f, "ASCENDING"] for f in sorted(q.equality)] + [list(x) for x in q.ordered]
-            problems.append(f"the query at {q.where} needs a composite index on {q.collection!r}: add "
-                            f"{{ collection = \"{q.collection}\", fields = {want} }} to local.firestore_indexes".replace("'", '"'))
-    for c, f in declared:
-        if not any(q.collection == c and _matches(q, f) for q in needed):
-            problems.append(f"local.firestore_indexes declares {c}{f}, which no query in shared/ needs (remove it, or the query was changed)")
-    return problems
+    """The query chains written out in shared/ against local.firestore_indexes, by the same rules as
+    the queries the test suite records (tools/firestore_indexes.py, tests/helpers/query_shapes.py).
+    A declared index that no query needs is found by a run of the whole suite, which sees every
+    query (most are built at run time, through the DocStore port)."""
+    found = queries(root)
+    return firestore_indexes.missing([q.shape for q in found], firestore_indexes.declared_indexes(root),
+                                     {q.shape: q.where for q in reversed(found)})
 
 
 # ------------------------------------------------------------------------------------ Terraform itself
