@@ -24,9 +24,14 @@ from tools import emulator as emulator_tools  # noqa: E402
 EXAMPLE_CONFIG = ROOT / "config" / "community.example.yaml"
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    """The browser tests skip only without Chromium: say so where nobody can miss it."""
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    """Missing composite indexes (tests/helpers/query_shapes.py); and the browser tests skip only
+    without Chromium: say so where nobody can miss it."""
     import shutil
+
+    from tests.helpers import query_shapes
+
+    query_shapes.terminal_summary(terminalreporter, config)
 
     if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
         line = "!!! Chromium is not installed (apt-get install chromium fonts-noto-cjk): the BROWSER TESTS DID NOT RUN"
@@ -70,12 +75,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from tests.helpers import query_shapes
 
     query_shapes.session_finish(session)
-
-
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import query_shapes
-
-    query_shapes.terminal_summary(terminalreporter, config)
 
 
 @pytest.fixture(autouse=True)
