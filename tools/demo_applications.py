@@ -19,7 +19,7 @@ import requests
 
 from tools.fnproc import running
 
-FORM_ID = "1FAIpQLSexampleFormId0123456789"
+FORM_ID = "1Xb2exampleMembershipForm0123456789AbCdEfGh"
 TITLES = {"name": "お名前", "email": "メールアドレス", "affiliation": "在籍していた(している)会社名",
           "relation": "在籍区分(元社員/現社員)", "period": "在籍期間", "department": "所属部署",
           "slack_opt_in": "Slack への参加を希望しますか"}

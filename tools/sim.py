@@ -43,7 +43,7 @@ APPLICATIONS = 300
 SPEAKERS = 4
 FORM_SECRET = "sim-form-webhook-secret-0123456789"
 LINK_KEY = "sim-action-link-key-0123456789abcdef"
-FORM_ID = "1FAIpQLSexampleFormId0123456789"
+FORM_ID = "1Xb2exampleMembershipForm0123456789AbCdEfGh"
 HOSTS = ("organizer1@example.com", "organizer2@example.com")
 
 # (function, local hour, minute, on which days: None = daily, else a weekday 0=Mon): infra/functions.tf.

@@ -64,9 +64,10 @@ function hex_(bytes) {
   return bytes.map(function (b) { var h = (b & 0xff).toString(16); return h.length === 1 ? '0' + h : h; }).join('');
 }
 
-function sign_(secret, timestamp, body) {
+function sign_(secret, timestamp, bodyBytes) {
+  // HMAC over the very bytes that are sent: the timestamp, ".", then the body's UTF-8 bytes.
   var bytes = Utilities.computeHmacSha256Signature(
-    Utilities.newBlob(timestamp + '.' + body).getBytes(),
+    Utilities.newBlob(timestamp + '.').getBytes().concat(bodyBytes),
     Utilities.newBlob(secret).getBytes());
   return hex_(bytes);
 }
@@ -76,15 +77,18 @@ function deliver_(body) {
   var url = props.getProperty('WEBHOOK_URL');
   var secret = props.getProperty('WEBHOOK_SECRET');
   var delay = FIRST_DELAY_MS;
+  // The body goes as UTF-8 bytes (a byte-array payload is sent as it is), so the signed bytes and
+  // the received bytes are the same whatever UrlFetchApp's default charset for a string would be.
+  var bodyBytes = Utilities.newBlob(body).getBytes();
   for (var attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     var timestamp = String(Math.floor(Date.now() / 1000));   // signed anew: a retry is never stale
     var code = 0;
     try {
       var res = UrlFetchApp.fetch(url, {
         method: 'post',
-        contentType: 'application/json',
-        payload: body,
-        headers: { 'X-Autopilot-Timestamp': timestamp, 'X-Autopilot-Signature': sign_(secret, timestamp, body) },
+        contentType: 'application/json; charset=utf-8',
+        payload: bodyBytes,
+        headers: { 'X-Autopilot-Timestamp': timestamp, 'X-Autopilot-Signature': sign_(secret, timestamp, bodyBytes) },
         muteHttpExceptions: true,
         followRedirects: false
       });

@@ -111,6 +111,34 @@ class Welcome(Model):
     slack_invite_url: str | None = None
 
 
+_EDIT_ID = re.compile(r"^[A-Za-z0-9_-]{10,200}$")
+_PUBLISHED = "1FAIpQL"  # the published (responder) ids start so: docs.google.com/forms/d/e/1FAIpQL.../viewform
+_FORM_URL = re.compile(r"docs\.google\.com/forms/(?:u/\d+/)?d/(e/)?([A-Za-z0-9_-]+)")
+
+
+def form_id_problem(value: str) -> str | None:
+    """Why ``value`` is not the id the Forms API and the Apps Script (``form.getId()``) use, or None.
+
+    That id is the one in the form's edit URL, ``https://docs.google.com/forms/d/<id>/edit``. The
+    link people fill in, ``https://docs.google.com/forms/d/e/<published id>/viewform`` (and its
+    ``forms.gle`` short form), carries another id, which neither accepts."""
+    edit_url = "https://docs.google.com/forms/d/<this part>/edit"
+    if m := _FORM_URL.search(value):
+        if m.group(1):
+            return (f"{value!r} is the link people fill in (its /d/e/ id is the published form's); open the form's editor "
+                    f"and copy the id from its URL: {edit_url}")
+        return f"{value!r} is a URL: copy only the id, {m.group(2)!r}"
+    if "forms.gle/" in value:
+        return f"{value!r} is the short link people fill in; open the form's editor and copy the id from its URL: {edit_url}"
+    if value.startswith(_PUBLISHED):
+        return (f"{value!r} is the published form's id (from the /d/e/.../viewform link people fill in); open the form's "
+                f"editor and copy the id from its URL instead: {edit_url} (the id the Forms API and the Apps Script's "
+                f"form.getId() use)")
+    if not _EDIT_ID.match(value):
+        return f"{value!r} is not a form id (the letters, digits, - and _ between /d/ and /edit in the form's edit URL)"
+    return None
+
+
 class Applications(Model, kw_only=True):
     form_id: str
     form_url: str
@@ -138,6 +166,8 @@ class Applications(Model, kw_only=True):
     welcome: Welcome = msgspec.field(default_factory=Welcome)
 
     def check(self) -> None:
+        if problem := form_id_problem(self.form_id):
+            raise ValueError(f"form_id: {problem}")
         if not re.match(r"^https?://\S+$", self.form_url):
             raise ValueError(f"form_url: {self.form_url!r} is not a URL")
         for name in self.required:

@@ -11,15 +11,12 @@ takes an organizer out of the rotation without deleting their Zoom account from 
 
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Self
 
 import msgspec
 
-from shared.config.applications import QuestionRef
+from shared.config.applications import QuestionRef, form_id_problem
 from shared.config.base import Model, Weekdays, bounded, parse_clock, set_normalised
-
-_FORM_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 class HourMark(dt.time):
@@ -101,8 +98,8 @@ class SpeakerForm(Model):
     series_answers: dict[str, str] = msgspec.field(default_factory=dict)
 
     def check(self) -> None:
-        if not _FORM_ID.match(self.form_id):
-            raise ValueError(f"form_id: {self.form_id!r} is not a form id (letters, digits, - and _)")
+        if problem := form_id_problem(self.form_id):
+            raise ValueError(f"form_id: {problem}")
 
 
 class SpeakerSettings(Model):

@@ -10,7 +10,7 @@ from typing import Any
 
 SECRET = "test-form-webhook-secret-0123456789"
 ACTION_KEY = "test-action-link-key-0123456789abcdef"
-FORM_ID = "1FAIpQLSexampleFormId0123456789"
+FORM_ID = "1Xb2exampleMembershipForm0123456789AbCdEfGh"
 
 TITLES = {
     "name": "お名前", "email": "メールアドレス", "affiliation": "在籍していた(している)会社名",

@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 from tests.fakes import form_submissions as fs
 from tests.fakes.mailbox import mails, text_of
 
-SPEAKER_FORM = "1FAIpQLSexampleSpeakerForm98765"  # config/community.example.yaml people.speakers.form
+SPEAKER_FORM = "1Sp3exampleSpeakerForm9876543210ZyXwVuTsRq"  # config/community.example.yaml people.speakers.form
 TITLES = {"name": "お名前", "email": "メールアドレス", "topic": "発表テーマ", "series": "登壇を希望するイベント",
           "earliest": "登壇できる最も早い日", "impossible_dates": "都合の悪い日", "talk_minutes": "発表時間(分)"}
 WRITTEN = ("speakers", "offers", "mail_intents", "applications", "application_emails", "members")

@@ -25,7 +25,7 @@ TITLE = "Applications: 1,000 submissions at 20 concurrent clients, and the cold 
 
 SOURCE = "functions/form_webhook/main.py"
 CONFIG = "config/community.example.yaml"
-FORM_ID = "1FAIpQLSexampleFormId0123456789"
+FORM_ID = "1Xb2exampleMembershipForm0123456789AbCdEfGh"
 SECRET = "bench-form-webhook-secret-0123456789"
 KEY = "bench-action-link-key-0123456789"
 N, CLIENTS, REDELIVER_EVERY = 1000, 20, 10
