@@ -23,6 +23,7 @@ from tests.conftest import ROOT
 from tests.fakes import form_submissions as fs
 from tests.fakes.gmail import FakeGmail
 from tests.fakes.smtp_server import SmtpServer
+from tests.helpers.members import consents
 
 # a local test server may take AUTH without TLS; aiosmtpd warns about exactly that
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
@@ -351,7 +352,7 @@ def _prompt_members(db) -> None:
     batch = db.batch()
     for i, (name, addr) in enumerate(MEMBERS):
         batch.set(db.collection("members").document(f"m{i}"), {"name": name, "email": f"{name} <{addr}>",
-                                                               "prompt_opt_in": True})
+                                                               "consents": consents(weekly_prompt=True)})
     batch.commit()
 
 

@@ -11,6 +11,12 @@ from shared.entrypoints import cli
 from tests.conftest import EXAMPLE_CONFIG
 
 EDIT_ID = "1Xb2exampleMembershipForm0123456789AbCdEfGh"
+
+
+@pytest.fixture(autouse=True)
+def _cli_environment(monkeypatch):
+    """cli.main sets LOG_LEVEL in os.environ; this keeps it from leaking into later tests' processes."""
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
 PUBLISHED = "1FAIpQLSexampleFormId0123456789"
 
 
