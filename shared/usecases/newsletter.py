@@ -251,7 +251,7 @@ def deliver(deps: Deps, issue: Mapping[str, Any], now: dt.datetime, report: Repo
             left = report.batches - n  # today's budget is spent: tomorrow's runs go on
             break
         mail = OutgoingMail(to=(deps.to_address,), subject=r.subject, text=r.text, html=r.html, locale=locale,
-                            intent=f"newsletter:{month}:mail:{n}", headers={"Bcc": ", ".join(batch["bcc"])})
+                            intent=f"newsletter:{month}:mail:{n}", bcc=tuple(batch["bcc"]))
         if deps.mailer.send(mail):
             report.sent += 1
             report.recipients += len(batch["bcc"])
