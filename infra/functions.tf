@@ -184,19 +184,21 @@ variable "functions" {
 locals {
   # Secret Manager secrets, created WITHOUT versions: you add each value yourself (README, Deploy).
   # The secret id is the environment variable name the code reads (shared/platform/env.py). Every active
-  # version costs $0.06 a month beyond 6 per billing account: the required ones are 5, and the
+  # version costs $0.06 a month beyond 6 per billing account: the required ones are 4, and the
   # optional ones exist only when var.optional_secrets names them (a function then runs without).
+  # GOOGLE_API_CREDENTIALS is for consumer Gmail only: with Google Workspace the functions sign their
+  # domain-wide delegation through IAM Credentials, without any key (shared/adapters/google_auth.py).
   secret_catalogue = {
     ZOOM_CLIENT_SECRET     = "Zoom Server-to-Server OAuth app: Client secret"
     ZOOM_WEBHOOK_SECRET    = "Zoom app: Secret Token of the event subscription (webhook signatures)"
     FORM_WEBHOOK_SECRET    = "Shared secret with the Apps Script that forwards form answers"
     ACTION_LINK_KEY        = "HMAC key of the one-click action links (at least 32 random bytes)"
-    GOOGLE_API_CREDENTIALS = "Google credentials JSON for Gmail/Calendar/Forms: authorized-user (OAuth refresh token) or service-account key with domain-wide delegation"
+    GOOGLE_API_CREDENTIALS = "Consumer Gmail only: authorized_user JSON (OAuth client id, client secret, refresh token) for Gmail and Forms"
     SMTP_PASSWORD          = "SMTP password (e.g. a Google App Password) when MAIL_TRANSPORT=smtp"
     SLACK_WEBHOOK_URL      = "Slack incoming webhook URL of the weekly prompt"
     ICS_FEED_TOKEN         = "A fixed token of the ICS feed URL, besides the rotated ones (autopilot feed-token rotate)"
   }
-  optional_secret_names = ["SMTP_PASSWORD", "SLACK_WEBHOOK_URL", "ICS_FEED_TOKEN"]
+  optional_secret_names = ["GOOGLE_API_CREDENTIALS", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL", "ICS_FEED_TOKEN"]
 
   # Firestore collections whose documents carry `expires_at` as a retention time: a TTL policy
   # deletes them (within ~24 h after that time). Collections whose `expires_at` means something

@@ -23,6 +23,17 @@ resource "google_project_iam_member" "function_firestore" {
   member   = "serviceAccount:${google_service_account.function[each.key].email}"
 }
 
+# Google Workspace: each function that calls a Google API (its catalogue entry names
+# GOOGLE_API_CREDENTIALS) signs its own domain-wide delegation JWT with the IAM Credentials signJwt
+# method, acting as itself: that needs iam.serviceAccounts.signJwt, i.e. the token-creator role on
+# its own account, and nothing on any other (shared/adapters/google_auth.py; README, Deploy, step 5).
+resource "google_service_account_iam_member" "signs_its_own_delegation" {
+  for_each           = { for name, f in var.functions : name => f if f.kind != "dispatch" && contains(f.secret_files, "GOOGLE_API_CREDENTIALS") }
+  service_account_id = google_service_account.function[each.key].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
 resource "google_secret_manager_secret_iam_member" "function" {
   for_each  = local.function_secrets
   secret_id = google_secret_manager_secret.secret[each.value.secret].id
@@ -71,4 +82,14 @@ resource "google_storage_bucket_iam_member" "build_reads_sources" {
   bucket = google_storage_bucket.sources.name
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.build.email}"
+}
+
+# `autopilot doctor` checks each Google-using function's own delegation and calendar access by
+# acting as that function's account: the people in var.doctor_members may do so (nothing else).
+resource "google_service_account_iam_member" "doctor" {
+  for_each = { for pair in setproduct(keys(google_service_account_iam_member.signs_its_own_delegation), var.doctor_members) :
+  "${pair[0]}/${pair[1]}" => { function = pair[0], member = pair[1] } }
+  service_account_id = google_service_account.function[each.value.function].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = each.value.member
 }

@@ -14,6 +14,7 @@ locals {
     "forms.googleapis.com",
     "gmail.googleapis.com",
     "iam.googleapis.com",
+    "iamcredentials.googleapis.com", # signJwt: Workspace domain-wide delegation without a key
     "logging.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
@@ -59,7 +60,8 @@ locals {
       max_instances = try(coalesce(var.function_overrides[name].max_instances), f.max_instances)
       schedule      = f.schedule == null ? null : lookup(var.schedule_overrides, name, lookup(local.config_schedules, name, f.schedule))
       # an optional secret left out of var.optional_secrets is not mounted: the function runs without it
-      secrets = [for s in f.secrets : s if contains(keys(local.secrets), s)]
+      secrets      = [for s in f.secrets : s if contains(keys(local.secrets), s)]
+      secret_files = [for s in f.secret_files : s if contains(keys(local.secrets), s)]
     })
   }
   cron_functions = { for name, f in local.functions : name => f if f.kind == "cron" }

@@ -44,3 +44,8 @@ output "time_zone" {
   description = "Time zone of the Scheduler job and of every cron schedule."
   value       = local.time_zone
 }
+
+output "delegation_client_ids" {
+  description = "Google Workspace: the client ID of each function's service account that calls Google APIs; authorise each in the Admin console > Security > API controls > Domain-wide delegation for the scopes of README, Deploy, step 5."
+  value       = { for name, m in google_service_account_iam_member.signs_its_own_delegation : name => google_service_account.function[name].unique_id }
+}

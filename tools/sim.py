@@ -236,7 +236,7 @@ class World:
             "COMMUNITY_CONFIG": str(config), "OUTBOX_DIR": str(self.workdir / "outbox"), "LOG_LEVEL": "ERROR",
             "FORM_WEBHOOK_SECRET": FORM_SECRET, "ACTION_LINK_KEY": LINK_KEY, "ACTIONS_BASE_URL": "https://actions.example",
             "MAIL_TRANSPORT": "gmail", "GMAIL_API_ENDPOINT": self.gmail.endpoint,
-            "GOOGLE_API_CREDENTIALS": str(self.gmail.write_service_account(self.workdir)),
+            **self.gmail.oauth_env(self.workdir),  # consumer Gmail: a refresh token, at the fake's token endpoint
             "MAIL_FROM": "コミュニティ <community@example.com>", "SLACK_WEBHOOK_URL": self.slack.url,
             "CALENDAR_API_ENDPOINT": self.cal.endpoint,
             "GOOGLE_APPLICATION_CREDENTIALS": str(self.cal.write_service_account(self.workdir)),

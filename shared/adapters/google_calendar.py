@@ -14,13 +14,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from shared.adapters import google_auth
 from shared.adapters.google_errors import error_reasons
 from shared.ports import CalendarEvent, Conflict, Gone, PermanentError, TransientError
 
 if TYPE_CHECKING:
     from shared.adapters.outbox import Outbox
 
-SCOPES = ["https://www.googleapis.com/auth/calendar.events"]
+SCOPES = list(google_auth.SCOPES["calendar"])
 RATE_REASONS = {"usageLimits", "rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "backendError"}
 
 
@@ -93,10 +94,12 @@ class GoogleCalendar:
             from googleapiclient.discovery import build
 
             creds = self._credentials
-            if creds is None:
+            if creds is None and self.delegated_subject:
+                # Workspace: the runtime's own account signs the delegation through IAM Credentials
+                # (compute credentials have no with_subject; shared/adapters/google_auth.py)
+                creds = google_auth.delegated("calendar", self.delegated_subject)
+            elif creds is None:
                 creds, _ = google.auth.default(scopes=SCOPES)
-            if self.delegated_subject:
-                creds = creds.with_subject(self.delegated_subject)
             # An explicit Http carries the timeout (build(credentials=...) would use the default 60 s).
             http = google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=self.timeout))
             options = {"api_endpoint": self.endpoint} if self.endpoint else None

@@ -13,17 +13,33 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from shared.adapters import google_auth
 from shared.adapters.mail import google_credentials
 from shared.platform import env
 
-SCOPES = ("https://www.googleapis.com/auth/forms.responses.readonly", "https://www.googleapis.com/auth/forms.body.readonly")
+SCOPES = google_auth.SCOPES["forms"]
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def _sender_address() -> str:
+    from shared.platform.mail import parse_address
+
+    try:
+        return parse_address(os.environ.get(env.MAIL_FROM, "")).addr_spec
+    except ValueError:
+        return ""
 
 
 class GoogleForms:
     def __init__(self, endpoint: str | None = None, service: Any = None, attempts: int = 6,
-                 base_delay: float = 1.0, sleep: Callable[[float], None] = time.sleep, page_size: int = 500) -> None:
+                 base_delay: float = 1.0, sleep: Callable[[float], None] = time.sleep, page_size: int = 500,
+                 subject: str | None = None, credentials: Any = None) -> None:
         self.endpoint = endpoint or os.environ.get(env.FORMS_API_ENDPOINT) or None
+        self._credentials = credentials
+        # whom the poller reads the form as: the organizers' account that owns the forms and sends the
+        # mail (MAIL_FROM); with Workspace the delegation acts for it, with consumer Gmail it is the
+        # refresh token's account anyway
+        self.subject = subject or _sender_address()
         self._service = service
         self.attempts, self.base_delay, self.sleep, self.page_size = attempts, base_delay, sleep, page_size
         self.retries = 0
@@ -34,7 +50,8 @@ class GoogleForms:
             from googleapiclient.discovery import build
 
             options = {"api_endpoint": self.endpoint} if self.endpoint else None
-            self._service = build("forms", "v1", credentials=google_credentials(SCOPES, endpoint=self.endpoint),
+            creds = self._credentials or google_credentials("forms", self.subject, self.endpoint)
+            self._service = build("forms", "v1", credentials=creds,
                                   static_discovery=True, client_options=options, cache_discovery=False)
         return self._service
 

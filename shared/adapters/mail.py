@@ -7,7 +7,6 @@ Built by ``shared.bootstrap.mailer()`` from ``MAIL_TRANSPORT``; each is wrapped 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import random
 import time
@@ -15,16 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shared.adapters import google_auth
 from shared.adapters.google_errors import error_reasons
 from shared.adapters.outbox import Outbox
 from shared.platform import env
 from shared.platform.mail import DeliveryRefused, OutgoingMail, build_message, parse_address
 
-GMAIL_SCOPES = (
-    "https://www.googleapis.com/auth/gmail.send",
-    # The Sent-folder check after a crash needs to search the mailbox (gmail.metadata cannot use q=).
-    "https://www.googleapis.com/auth/gmail.readonly",
-)
+GMAIL_SCOPES = google_auth.SCOPES["gmail"]
 
 
 def _safe_name(intent: str) -> str:
@@ -49,29 +45,21 @@ class OutboxTransport:
         return self.path(mail).exists()
 
 
-def google_credentials(scopes: tuple[str, ...], subject: str | None = None, endpoint: str | None = None) -> Any:
-    """Credentials from GOOGLE_API_CREDENTIALS (service account -> domain-wide delegation to ``subject``,
-    or an OAuth authorized-user file); anonymous when only a local test endpoint is configured;
-    otherwise the runtime's default credentials."""
-    path = os.environ.get(env.GOOGLE_API_CREDENTIALS)
-    if path:
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
-        if info.get("type") == "service_account":
-            from google.oauth2 import service_account
+def _local_anonymous(endpoint: str | None) -> bool:
+    """A local test endpoint with no credential story configured: no token at all."""
+    return bool(endpoint and endpoint.startswith(("http://127.", "http://localhost", "http://[::1]"))
+                and not os.environ.get(env.GOOGLE_API_CREDENTIALS) and not os.environ.get(env.IAM_CREDENTIALS_ENDPOINT))
 
-            creds = service_account.Credentials.from_service_account_info(info, scopes=list(scopes))  # type: ignore[no-untyped-call]
-            return creds.with_subject(subject) if subject else creds
-        from google.oauth2.credentials import Credentials
 
-        return Credentials.from_authorized_user_info(info, scopes=list(scopes))  # type: ignore[no-untyped-call]
-    if endpoint and endpoint.startswith(("http://127.", "http://localhost", "http://[::1]")):
+def google_credentials(api: google_auth.Api, subject: str, endpoint: str | None = None) -> Any:
+    """Credentials for ``api`` acting as ``subject`` (shared/adapters/google_auth.py: the refresh token
+    for consumer Gmail, domain-wide delegation through signJwt for Workspace); anonymous for a local
+    test endpoint when neither is configured."""
+    if _local_anonymous(endpoint):
         from google.auth.credentials import AnonymousCredentials
 
         return AnonymousCredentials()  # type: ignore[no-untyped-call]
-    import google.auth
-
-    creds, _ = google.auth.default(scopes=list(scopes))
-    return creds
+    return google_auth.for_user(api, subject)
 
 
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
@@ -117,7 +105,7 @@ class GmailTransport:
             from googleapiclient.discovery import build
 
             addr = parse_address(self.sender).addr_spec
-            creds = google_credentials(GMAIL_SCOPES, addr, self.endpoint)
+            creds = google_credentials("gmail", addr, self.endpoint)
             # An explicit Http carries the timeout (build(credentials=...) would wait 60 s or more).
             http = google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=self.timeout))
             options = {"api_endpoint": self.endpoint} if self.endpoint else None

@@ -17,7 +17,10 @@ ACTIONS_BASE_URL = "ACTIONS_BASE_URL"  # public URL of the `actions` function (l
 FORM_WEBHOOK_SECRET = "FORM_WEBHOOK_SECRET"  # noqa: S105  shared secret with the Apps Script (secret)
 FORMS_API_ENDPOINT = "FORMS_API_ENDPOINT"  # Forms API base URL (tests/staging point elsewhere)
 GMAIL_API_ENDPOINT = "GMAIL_API_ENDPOINT"  # Gmail API base URL (tests/staging point elsewhere)
-GOOGLE_API_CREDENTIALS = "GOOGLE_API_CREDENTIALS"  # path of a service-account or authorized-user JSON (secret)
+GOOGLE_API_CREDENTIALS = "GOOGLE_API_CREDENTIALS"  # consumer Gmail only: path of the authorized_user JSON (secret); unset: Workspace delegation
+GOOGLE_OAUTH_TOKEN_URL = "GOOGLE_OAUTH_TOKEN_URL"  # noqa: S105  default https://oauth2.googleapis.com/token (tests point elsewhere)
+IAM_CREDENTIALS_ENDPOINT = "IAM_CREDENTIALS_ENDPOINT"  # default https://iamcredentials.googleapis.com (tests point elsewhere)
+GOOGLE_SERVICE_ACCOUNT = "GOOGLE_SERVICE_ACCOUNT"  # the account that signs the delegation when not the runtime's own (doctor, tests)
 MAIL_TRANSPORT = "MAIL_TRANSPORT"  # outbox (default) | gmail | smtp
 MAIL_FROM = "MAIL_FROM"  # sender address ("Name <addr>" allowed); the Gmail delegated user
 SMTP_HOST = "SMTP_HOST"
@@ -43,6 +46,7 @@ K_SERVICE = "K_SERVICE"  # set by the Cloud Run runtime under gen2 functions (ne
 LOCAL_ONLY = frozenset({
     FIRESTORE_EMULATOR_HOST, OIDC_CERTS_URL, GOOGLE_APPLICATION_CREDENTIALS,
     FORMS_API_ENDPOINT, GMAIL_API_ENDPOINT, CALENDAR_API_ENDPOINT, ZOOM_API_BASE_URL, ZOOM_OAUTH_TOKEN_URL,
+    GOOGLE_OAUTH_TOKEN_URL, IAM_CREDENTIALS_ENDPOINT, GOOGLE_SERVICE_ACCOUNT,
     K_SERVICE,  # not local, but the platform's: Terraform must not set it either (a reserved name)
 })
 

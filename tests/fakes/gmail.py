@@ -6,7 +6,8 @@ gmail the endpoint replaces the host only): ``POST /gmail/v1/users/me/messages/s
 ``GET /gmail/v1/users/me/messages?q=rfc822msgid:<id>`` -> ``{"messages": [...], "resultSizeEstimate"}``
 (``resultSizeEstimate: 0`` and no ``messages`` key when nothing matches, as Gmail answers).
 Like Gmail, a Message-ID supplied in the raw message is kept, so the search finds it.
-``/token`` answers the service-account JWT exchange and remembers the delegated subject and scopes.
+``/token`` and ``/v1/projects/-/serviceAccounts/{sa}:signJwt`` are Google's token endpoint and IAM
+Credentials method (tests/fakes/google_identity.py): both credential stories run their real flow here.
 
 Recipients, as ``users.messages.send`` documents: "the recipients in the To, Cc, and Bcc headers" of
 the raw message, read here with ``email.policy.default``; Gmail delivers the message without its Bcc
@@ -31,7 +32,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from tests.fakes.google_calendar import google_error
-from tests.fakes.http_server import FakeServer, Fault, JsonHandler, jwt_claims, write_service_account
+from tests.fakes.google_identity import Identity
+from tests.fakes.http_server import FakeServer, Fault, JsonHandler, write_service_account
 
 
 @dataclass
@@ -64,11 +66,32 @@ def recipients(msg: EmailMessage) -> list[str] | None:
 
 
 class FakeGmail(FakeServer):
-    def __init__(self) -> None:
+    def __init__(self, identity: Identity | None = None) -> None:
         super().__init__()
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, str, dict[str, list[str]]]] = []
-        self.grants: list[dict[str, Any]] = []  # JWT claims of each token exchange (sub, scope, iss)
+        # Google's token endpoint and IAM signJwt (tests/fakes/google_identity.py), reached here
+        self.identity = identity or Identity(token_url=self.token_uri)
+        self.tokens = self.identity.tokens
+
+    @property
+    def grants(self) -> list[dict[str, Any]]:
+        """Every token request (grant type, and for a JWT its claims: iss, sub, scope)."""
+        return self.identity.grants
+
+    def workspace_env(self, folder: Path, account: str = "fn-form-webhook@demo-alumni.iam.gserviceaccount.com") -> dict[str, str]:
+        """Google Workspace: the runtime's own service account (a key here only because this is not
+        Cloud Functions: google.auth.default() finds it) signs the delegation through signJwt."""
+        key = write_service_account(folder / "runtime-sa.json", self.token_uri, account, "3")
+        return {"GOOGLE_APPLICATION_CREDENTIALS": str(key), "IAM_CREDENTIALS_ENDPOINT": self.base,
+                "GOOGLE_OAUTH_TOKEN_URL": self.token_uri}
+
+    def oauth_env(self, folder: Path) -> dict[str, str]:
+        """Consumer Gmail: the OAuth client's refresh token, consented for the gmail and forms scopes."""
+        from shared.adapters.google_auth import OAUTH_SCOPES
+
+        path = self.identity.authorized_user_file(folder / "authorized-user.json", scopes=OAUTH_SCOPES)
+        return {"GOOGLE_API_CREDENTIALS": str(path), "GOOGLE_OAUTH_TOKEN_URL": self.token_uri}
 
     @property
     def endpoint(self) -> str:
@@ -84,11 +107,6 @@ class FakeGmail(FakeServer):
 
     def count(self, method: str, path_part: str) -> int:
         return sum(1 for m, p, _ in self.calls if m == method and path_part in p)
-
-    def write_service_account(self, folder: Path) -> Path:
-        """A service-account key generated here, whose token_uri is this fake (the real JWT auth path)."""
-        return write_service_account(folder / "gmail-sa.json", self.token_uri,
-                                     "mailer@demo-alumni.iam.gserviceaccount.com", "2")
 
     def _handler(self) -> type[JsonHandler]:
         fake = self
@@ -108,8 +126,9 @@ class FakeGmail(FakeServer):
                     fault = fake._take_fault(method, path)
                 if fault and not fault.after_accept:
                     return self._error(fault)
-                if path == "/token":
-                    return self._token(raw)
+                answer = fake.identity.handle(method, path, raw, self._bearer())
+                if answer is not None:
+                    return self._send(*answer)
                 token = self._bearer()
                 if token not in fake.tokens:
                     return self._send(401, google_error(401, "authError", "Invalid Credentials"))
@@ -145,15 +164,5 @@ class FakeGmail(FakeServer):
                     return self._send(200, {"messages": [{"id": s.id, "threadId": s.id} for s in hits],
                                             "resultSizeEstimate": len(hits)})
                 return self._send(404, google_error(404, "notFound", "Not Found"))
-
-            def _token(self, raw: bytes) -> None:
-                claims = jwt_claims(raw)
-                if claims is None:
-                    return self._send(400, {"error": "invalid_grant"})
-                token = f"ya29.gmail-{len(fake.tokens)}"
-                with fake.lock:
-                    fake.tokens.add(token)
-                    fake.grants.append(claims)
-                self._send(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
 
         return Handler

@@ -4,7 +4,7 @@ Requests arrive as google-api-python-client sends them with ``api_endpoint`` poi
 ``/calendars/{calendarId}/events[/{eventId}]?sendUpdates=...``. Behaviour as documented: insert
 with a client id -> 200, a known id (also a deleted one) -> 409 ``duplicate``; get -> 200 (deleted
 events come back with ``status: cancelled``) or 404; patch -> 200, replaces arrays; delete -> 204,
-410 when already deleted. ``/token`` answers the service-account JWT exchange.
+410 when already deleted. ``/token`` and signJwt: tests/fakes/google_identity.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from tests.fakes.http_server import FakeServer, Fault, JsonHandler, jwt_claims, write_service_account
+from tests.fakes.google_identity import Identity
+from tests.fakes.http_server import FakeServer, Fault, JsonHandler, write_service_account
 
 ID = re.compile(r"[a-v0-9]{5,1024}")
 
@@ -27,11 +28,13 @@ def google_error(status: int, reason: str, message: str) -> dict[str, Any]:
 
 
 class FakeCalendar(FakeServer):
-    def __init__(self) -> None:
+    def __init__(self, identity: Identity | None = None) -> None:
         super().__init__()
         self.events: dict[str, dict[str, Any]] = {}  # (calendar, id) flattened as "cal/id"
         self.calls: list[tuple[str, str, dict[str, list[str]]]] = []
-        self.subjects: list[str | None] = []
+        self.subjects: list[str | None] = []  # the delegated user of each token issued at this /token
+        self.identity = identity or Identity(token_url=self.token_uri)  # tests/fakes/google_identity.py
+        self.tokens = self.identity.tokens
 
     @property
     def endpoint(self) -> str:
@@ -78,8 +81,12 @@ class FakeCalendar(FakeServer):
                         time.sleep(fault.delay)
                     if fault.status:
                         return self._send(fault.status, fault.body, fault.headers)
-                if path == "/token":
-                    return self._token(raw)
+                answer = fake.identity.handle(method, path, raw, self._bearer())
+                if answer is not None:
+                    if path == "/token" and answer[0] == 200:
+                        with fake.lock:
+                            fake.subjects.append(fake.identity.token_info[answer[1]["access_token"]].get("sub"))
+                    return self._send(*answer)
                 if self._bearer() not in fake.tokens:
                     return self._send(401, google_error(401, "authError", "Invalid Credentials"))
                 m = re.fullmatch(r"/calendars/([^/]+)/events(?:/([^/]+))?", path)
@@ -118,15 +125,5 @@ class FakeCalendar(FakeServer):
                         self.end_headers()
                         return None
                 return self._send(405, google_error(405, "notAllowed", "Method not allowed"))
-
-            def _token(self, raw: bytes) -> None:
-                claims = jwt_claims(raw)
-                if claims is None:
-                    return self._send(400, {"error": "invalid_grant"})
-                token = f"ya29.fake-{len(fake.tokens)}"
-                with fake.lock:
-                    fake.tokens.add(token)
-                    fake.subjects.append(claims.get("sub"))
-                self._send(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
 
         return Handler

@@ -23,8 +23,9 @@ def rfc3339(value: dt.datetime) -> str:
 
 
 class FakeForms:
-    def __init__(self, form_id: str, questions: dict[str, str]) -> None:
+    def __init__(self, form_id: str, questions: dict[str, str], also: tuple[str, ...] = ()) -> None:
         self.form_id = form_id
+        self.known = {form_id, *also}  # other forms forms.get knows (same questions)
         self.questions = questions  # questionId -> title
         self.responses: list[dict[str, Any]] = []
         self.page_size = 2
@@ -81,11 +82,11 @@ class FakeForms:
                         return self._send(status, {"error": {"code": status, "message": "try later",
                                                              "status": "RESOURCE_EXHAUSTED" if status == 429 else "UNAVAILABLE"}})
                 m = re.fullmatch(r"/v1/forms/([^/]+)(/responses)?", url.path)
-                if not m or m.group(1) != fake.form_id:
+                if not m or m.group(1) not in fake.known or (m.group(2) and m.group(1) != fake.form_id):
                     return self._send(404, {"error": {"code": 404, "message": "Requested entity was not found.",
                                                       "status": "NOT_FOUND"}})
                 if not m.group(2):
-                    return self._send(200, {"formId": fake.form_id, "info": {"title": "入会申込み"}, "items": [
+                    return self._send(200, {"formId": m.group(1), "info": {"title": "入会申込み"}, "items": [
                         {"itemId": f"i{qid}", "title": title, "questionItem": {"question": {"questionId": qid}}}
                         for qid, title in fake.questions.items()]})
                 query = parse_qs(url.query)

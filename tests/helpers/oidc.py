@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -99,9 +100,11 @@ class MetadataServer(FakeServer):
     answers an ID token for ``A`` signed as ``email``. Requests without ``Metadata-Flavor: Google``
     get 403, as on Google's. ``audiences`` records what was asked for."""
 
-    def __init__(self, key: KeyPair, email: str) -> None:
+    def __init__(self, key: KeyPair, email: str, identity: Any = None) -> None:
         self.key, self.email = key, email
         self.audiences: list[str] = []
+        self.identity = identity  # tests/fakes/google_identity.Identity: access tokens it then accepts as ours
+        self.token_scopes: list[str] = []
         super().__init__()
 
     @property
@@ -128,6 +131,15 @@ class MetadataServer(FakeServer):
                 if url.path == account:  # ?recursive=true
                     info = {"aliases": ["default"], "email": outer.email, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}
                     return self._send(200, info, {"Metadata-Flavor": "Google"}, "application/json")
+                if url.path == account + "token" and outer.identity is not None:  # ?scopes=a,b
+                    scopes = parse_qs(url.query).get("scopes", [""])[0]
+                    outer.token_scopes.append(scopes)
+                    token = f"ya29.metadata-{len(outer.identity.tokens)}"
+                    with outer.identity.lock:
+                        outer.identity.tokens.add(token)
+                        outer.identity.token_info[token] = {"who": outer.email, "sub": None, "scope": scopes.split(",")}
+                    return self._send(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"},
+                                      {"Metadata-Flavor": "Google"}, "application/json")
                 if url.path == account + "identity":
                     audience = parse_qs(url.query).get("audience", [""])[0]
                     if not audience:

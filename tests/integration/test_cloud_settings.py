@@ -59,7 +59,8 @@ def test_provision_events_on_cloud_functions_without_mail_settings_refuses_and_k
     with FakeGmail() as gmail:
         monkeypatch.setenv("MAIL_TRANSPORT", "gmail")
         monkeypatch.setenv("MAIL_FROM", "運営 <organizers@example.jp>")
-        monkeypatch.setenv("GOOGLE_API_CREDENTIALS", str(gmail.write_service_account(tmp_path)))
+        for name, value in gmail.oauth_env(tmp_path).items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("GMAIL_API_ENDPOINT", gmail.endpoint)
         bootstrap.reset()
         app = functions_framework.create_app("provision_events", str(ROOT / "functions/provision_events/main.py"))

@@ -81,7 +81,9 @@ class CrashAfterDelivery:
 @pytest.fixture
 def gmail(tmp_path, monkeypatch):
     with FakeGmail() as fake:
-        monkeypatch.setenv("GOOGLE_API_CREDENTIALS", str(fake.write_service_account(tmp_path)))
+        for name, value in fake.workspace_env(tmp_path).items():  # Workspace: delegation through signJwt
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("GOOGLE_API_CREDENTIALS", raising=False)
         monkeypatch.setenv("GMAIL_API_ENDPOINT", fake.endpoint)
         yield fake
 
@@ -100,12 +102,12 @@ def sends(fake: FakeGmail) -> int:
 def test_gmail_send_over_the_real_auth_path_with_delegation(gmail):
     provider_id = transport().deliver(MAIL)
     assert [s.id for s in gmail.sent] == [provider_id]
-    # the service-account JWT was signed locally and exchanged at token_uri, acting as the sender
-    grant = gmail.grants[0]
-    assert grant["sub"] == "organizers@example.jp" and grant["iss"] == "mailer@demo-alumni.iam.gserviceaccount.com"
-    assert set(grant["scope"].split()) == {"https://www.googleapis.com/auth/gmail.send",
-                                           "https://www.googleapis.com/auth/gmail.readonly"}
-    method, path, _query = next(c for c in gmail.calls if c[1] != "/token")
+    # the runtime's account signed the delegation JWT through signJwt; it was exchanged acting as the sender
+    (grant,) = gmail.identity.delegated()
+    assert grant["sub"] == "organizers@example.jp" and grant["iss"] == "fn-form-webhook@demo-alumni.iam.gserviceaccount.com"
+    assert grant["scope"] == ["https://www.googleapis.com/auth/gmail.send", "https://www.googleapis.com/auth/gmail.readonly"]
+    assert [c["principal"] for c in gmail.identity.signed] == ["fn-form-webhook@demo-alumni.iam.gserviceaccount.com"]
+    method, path, _query = next(c for c in gmail.calls if c[1] != "/token" and "signJwt" not in c[1])
     assert (method, path) == ("POST", "/gmail/v1/users/me/messages/send")
     sent = gmail.sent[0]
     assert sent.raw.isascii() and b"=?utf-8?b?" in sent.raw.split(b"\n\n")[0].lower()
@@ -247,12 +249,13 @@ def received_via(kind: str, monkeypatch, tmp_path) -> tuple[list[bytes], list[li
     body = fs.encode(fs.submission("ACYDBN_evil", **ANSWERS))
     if kind == "gmail":
         with FakeGmail() as fake:
-            monkeypatch.setenv("GOOGLE_API_CREDENTIALS", str(fake.write_service_account(tmp_path)))
+            for name, value in fake.workspace_env(tmp_path).items():
+                monkeypatch.setenv(name, value)
             monkeypatch.setenv("GMAIL_API_ENDPOINT", fake.endpoint)
             for _ in range(2):
                 res = app.test_client().post("/", data=body, headers=fs.sign(body))
                 assert res.status_code == 200, res.get_data(as_text=True)
-            assert fake.grants[0]["sub"] == "organizers@example.jp"
+            assert fake.identity.delegated()[0]["sub"] == "organizers@example.jp"
             return [s.raw for s in fake.sent], [[a.addr_spec for a in s.message["To"].addresses] for s in fake.sent]
     with SmtpServer() as server:
         monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
@@ -371,7 +374,8 @@ def test_the_prompts_bcc_batch_reaches_each_member_and_nobody_sees_the_others(ki
     headers = {"X-CloudScheduler-JobName": "weekly_prompt-job", "X-CloudScheduler-ScheduleTime": "2026-12-02T00:00:00Z"}
     if kind == "gmail":
         with FakeGmail() as fake:
-            monkeypatch.setenv("GOOGLE_API_CREDENTIALS", str(fake.write_service_account(tmp_path)))
+            for name, value in fake.oauth_env(tmp_path).items():  # consumer Gmail: the refresh token
+                monkeypatch.setenv(name, value)
             monkeypatch.setenv("GMAIL_API_ENDPOINT", fake.endpoint)
             bootstrap.reset()
             res = app.test_client().post("/", headers=headers)
