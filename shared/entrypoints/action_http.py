@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Request, Response
 
+from shared.entrypoints import http
 from shared.platform import log
 from shared.platform.actions import ActionService, Page
 
@@ -46,6 +47,9 @@ def sweep(now: dt.datetime) -> dict[str, int]:
 def handle(request: Request) -> Response:
     from shared import bootstrap
     from shared.config import ConfigError
+
+    if (refused := http.not_configured(FUNCTION)) is not None:
+        return refused
 
     if request.path.rstrip("/") == "/me":  # the member's settings page (docs/members.md)
         from shared.entrypoints import member_page

@@ -35,6 +35,7 @@ Everyday use:
   autopilot restore SLOT             undo a move or cancel (元に戻す)
   autopilot run generate_slots       run a function once, here, now (手動実行)
   autopilot check-config             check the community config and explain any mistake
+  autopilot doctor                   check a live deployment (read-only): every check ok or FAIL with its fix
 
 Speakers and hosts (登壇者・ホスト):
   autopilot speakers                 the speaker queue: order, priority, status (登壇者の順番)
@@ -120,6 +121,13 @@ def run_function(name: str, job: str | None, when: str | None) -> int:
         known = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").is_file())
         print(f"no function {name!r}; known: {', '.join(known)}", file=sys.stderr)
         return 2
+    from shared.platform import settings
+
+    missing = settings.problems(name)  # the sentences the function itself would answer with (503)
+    if missing:
+        for problem in missing:
+            print(f"{name}: {problem.sentence}", file=sys.stderr)
+        return 1
     headers = {}
     if job:
         headers = {"X-CloudScheduler-JobName": job,
@@ -206,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--reason", default="", help="shown to members in the calendar entry")
     k = sub.add_parser("check-config", help="validate the community config")
     k.add_argument("path", nargs="?", help="default: $COMMUNITY_CONFIG or config/community.example.yaml")
+    d = sub.add_parser("doctor", help="check a live deployment, read-only: ok or FAIL with the fix, per check")
+    d.add_argument("checks", nargs="*", help="only these checks (default: all), e.g. secrets calendar")
     add_people_commands(sub)
     from shared.entrypoints import cli_members
 
@@ -221,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "check-config":
         return check_config(args.path)
+    if args.command == "doctor":
+        from shared.entrypoints import doctor
+
+        return doctor.main(args.checks)
     _need_store()
     try:
         if args.command == "schedule":

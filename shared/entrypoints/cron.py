@@ -134,6 +134,8 @@ def handle(request: Request, function: str, job: Callable[[CronRun], dict[str, A
     from shared.platform.idempotency import IdempotencyInProgress
 
     logger = log.get(function)
+    if (refused := http.not_configured(function)) is not None:
+        return refused
     run = admit(request, function)
     if isinstance(run, Response):
         return run

@@ -96,6 +96,8 @@ def handle(request: Request) -> Response:
     logger = log.get(FUNCTION)
     if request.method != "POST":
         return http.error(405, "use POST")
+    if (refused := http.not_configured(FUNCTION)) is not None:
+        return refused
     now = dt.datetime.now(dt.UTC)
     try:
         secret = secret_from_env()

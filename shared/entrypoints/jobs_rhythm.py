@@ -134,6 +134,8 @@ def propose_event(request: Request) -> Response:
     logger = log.get("propose_event")
     if request.method != "POST":
         return http.error(405, "use POST")
+    if (refused := http.not_configured("propose_event")) is not None:
+        return refused
     now = dt.datetime.now(dt.UTC)
     try:
         body = hook.read_body(request)

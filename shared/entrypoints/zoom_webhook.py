@@ -21,6 +21,8 @@ MAX_BODY_BYTES = 64 * 1024
 def handle(request: Request) -> Response:
     if request.method != "POST":
         return http.error(405, "Zoom sends POST")
+    if (refused := http.not_configured("zoom_webhook")) is not None:
+        return refused
     secret = os.environ.get(env.ZOOM_WEBHOOK_SECRET, "")
     try:
         if (request.content_length or 0) > MAX_BODY_BYTES:

@@ -112,9 +112,39 @@ def verify(key: bytes, token: str, now: dt.datetime, action: str | None = None) 
     return Claims(subject=subject, action=act, expires_at=expires_at, nonce=nonce)
 
 
+DEV_KEY_FILE = ".dev-action-link-key"
+
+
 def key_from_env() -> bytes:
-    """The signing key from ``ACTION_LINK_KEY``; raises RuntimeError when it is unset or too short."""
+    """The signing key from ``ACTION_LINK_KEY``. Locally, with outbox delivery, a missing key is a
+    development key of this checkout, kept in the (git-ignored) outbox folder and announced in the
+    log, so links in outbox mails work between runs. Anywhere else an unset or short key raises
+    RuntimeError with the sentence of shared/platform/settings.py."""
     value = os.environ.get(env.ACTION_LINK_KEY, "")
-    if len(value.encode()) < MIN_KEY_BYTES:
-        raise RuntimeError(f"{env.ACTION_LINK_KEY} is not set (or shorter than {MIN_KEY_BYTES} bytes)")
-    return value.encode()
+    if len(value.encode()) >= MIN_KEY_BYTES:
+        return value.encode()
+    from shared.platform import settings
+
+    if not value and settings.local_outbox(os.environ):
+        return _development_key()
+    problem = settings.CHECKS[settings.ACTION_LINK_KEY]("this function", os.environ)
+    raise RuntimeError(problem.sentence if problem else f"{env.ACTION_LINK_KEY} is not usable")
+
+
+def _development_key() -> bytes:
+    from pathlib import Path
+
+    from shared.platform import log
+
+    path = Path(os.environ.get(env.OUTBOX_DIR) or "outbox") / DEV_KEY_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, "x", encoding="ascii") as f:  # exclusive: two first runs agree on one key
+                f.write(secrets.token_hex(32))
+            path.chmod(0o600)
+        except FileExistsError:
+            pass
+    log.get("tokens").warning(f"{env.ACTION_LINK_KEY} is not set: using this checkout's development key in "
+                              f"{path} (local outbox delivery only; set {env.ACTION_LINK_KEY} for anything else)")
+    return path.read_text(encoding="ascii").strip().encode()

@@ -1,0 +1,159 @@
+"""``autopilot doctor`` against the local fakes: Google's token endpoint and IAM Credentials
+(tests/fakes/google_identity.py), Secret Manager and the Firestore admin API (tests/fakes/google_cloud.py),
+Calendar, Forms, an actions URL and the Firestore emulator. A healthy deployment is all ok (exit 0);
+each failure mode gives its own FAIL line with the fix (exit 1)."""
+
+from __future__ import annotations
+
+import io
+from contextlib import ExitStack
+
+import pytest
+
+from shared import bootstrap
+from shared.adapters import google_auth
+from shared.entrypoints import doctor
+from tests.fakes.gmail import FakeGmail
+from tests.fakes.google_calendar import FakeCalendar
+from tests.fakes.google_cloud import FakeGoogleCloud
+from tests.fakes.google_forms import FakeForms
+from tests.fakes.http_server import FakeServer, JsonHandler
+
+OPERATOR = "operator@demo-alumni.iam.gserviceaccount.com"  # the person's credentials (here a key) running doctor
+
+
+class Actions(FakeServer):
+    status = 400  # the actions function answers a bare GET with "no link": it is there
+
+    def _handler(self) -> type[JsonHandler]:
+        fake = self
+
+        class Handler(JsonHandler):
+            def _do(self, method: str) -> None:
+                self._send(fake.status, {"error": "the link is incomplete"})
+
+        return Handler
+
+
+@pytest.fixture
+def deployment(project, example_config, tmp_path, monkeypatch):
+    with ExitStack() as stack:
+        gmail = stack.enter_context(FakeGmail())
+        identity = gmail.identity
+        cal = stack.enter_context(FakeCalendar(identity=identity))
+        cfg = bootstrap.config()
+        forms = stack.enter_context(FakeForms(cfg.applications.form_id, {"q1": "お名前"},
+                                              also=(cfg.people.speakers.form.form_id,)))
+        cloud = stack.enter_context(FakeGoogleCloud(identity, project))
+        actions = stack.enter_context(Actions())
+        for name, value in gmail.workspace_env(tmp_path, OPERATOR).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("GOOGLE_API_CREDENTIALS", raising=False)
+        monkeypatch.setenv("MAIL_FROM", "運営 <organizers@example.jp>")
+        monkeypatch.setenv("CALENDAR_API_ENDPOINT", cal.endpoint)
+        monkeypatch.setenv("FORMS_API_ENDPOINT", forms.url)
+        monkeypatch.setenv("ACTIONS_BASE_URL", actions.base + "/")
+        accounts = {doctor.service_account(doctor.Context({}, project), fn)
+                    for users in doctor.GOOGLE_USERS.values() for fn in users}
+        identity.token_creators = {a: {OPERATOR} for a in accounts}  # the person may act as each account
+        identity.delegation = {a: set(google_auth.ALL_SCOPES) for a in accounts}
+        cloud.secrets = {name: 1 for name in doctor.REQUIRED_SECRETS}
+        cloud.index("applications", [("status", "ASCENDING"), ("received_at", "ASCENDING")])
+        cloud.ttl = {"idempotency": "ACTIVE", "claims": "ACTIVE"}
+        yield {"identity": identity, "cal": cal, "cloud": cloud, "actions": actions, "project": project, "forms": forms}
+
+
+def run(d, *checks: str) -> tuple[int, list[str]]:
+    import os
+
+    ctx = doctor.Context(os.environ, d["project"], secretmanager=d["cloud"].base, firestore_admin=d["cloud"].base,
+                         timeout=10)
+    out = io.StringIO()
+    code = doctor.main(list(checks), ctx=ctx, out=out)
+    return code, out.getvalue().splitlines()
+
+
+def fails(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("FAIL")]
+
+
+def test_a_healthy_deployment_is_all_ok(deployment):
+    code, lines = run(deployment)
+    assert code == 0, "\n".join(lines)
+    assert fails(lines) == [] and lines[-1].endswith(" ok, 0 FAIL")
+    names = {line.split(":")[0][6:] for line in lines[:-1]}
+    assert {"secret ACTION_LINK_KEY", "google gmail as form_webhook", "google forms as poll_form_responses", "calendar",
+            "applications.form_id", "index applications(status, received_at)", "ttl claims", "action links", "mail"} <= names
+    assert [e["status"] for e in deployment["cal"].events.values()] == ["cancelled"]  # the probe was deleted again
+
+
+def test_each_failure_gives_its_own_fix(deployment, db):
+    cloud, identity = deployment["cloud"], deployment["identity"]
+    del cloud.secrets["ZOOM_WEBHOOK_SECRET"]
+    cloud.secrets["ACTION_LINK_KEY"] = 0
+    poller = doctor.service_account(doctor.Context({}, deployment["project"]), "poll_form_responses")
+    identity.delegation[poller] = set(google_auth.SCOPES["gmail"])  # its forms scopes were never authorised
+    cloud.indexes[0]["state"] = "CREATING"
+    cloud.ttl.pop("claims")
+    deployment["actions"].status = 404
+    db.collection("mail_intents").document("x").set({"status": "stuck", "intent": "application:a:review"})
+    code, lines = run(deployment)
+    assert code == 1
+    text = "\n".join(fails(lines))
+    assert "FAIL  secret ZOOM_WEBHOOK_SECRET: the secret does not exist: run terraform apply" in text
+    assert "FAIL  secret ACTION_LINK_KEY: no enabled version: printf %s 'VALUE' | gcloud secrets versions add ACTION_LINK_KEY" in text
+    assert "FAIL  google forms as poll_form_responses: Google refused the delegated token" in text
+    assert "Domain-wide delegation, authorise the client id of " + poller in text
+    assert "google gmail as poll_form_responses" not in text  # its gmail scopes are fine
+    assert "FAIL  index applications(status, received_at): is CREATING: Firestore is still building it" in text
+    assert "FAIL  ttl claims: the TTL policy on claims.expires_at is missing: run terraform apply" in text
+    assert "FAIL  action links: " in text and "answered HTTP 404" in text
+    assert "FAIL  mail: 1 stuck and 0 failed mail intent(s)" in text
+
+
+def test_without_the_right_to_act_as_the_functions_accounts(deployment):
+    deployment["identity"].token_creators = {}
+    code, lines = run(deployment, "google credentials", "calendar")
+    assert code == 1
+    assert all("PERMISSION_DENIED" in line and "roles/iam.serviceAccountTokenCreator" in line for line in fails(lines)), fails(lines)
+    assert len(fails(lines)) == sum(len(v) for k, v in doctor.GOOGLE_USERS.items() if k != "calendar") + 1
+
+
+def test_a_calendar_the_function_may_not_write(deployment):
+    deployment["cal"].fail("POST", "/events", 403, body={"error": {"code": 403, "message": "Forbidden",
+                                                                   "errors": [{"reason": "requiredAccessLevel"}]}})
+    code, lines = run(deployment, "calendar")
+    assert code == 1 and "share the calendar with that account" in fails(lines)[0]
+
+
+def test_an_unknown_form_id(deployment, monkeypatch):
+    deployment["forms"].known.discard(bootstrap.config().people.speakers.form.form_id)
+    code, lines = run(deployment, "forms")
+    assert code == 1
+    (line,) = fails(lines)
+    assert line.startswith("FAIL  people.speakers.form.form_id: the Forms API answered HTTP 404") and "edit URL" in line
+
+
+def test_action_links_not_set_or_not_answering(deployment, monkeypatch):
+    monkeypatch.delenv("ACTIONS_BASE_URL")
+    assert "ACTIONS_BASE_URL is not set: put `terraform output actions_base_url`" in fails(run(deployment, "action links")[1])[0]
+    monkeypatch.setenv("ACTIONS_BASE_URL", "http://127.0.0.1:9/")
+    assert "does not answer" in fails(run(deployment, "action links")[1])[0]
+
+
+def test_checks_are_a_registry_others_extend(deployment):
+    @doctor.check("console session key")
+    def session_key(ctx: doctor.Context) -> list[doctor.Result]:
+        return [doctor.fail("console session key", "not set: add it")]
+
+    try:
+        code, lines = run(deployment, "console session key")
+        assert (code, lines[0]) == (1, "FAIL  console session key: not set: add it")
+    finally:
+        doctor.CHECKS.pop()
+
+
+def test_doctor_without_a_project_says_what_to_set(monkeypatch):
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    out = io.StringIO()
+    assert doctor.main([], out=out) == 1 and "GOOGLE_CLOUD_PROJECT is not set" in out.getvalue()
