@@ -118,7 +118,7 @@ REQUIRED_SECRETS = (env.ZOOM_CLIENT_SECRET, env.ZOOM_WEBHOOK_SECRET, env.FORM_WE
 # delegation is authorised per account, so each one is checked)
 GOOGLE_USERS = {
     "gmail": ("actions", "assign_speakers", "form_webhook", "poll_form_responses", "propose_event", "provision_events",
-              "send_digest", "send_reminders", "weekly_prompt"),
+              "send_digest", "send_newsletter", "send_reminders", "weekly_prompt"),
     "forms": ("poll_form_responses",),
     "calendar": ("provision_events",),
 }

@@ -113,6 +113,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "propose_event": (FORM_WEBHOOK_SECRET, ACTION_LINK_KEY, *_MAIL),
     "provision_events": _MAIL,
     "send_digest": _MAIL,
+    "send_newsletter": (ACTION_LINK_KEY, *_MAIL),
     "send_reminders": _MAIL,
     "weekly_prompt": _MAIL,
     "zoom_webhook": (ZOOM_WEBHOOK_SECRET,),
