@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from collections import Counter
@@ -45,6 +46,7 @@ FORM_SECRET = "sim-form-webhook-secret-0123456789"
 LINK_KEY = "sim-action-link-key-0123456789abcdef"
 FORM_ID = "1Xb2exampleMembershipForm0123456789AbCdEfGh"
 HOSTS = ("organizer1@example.com", "organizer2@example.com")
+BACKLOG = "backlog:"  # intents of the spent-intent backlog the chaos run seeds (kept out of the month's ledger)
 
 # (function, local hour, minute, on which days: None = daily, else a weekday 0=Mon): infra/functions.tf.
 # provision_events runs hourly in production; the month delivers it 4 times a day and the cost model
@@ -65,16 +67,29 @@ PRODUCTION_CRON_PER_MONTH = {"generate_slots": 30, "provision_events": 720, "ass
                              "poll_form_responses": 1440, "send_digest": 4.3, "send_reminders": 30, "weekly_prompt": 30}
 
 
-def application_body(i: int) -> bytes:
+def application_answers(i: int, broken: bool = False) -> dict[str, str]:
+    """Title -> answer of applicant ``i``; ``broken``: an emoji cut in half in the name (a lone surrogate)."""
+    return {"お名前": f"会員　{i}号" + (" \ud83d" if broken else ""), "メールアドレス": f"applicant{i}@example.jp",
+            "在籍していた(している)会社名": "ソニー株式会社" if i % 3 else "ｿﾆｰ銀行㈱",
+            "在籍区分(元社員/現社員)": "元社員" if i % 2 else "現社員", "在籍期間": "2000年〜2010年",
+            "所属部署": "設計\n第一課"}
+
+
+QUESTION_IDS = {title: f"q{j}" for j, title in enumerate(application_answers(0))}
+
+
+def response_id(i: int, round_: int = 0) -> str:
+    """The form's id of applicant ``i``'s response; ``round_`` > 0: the applicant sending the form again."""
+    return f"ACYDBNsim{i:05d}" + (f"r{round_}" if round_ else "")
+
+
+def application_body(i: int, round_: int = 0, broken: bool = False) -> bytes:
     """One membership form submission as the Apps Script posts it (Japanese answers, line breaks)."""
-    answers = {"お名前": f"会員　{i}号", "メールアドレス": f"applicant{i}@example.jp",
-               "在籍していた(している)会社名": "ソニー株式会社" if i % 3 else "ｿﾆｰ銀行㈱",
-               "在籍区分(元社員/現社員)": "元社員" if i % 2 else "現社員", "在籍期間": "2000年〜2010年",
-               "所属部署": "設計\n第一課"}
-    data = {"formId": FORM_ID, "responseId": f"ACYDBNsim{i:05d}", "submittedAt": "2027-02-01T03:00:00Z",
-            "respondentEmail": None, "answers": [{"questionId": f"q{j}", "title": t, "answer": a}
-                                                 for j, (t, a) in enumerate(answers.items())]}
-    return json.dumps(data, ensure_ascii=False).encode()
+    data = {"formId": FORM_ID, "responseId": response_id(i, round_), "submittedAt": "2027-02-01T03:00:00Z",
+            "respondentEmail": None, "answers": [{"questionId": QUESTION_IDS[t], "title": t, "answer": a}
+                                                 for t, a in application_answers(i, broken).items()]}
+    # JSON escapes where needed: a lone surrogate travels as "\ud83d", as the Apps Script sends it
+    return json.dumps(data, ensure_ascii=broken).encode()
 
 
 def signed_headers(body: bytes, secret: str = FORM_SECRET) -> dict[str, str]:
@@ -91,6 +106,8 @@ class Delivery:
     function: str
     kind: str  # "cron" | "application"
     index: int = 0
+    round: int = 0  # an application sent again (a new response of the same applicant)
+    broken: bool = False  # its name carries a lone surrogate
 
     def key(self) -> str:
         return f"{self.function}@{self.when.isoformat()}#{self.index}"
@@ -197,7 +214,9 @@ class World:
     """The fakes, the environment and one emulator project; ``run_month`` drives the functions.
 
     ``wrap``: optional hook ``wrap(kind, adapter) -> adapter`` applied to the Zoom, Calendar, mail
-    transport and Slack adapters that bootstrap builds (the chaos run's fault injector).
+    transport, Slack and document-store adapters that bootstrap builds (the chaos run's fault injector).
+    ``forms``: a Forms API fake holding every response (the poller's source); ``function_env`` gives
+    a delivery only the settings infra/functions.tf gives its function, on "Cloud Functions".
     """
 
     def __init__(self, emulator_host: str, workdir: Path, members: int, wrap: Callable[[str, Any], Any] | None = None,
@@ -215,11 +234,14 @@ class World:
         self.cal: Any = None
         self.gmail: Any = None
         self.slack: Any = None
+        self.forms: Any = None
+        self.values: dict[str, str] = {}
 
     # ---------------------------------------------------------------- setup
     def __enter__(self) -> World:
         from tests.fakes.gmail import FakeGmail
         from tests.fakes.google_calendar import FakeCalendar
+        from tests.fakes.google_forms import FakeForms
         from tests.fakes.slack import running_slack
         from tests.fakes.zoom import FakeZoom
 
@@ -227,6 +249,8 @@ class World:
         self.cal = self.stack.enter_context(FakeCalendar())
         self.gmail = self.stack.enter_context(FakeGmail())
         self.slack = self.stack.enter_context(running_slack())
+        self.forms = self.stack.enter_context(FakeForms(FORM_ID, {q: t for t, q in QUESTION_IDS.items()}))
+        self.forms.page_size = 200
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "community.yaml"
         text = self.config_text or CONFIG.read_text(encoding="utf-8")
@@ -238,10 +262,11 @@ class World:
             "MAIL_TRANSPORT": "gmail", "GMAIL_API_ENDPOINT": self.gmail.endpoint,
             **self.gmail.oauth_env(self.workdir),  # consumer Gmail: a refresh token, at the fake's token endpoint
             "MAIL_FROM": "コミュニティ <community@example.com>", "SLACK_WEBHOOK_URL": self.slack.url,
-            "CALENDAR_API_ENDPOINT": self.cal.endpoint,
+            "CALENDAR_API_ENDPOINT": self.cal.endpoint, "FORMS_API_ENDPOINT": self.forms.url,
             "GOOGLE_APPLICATION_CREDENTIALS": str(self.cal.write_service_account(self.workdir)),
             **self.zoom.env(),
         }
+        self.values = values
         self.stack.enter_context(environ(values))
         self.stack.enter_context(grpc_on_real_clock())
         self.stack.callback(self.clock.stop)
@@ -249,6 +274,9 @@ class World:
         from shared import bootstrap
 
         bootstrap.reset()
+        speaker_form = bootstrap.config().people.speakers.form
+        if speaker_form is not None:  # polled too: the fake knows it (no responses)
+            self.forms.empty_forms.add(speaker_form.form_id)
         self.stack.callback(bootstrap.reset)
         return self
 
@@ -262,7 +290,8 @@ class World:
         from shared import bootstrap
 
         wrap = self.wrap
-        originals = {name: getattr(bootstrap, name) for name in ("meetings", "calendar", "chat", "mailer")}
+        originals = {name: getattr(bootstrap, name) for name in ("meetings", "calendar", "chat", "mailer", "doc_store",
+                                                                 "assign_docs", "rhythm_store")}
 
         def cached(name: str, build: Callable[[], Any]) -> Any:
             from functools import cache
@@ -273,7 +302,7 @@ class World:
                 if name == "mailer":
                     built.transport = wrap("mail", built.transport)
                     return built
-                return wrap(name, built)
+                return wrap("doc_store" if name in ("assign_docs", "rhythm_store") else name, built)
 
             return adapter
 
@@ -326,6 +355,41 @@ class World:
         return answered
 
     # ------------------------------------------------------------- delivery
+    @contextmanager
+    def function_env(self, function: str) -> Iterator[None]:
+        """The environment ``function`` has on Cloud Functions: ``K_SERVICE``, and of the month's
+        settings only those its entry in infra/functions.tf (plus the common ones) gives it; test
+        endpoints (env.LOCAL_ONLY) and the sandbox's OUTBOX_DIR stay. Adapters are rebuilt on entry
+        and on exit (bootstrap builds them from the environment, once per instance)."""
+        import os
+
+        from shared import bootstrap
+        from tools import infra_check
+
+        entry = infra_check.catalogue(ROOT).get(function) or {}
+        given = {*entry.get("env", ()), *entry.get("secrets", ()), *entry.get("secret_files", ()),
+                 *infra_check.common_env_names(ROOT), *infra_check.env_constants(ROOT)[1], "OUTBOX_DIR"}
+        saved = {k: os.environ.get(k) for k in (*self.values, "K_SERVICE")}
+        for name in self.values:
+            if name not in given:
+                os.environ.pop(name, None)
+        os.environ["K_SERVICE"] = function.replace("_", "-")
+        bootstrap.reset()
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            bootstrap.reset()
+
+    def add_response(self, d: Delivery) -> None:
+        """The response behind an application delivery, as the Forms API will list it to the poller."""
+        answers = application_answers(d.index, d.broken)
+        self.forms.add(response_id(d.index, d.round), d.when, {QUESTION_IDS[t]: a for t, a in answers.items()})
+
     def app(self, function: str) -> Any:
         if function not in self.apps:
             import functions_framework
@@ -342,7 +406,7 @@ class World:
                        "X-CloudScheduler-ScheduleTime": (d.when + shift).strftime("%Y-%m-%dT%H:%M:%SZ")}
             body = b""
         else:
-            body = application_body(d.index)
+            body = application_body(d.index, d.round, d.broken)
             headers = signed_headers(body)
         started = time.perf_counter()
         res = client.post("/", data=body, headers=headers)
@@ -374,10 +438,12 @@ class World:
 
     # ---------------------------------------------------------------- month
     def run_month(self, deliveries: list[Delivery], second: bool = False,
-                  on_delivery: Callable[[World, Delivery, Stats], None] | None = None) -> Stats:
+                  on_delivery: Callable[[World, Delivery, Stats], None] | None = None,
+                  answer: Callable[[World, dt.datetime, Stats], None] | None = None) -> Stats:
         """Deliver the month. ``second``: the same month again, as new Scheduler runs (one minute later)
         and every application re-delivered: nothing new may reach anybody. ``on_delivery`` replaces
-        the plain delivery (the chaos run's duplicates, concurrency and crashes)."""
+        the plain delivery (the chaos run's duplicates, concurrency and crashes); ``answer`` replaces
+        the speakers' answers to their offers (the chaos run clicks the links)."""
         from shared import bootstrap
 
         stats = Stats()
@@ -404,7 +470,10 @@ class World:
                 last_day = d.when.date()
                 self.clock.at(d.when + shift + dt.timedelta(hours=2))
                 try:
-                    self.answer_offers(d.when + dt.timedelta(hours=2))
+                    if answer is not None:
+                        answer(self, d.when + dt.timedelta(hours=2), stats)
+                    else:
+                        self.answer_offers(d.when + dt.timedelta(hours=2))
                 except (KeyboardInterrupt, SystemExit):
                     raise
                 except BaseException:
@@ -447,20 +516,45 @@ class World:
         online = [sid for sid, s in slots.items() if s.get("online") and s.get("status") == "scheduled" and s.get("host")
                   and (s.get("kind") != "speaker_night" or (s.get("speaker") or {}).get("status") == "confirmed")]
         meetings = {sid: len(self.zoom.by_marker(sid)) for sid in online}
+        # live meetings no wanted event accounts for: an orphan of an unrecorded create, a second one
+        wanted = set(online)
+        left_behind = sum(1 for m in self.zoom.live()
+                          if (marker := re.search(r"\[autopilot:([^\]]+)\]", m.get("agenda") or ""))
+                          and marker.group(1) not in wanted) + sum(max(0, n - 1) for n in meetings.values())
         entries = {sid: 1 if self.cal.event(calendar_event_id(sid)) is not None else 0 for sid in slots
                    if slots[sid].get("status") == "scheduled"}
         extra_entries = len(self.cal.events) - sum(entries.values())
         intents: Counter[str] = Counter()
-        import re
-
         for sent in self.gmail.sent:
             found = re.search(rb"^message-id:[ \t]*(\S+)", sent.raw, re.IGNORECASE | re.MULTILINE)
             intents[found.group(1).decode() if found else f"(none) {sent.id}"] += 1
-        applications = {d.id for d in db.collection("applications").stream()}
-        ledger = Counter(str((d.to_dict() or {}).get("status")) for d in db.collection("mail_intents").stream())
+        apps = {d.id: d.to_dict() or {} for d in db.collection("applications").stream()}
+        applications = set(apps)
+        final = {"needs_review", "incomplete", "approved", "rejected"}
+        by_address: dict[str, set[str]] = {}
+        for a in apps.values():
+            by_address.setdefault(str((a.get("fields") or {}).get("email") or ""), set()).add(str(a.get("status")))
+        from shared.platform.mail import message_id
+
+        ledger: Counter[str] = Counter()
+        sent_not_in_gmail = 0
+        for d in db.collection("mail_intents").stream():
+            rec = d.to_dict() or {}
+            if str(rec.get("intent") or "").startswith(BACKLOG):
+                continue  # the spent intents seeded before the month (chaos), not the month's mail
+            ledger[str(rec.get("status"))] += 1
+            if rec.get("status") == "sent" and message_id(str(rec.get("intent"))) not in intents:
+                sent_not_in_gmail += 1
+        set_aside = [d.to_dict() or {} for d in db.collection("form_set_aside").stream()]
+        running = sum(1 for d in db.collection("decisions").stream() if (d.to_dict() or {}).get("status") == "running")
         return {"slots": len(slots), "online_events": len(online), "meetings": meetings, "entries": entries,
                 "extra_entries": extra_entries, "mail_intents": intents, "applications": applications,
-                "mail_ledger": ledger}
+                "mail_ledger": ledger, "sent_not_in_gmail": sent_not_in_gmail, "meetings_left_behind": left_behind,
+                "statuses_by_address": {k: sorted(v) for k, v in by_address.items()},
+                "applicants_without_a_live_application": sorted(k for k, v in by_address.items() if not v & final),
+                "set_aside": [(str(r.get("response_id")), str(r.get("status"))) for r in set_aside
+                              if r.get("status") in ("open", "given_up")],
+                "decisions_running": running}
 
 
 def simulate(emulator_host: str, workdir: Path, members: int, days: int = DAYS,

@@ -28,6 +28,7 @@ class FakeForms:
         self.known = {form_id, *also}  # other forms forms.get knows (same questions)
         self.questions = questions  # questionId -> title
         self.responses: list[dict[str, Any]] = []
+        self.empty_forms: set[str] = set()  # other forms the server knows: no questions, no responses
         self.page_size = 2
         self.empty_pages = 0
         self.fail_next: list[int] = []
@@ -82,6 +83,8 @@ class FakeForms:
                         return self._send(status, {"error": {"code": status, "message": "try later",
                                                              "status": "RESOURCE_EXHAUSTED" if status == 429 else "UNAVAILABLE"}})
                 m = re.fullmatch(r"/v1/forms/([^/]+)(/responses)?", url.path)
+                if m and m.group(1) in fake.empty_forms:
+                    return self._send(200, {} if m.group(2) else {"formId": m.group(1), "info": {"title": "-"}, "items": []})
                 if not m or m.group(1) not in fake.known or (m.group(2) and m.group(1) != fake.form_id):
                     return self._send(404, {"error": {"code": 404, "message": "Requested entity was not found.",
                                                       "status": "NOT_FOUND"}})

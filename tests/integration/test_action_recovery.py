@@ -99,8 +99,7 @@ def test_a_handback_that_crashed_half_way_is_finished_by_the_sweep(project, monk
     slot = deps.store.get("slots", "speaker_night_2027-01-12")
     first, duty = slot["host"], slot["host_duty"]
     monkeypatch.setattr(bootstrap, "assign_deps", lambda: deps)
-    # a registry of this test's own: the process-wide one must not keep handlers bound to these deps
-    monkeypatch.setattr(actions, "_REGISTRY", dict(actions._REGISTRY))
+    monkeypatch.setattr(actions, "_REGISTRY", dict(actions._REGISTRY))  # this test's handlers, restored after it
     assign.register_actions(lambda: deps)
     service = actions.ActionService(deps.store, b"k" * 32, "ja", "Asia/Tokyo")
     from shared.platform import tokens
