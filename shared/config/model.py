@@ -18,12 +18,13 @@ from shared.config.base import (
     Zone,
     bounded,
     check_template,
+    set_normalised,
 )
 from shared.config.members import Members
 from shared.config.newsletter import Newsletter
 from shared.config.people import People
 from shared.config.provisioning import Provisioning
-from shared.config.rhythm import Rhythm
+from shared.config.rhythm import Rhythm, localise
 
 POLICIES = ("skip", "next_business_day", "previous_business_day", "allow")
 Policy = Literal["skip", "next_business_day", "previous_business_day", "allow"]
@@ -100,7 +101,7 @@ class Series(Model, kw_only=True):
         if relative and (self.open_end or self.duration_minutes is not None):
             raise ValueError("duration_minutes: a same_day_as series ends when its anchor starts; leave length and open_end out")
         if not relative and self.open_end == (self.duration_minutes is not None):
-            raise ValueError("duration_minutes: give either duration_minutes or open_end: true (自由解散)")
+            raise ValueError("duration_minutes: give either duration_minutes or open_end: true")
 
 
 class BlackoutDay(str):
@@ -130,7 +131,7 @@ class Blackout(Model):
 
     start: BlackoutDay = msgspec.field(name="from")
     end: BlackoutDay | None = msgspec.field(default=None, name="to")
-    label: str = "blackout"
+    label: str | None = None  # shown in the note of a shifted session; None: config.blackout_label of the locale
 
     def check(self) -> None:
         if self.end is not None and (len(self.start) == 5) != (len(self.end) == 5):
@@ -153,10 +154,19 @@ class Community(Model):
     locale: Literal["ja", "en", "en-GB", "en-US"] = "ja"  # texts in shared/templates/<language>/; en-US: month first
     timezone: Zone = Zone("Asia/Tokyo")
     holiday_country: str = "JP"
+    # A region with holidays of its own: the ISO 3166-2 subdivision, SCT or GB-SCT (Scotland), CA or
+    # US-CA (California), BY (Bavaria). `autopilot check-config` checks it against the holidays package.
+    holiday_region: str | None = None
 
     def check(self) -> None:
         if not re.fullmatch(r"[A-Z]{2}", self.holiday_country):
-            raise ValueError(f"holiday_country: {self.holiday_country!r} is not an ISO 3166 country code (e.g. JP)")
+            raise ValueError(f"holiday_country: {self.holiday_country!r} is not an ISO 3166 country code (e.g. GB, JP, US)")
+        if self.holiday_region is not None:
+            region = self.holiday_region.strip().upper().removeprefix(f"{self.holiday_country}-")
+            if not re.fullmatch(r"[A-Z0-9]{1,3}", region):
+                raise ValueError(f"holiday_region: {self.holiday_region!r} is not an ISO 3166-2 subdivision of "
+                                 f"{self.holiday_country} (e.g. SCT or {self.holiday_country}-SCT)")
+            set_normalised(self, "holiday_region", region)
 
 
 class Scheduling(Model):
@@ -222,6 +232,13 @@ class Config(Model):
         for key in self.series:
             if not _IDENT.match(key):
                 raise ValueError(f"series: {key!r} is not a series id (lowercase letters, digits, _; used in slot ids)")
+        # Texts left out take the community language's defaults (shared/templates/<locale>/texts/config.yaml).
+        localise(self.rhythm, self.community.locale)
+        for b in self.scheduling.blackouts:
+            if b.label is None:
+                from shared.platform import texts
+
+                set_normalised(b, "label", texts.t(self.community.locale, "config.blackout_label"))
 
     def series_zone(self, series_id: str) -> ZoneInfo:
         return ZoneInfo(self.series[series_id].timezone or self.community.timezone)

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared import bootstrap
-from shared.config import ConfigError, load_config
+from shared.config import ConfigError, config_path, load_config
 from shared.platform import env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,8 +170,13 @@ def decide(slot_id: str, action: str, date: str | None = None, start: str | None
 
 
 def check_config(path: str | None) -> int:
+    from shared.domain.scheduling import holiday_problems
+
     try:
         cfg = load_config(path)
+        problems = holiday_problems(cfg.community.holiday_country, cfg.community.holiday_region)
+        if problems:
+            raise ConfigError(problems, str(path or config_path())) from None
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1

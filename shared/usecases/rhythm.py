@@ -219,8 +219,9 @@ class PromptReport:
 def prompt_text(cfg: Config, now: dt.datetime) -> tuple[int, str]:
     zone = ZoneInfo(cfg.community.timezone)
     monday = now.astimezone(zone).date() - dt.timedelta(days=now.astimezone(zone).weekday())
-    index = (monday.toordinal() // 7) % len(cfg.rhythm.prompt.texts)
-    return index, cfg.rhythm.prompt.texts[index]
+    prompts = cfg.rhythm.prompt.texts or texts.t_list(cfg.community.locale, "config.prompt.texts")  # set when loaded
+    index = (monday.toordinal() // 7) % len(prompts)
+    return index, prompts[index]
 
 
 def _plan_batches(cfg: Config, store: RhythmStore, week: str, now: dt.datetime) -> int:
