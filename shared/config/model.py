@@ -30,7 +30,7 @@ POLICIES = ("skip", "next_business_day", "previous_business_day", "allow")
 Policy = Literal["skip", "next_business_day", "previous_business_day", "allow"]
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Fields a title template may use; checked at load time so a typo fails early.
-TITLE_FIELDS = ("date", "series", "month", "day", "weekday", "year")
+TITLE_FIELDS = ("date", "series", "month", "day", "weekday", "year", "month_name")
 
 
 class MonthlyRule(Model, tag_field="type", tag="monthly"):
@@ -78,6 +78,18 @@ Rule = MonthlyRule | WeeklyRule | SameDayAsRule | DatesRule
 RULE_TYPES = ("monthly", "weekly", "same_day_as", "dates")
 
 
+class Venue(Model):
+    """Where an in-person event takes place: shown in calendar entries (LOCATION), the feed and mails."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    address: str = ""
+    map_url: str = ""  # e.g. a Google Maps link; https only
+
+    def check(self) -> None:
+        if self.map_url and not re.fullmatch(r"https://[^\s<>\"]+", self.map_url):
+            raise ValueError(f"map_url: {self.map_url[:60]!r} is not an https:// link")
+
+
 class Series(Model, kw_only=True):
     kind: str
     title: str
@@ -86,6 +98,7 @@ class Series(Model, kw_only=True):
     duration_minutes: Annotated[int, bounded(5, 24 * 60, "a length in minutes")] | None = None
     open_end: bool = False
     online: bool = True
+    venue: str | None = None  # a key of venues: where the event takes place (in person, or hybrid)
     rule: Rule
     on_holiday: Policy = "skip"
     on_blackout: Policy = "skip"
@@ -220,6 +233,7 @@ class Config(Model):
     scheduling: Scheduling = msgspec.field(default_factory=Scheduling)
     cron_auth: CronAuth = msgspec.field(default_factory=CronAuth)
     organizers: dict[str, Organizer] = msgspec.field(default_factory=dict)
+    venues: dict[str, Venue] = msgspec.field(default_factory=dict)
     series: dict[str, Series] = msgspec.field(default_factory=dict)
     applications: Applications | None = None  # membership form (shared/config/applications.py)
     people: People = msgspec.field(default_factory=People)  # host availability and the speaker offer loop (shared/config/people.py)
@@ -233,12 +247,14 @@ class Config(Model):
             if not _IDENT.match(key):
                 raise ValueError(f"series: {key!r} is not a series id (lowercase letters, digits, _; used in slot ids)")
         # Texts left out take the community language's defaults (shared/templates/<locale>/texts/config.yaml).
+        from shared.platform import texts
+
         localise(self.rhythm, self.community.locale)
         for b in self.scheduling.blackouts:
             if b.label is None:
-                from shared.platform import texts
-
                 set_normalised(b, "label", texts.t(self.community.locale, "config.blackout_label"))
+        if self.people.speakers.format is None:
+            set_normalised(self.people.speakers, "format", texts.t(self.community.locale, "config.speakers.format"))
 
     def series_zone(self, series_id: str) -> ZoneInfo:
         return ZoneInfo(self.series[series_id].timezone or self.community.timezone)

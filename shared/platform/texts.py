@@ -195,4 +195,5 @@ def date_order(locale: str | None) -> str:
 def render_title(template: str, series_id: str, start: dt.datetime, locale: str | None) -> str:
     """A series' title template (``series.<id>.title``) for one occurrence; fields in README."""
     return template.format(date=start.date(), series=series_id, year=start.year, month=start.month, day=start.day,
-                           weekday=weekday(locale, start.date()))
+                           weekday=weekday(locale, start.date()),
+                           month_name=t_list(locale, "format.months")[start.month - 1])
