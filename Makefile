@@ -80,7 +80,7 @@ chaos: install
 	$(PY) -m tools.chaos --seeds 3 --members 400 --days 28
 
 emulator: install
-	$(PY) -m tools.emulator
+	$(PY) -m tools.emulator $(PORT)
 
 clean:
 	rm -rf $(VENV) node_modules outbox build .mypy_cache .ruff_cache .hypothesis

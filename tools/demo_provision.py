@@ -25,8 +25,11 @@ def demo_provision(ctx: dict[str, Any]) -> None:
     night = next((sid for sid, s in sorted(slots.items()) if s.get("kind") == "speaker_night" and s.get("status") == "scheduled"), None)
     host = next((oid for oid, o in cfg.organizers.items() if o.zoom and o.zoom.licence != "basic"), None)
     if night and host and not slots[night].get("host"):
-        store.update_slot(night, {"host": host, "speaker": {"id": "demo", "name": "山田　花子",
-                                                           "topic": "アルムナイと新規事業", "status": "confirmed"}})
+        from tools.demo_data import samples
+
+        speaker = samples(cfg.community.locale)["speaker"]
+        store.update_slot(night, {"host": host, "speaker": {"id": "demo", "name": speaker["name"],
+                                                           "topic": speaker["topic"], "status": "confirmed"}})
     meetings, calendar = OutboxMeetings(), OutboxCalendarEvents()
     for label in ("first run", "second run"):
         report = provision_events(cfg, store, bootstrap.idempotency_store(), meetings, calendar, now=now, run_key=f"demo-{label}")

@@ -37,21 +37,25 @@ def demo_rhythm(ctx: dict[str, Any]) -> None:
     os.environ.setdefault("FORM_WEBHOOK_SECRET", DEMO_SECRET)
     secret = os.environ["FORM_WEBHOOK_SECRET"].encode()
     bootstrap.reset()
+    from tools.demo_data import samples
+
+    words = samples(bootstrap.config().community.locale)
     db = bootstrap.rhythm_store()
-    for i, name in enumerate(["山本　さくら", "高橋　一郎", "中村　美咲", "小林　健"]):
+    for i, name in enumerate(words["members"]):
         db.set("members", f"demo-member-{i}", {"name": name, "email": f"member{i}@example.com", "link_version": 0,
                                                 "consents": consent_records({"weekly_prompt": True, "directory": i % 2 == 0},
                                                                            dt.datetime.now(dt.UTC), "form"),
                                                 "joined_at": dt.datetime.now(dt.UTC),
-                                                "directory": {"company": "株式会社デモ", "role": "代表", "intro": "デモの紹介文"}})
+                                                "directory": words["directory"]})
 
     banner("propose_event: a member proposes a reading circle (signed webhook)")
     day = (dt.date.today() + dt.timedelta(days=24))
     while day.weekday() != 2:
         day += dt.timedelta(days=1)
-    proposal = {"proposal_id": "demo-1", "title": "読書会　第1回", "kind": "member_event", "date": day.isoformat(), "start": "19:00",
-                "duration_minutes": 90, "online": True, "zoom": "own", "join_url": "https://zoom.us/j/123456789",
-                "description": "好きな本を持ち寄って語り合います。", "proposer": {"name": "山本　さくら", "email": "member0@example.com"}}
+    proposal = {"proposal_id": "demo-1", "title": words["proposal"]["title"], "kind": "member_event", "date": day.isoformat(),
+                "start": "19:00", "duration_minutes": 90, "online": True, "zoom": "own", "join_url": "https://zoom.us/j/123456789",
+                "description": words["proposal"]["description"],
+                "proposer": {"name": words["members"][0], "email": "member0@example.com"}}
     client = _client(root, "propose_event")
     for label, data in (("passing", proposal), ("too long, too soon", {**proposal, "proposal_id": "demo-2", "duration_minutes": 400,
                                                                        "date": dt.date.today().isoformat()})):
@@ -67,7 +71,8 @@ def demo_rhythm(ctx: dict[str, Any]) -> None:
 
     token = rotate_feed_token(db, dt.datetime.now(dt.UTC))
     feed = _client(root, "ics_feed").get(f"/{token}").get_data(as_text=True)
-    print(f"feed: {feed.count('BEGIN:VEVENT')} events, 読書会 included: {'読書会' in feed}; without the token: "
+    print(f"feed: {feed.count('BEGIN:VEVENT')} events, the member's event included: "
+          f"{words['proposal']['title'].replace(',', chr(92) + ',') in feed.replace(chr(13) + chr(10) + ' ', '')}; without the token: "
           f"HTTP {_client(root, 'ics_feed').get('/wrong').status_code}")
 
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")

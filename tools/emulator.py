@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -84,17 +85,56 @@ def running() -> Iterator[Emulator]:
         emulator.stop()
 
 
-if __name__ == "__main__":
-    # `make emulator`: run in the foreground for the organizer CLI.
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8681
-    proc = subprocess.Popen(["node", str(LAUNCHER), str(port)], cwd=ROOT, stdin=subprocess.PIPE)
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def foreground(port: int) -> int:
+    """`make emulator`: the emulator in the foreground for the organizer CLI. Says it is up only once
+    it accepts connections; a port in use or an emulator that stops is an error with the fix."""
+    if not port_free(port):
+        print(f"Port {port} is already in use (another `make emulator`? see `lsof -i :{port}`).\n"
+              f"Stop that one, or start on another port: make emulator PORT={port + 1}", file=sys.stderr)
+        return 1
+    proc = subprocess.Popen(["node", str(LAUNCHER), str(port)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+
+    def stop(*_: object) -> None:  # a terminated `make emulator` takes its emulator along
+        proc.terminate()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    line = proc.stdout.readline().decode().strip()
+    if not line.startswith("READY"):
+        code = proc.wait()
+        print(f"The Firestore emulator did not start (exit {code}). Run `npm ci` (make does it) and try again.",
+              file=sys.stderr)
+        return code or 1
+    try:
+        _wait_for_port(port)
+    except RuntimeError as exc:
+        proc.kill()
+        print(exc, file=sys.stderr)
+        return 1
     print(f"Firestore emulator on 127.0.0.1:{port}. In another terminal:\n"
           f"  export FIRESTORE_EMULATOR_HOST=127.0.0.1:{port}\nCtrl-C stops it (its data is kept in memory only).",
           flush=True)
     try:
-        proc.wait()
+        code = proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
+        return 0
+    print(f"The Firestore emulator stopped (exit {code}).", file=sys.stderr)
+    return code or 1
+
+
+if __name__ == "__main__":
+    sys.exit(foreground(int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else 8681))
 
 
 @contextlib.contextmanager

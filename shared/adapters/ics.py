@@ -9,7 +9,9 @@ from typing import Any
 
 from shared.ports import CalendarEntry
 
-PRODID = "-//Alumni Autopilot//alumni-autopilot//JA"
+# A formal public identifier (RFC 5545 3.7.3): its last part is the language of the identifier's own
+# text ("Alumni Autopilot"), not of the community; the entries' texts carry no language tag.
+PRODID = "-//Alumni Autopilot//alumni-autopilot//EN"
 
 
 def _event(entry: CalendarEntry) -> Any:

@@ -162,11 +162,11 @@ def parse_clock(value: Any) -> dt.time:
 
 def parse_zone(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Asia/Tokyo)")
+        raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Europe/London, America/New_York, Asia/Tokyo)")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Asia/Tokyo)") from None
+        raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Europe/London, America/New_York, Asia/Tokyo)") from None
     return value
 
 

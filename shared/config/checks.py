@@ -24,6 +24,10 @@ def cross_checks(cfg: Config) -> list[tuple[str, str]]:
             problems.append((f"series.{sid}.timezone", f"must equal the time zone of its anchor {s.rule.series!r}"))
         if s.start >= anchor.start:
             problems.append((f"series.{sid}.start", f"{s.start:%H:%M} must be before its anchor {s.rule.series!r} starts ({anchor.start:%H:%M})"))
+    for sid, s in cfg.series.items():
+        if s.venue is not None and s.venue not in cfg.venues:
+            known = ", ".join(cfg.venues) or "none yet: add them under venues:"
+            problems.append((f"series.{sid}.venue", f"{s.venue!r} is not a venue of this config (known: {known})"))
     problems.extend(_people(cfg))
     problems.extend(_rhythm(cfg))
     return problems

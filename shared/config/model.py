@@ -18,18 +18,19 @@ from shared.config.base import (
     Zone,
     bounded,
     check_template,
+    set_normalised,
 )
 from shared.config.members import Members
 from shared.config.newsletter import Newsletter
 from shared.config.people import People
 from shared.config.provisioning import Provisioning
-from shared.config.rhythm import Rhythm
+from shared.config.rhythm import Rhythm, localise
 
 POLICIES = ("skip", "next_business_day", "previous_business_day", "allow")
 Policy = Literal["skip", "next_business_day", "previous_business_day", "allow"]
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Fields a title template may use; checked at load time so a typo fails early.
-TITLE_FIELDS = ("date", "series", "month", "day", "weekday", "year")
+TITLE_FIELDS = ("date", "series", "month", "day", "weekday", "year", "month_name")
 
 
 class MonthlyRule(Model, tag_field="type", tag="monthly"):
@@ -77,6 +78,18 @@ Rule = MonthlyRule | WeeklyRule | SameDayAsRule | DatesRule
 RULE_TYPES = ("monthly", "weekly", "same_day_as", "dates")
 
 
+class Venue(Model):
+    """Where an in-person event takes place: shown in calendar entries (LOCATION), the feed and mails."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    address: str = ""
+    map_url: str = ""  # e.g. a Google Maps link; https only
+
+    def check(self) -> None:
+        if self.map_url and not re.fullmatch(r"https://[^\s<>\"]+", self.map_url):
+            raise ValueError(f"map_url: {self.map_url[:60]!r} is not an https:// link")
+
+
 class Series(Model, kw_only=True):
     kind: str
     title: str
@@ -85,6 +98,7 @@ class Series(Model, kw_only=True):
     duration_minutes: Annotated[int, bounded(5, 24 * 60, "a length in minutes")] | None = None
     open_end: bool = False
     online: bool = True
+    venue: str | None = None  # a key of venues: where the event takes place (in person, or hybrid)
     rule: Rule
     on_holiday: Policy = "skip"
     on_blackout: Policy = "skip"
@@ -100,7 +114,7 @@ class Series(Model, kw_only=True):
         if relative and (self.open_end or self.duration_minutes is not None):
             raise ValueError("duration_minutes: a same_day_as series ends when its anchor starts; leave length and open_end out")
         if not relative and self.open_end == (self.duration_minutes is not None):
-            raise ValueError("duration_minutes: give either duration_minutes or open_end: true (自由解散)")
+            raise ValueError("duration_minutes: give either duration_minutes or open_end: true")
 
 
 class BlackoutDay(str):
@@ -130,7 +144,7 @@ class Blackout(Model):
 
     start: BlackoutDay = msgspec.field(name="from")
     end: BlackoutDay | None = msgspec.field(default=None, name="to")
-    label: str = "blackout"
+    label: str | None = None  # shown in the note of a shifted session; None: config.blackout_label of the locale
 
     def check(self) -> None:
         if self.end is not None and (len(self.start) == 5) != (len(self.end) == 5):
@@ -153,10 +167,19 @@ class Community(Model):
     locale: Literal["ja", "en", "en-GB", "en-US"] = "ja"  # texts in shared/templates/<language>/; en-US: month first
     timezone: Zone = Zone("Asia/Tokyo")
     holiday_country: str = "JP"
+    # A region with holidays of its own: the ISO 3166-2 subdivision, SCT or GB-SCT (Scotland), CA or
+    # US-CA (California), BY (Bavaria). `autopilot check-config` checks it against the holidays package.
+    holiday_region: str | None = None
 
     def check(self) -> None:
         if not re.fullmatch(r"[A-Z]{2}", self.holiday_country):
-            raise ValueError(f"holiday_country: {self.holiday_country!r} is not an ISO 3166 country code (e.g. JP)")
+            raise ValueError(f"holiday_country: {self.holiday_country!r} is not an ISO 3166 country code (e.g. GB, JP, US)")
+        if self.holiday_region is not None:
+            region = self.holiday_region.strip().upper().removeprefix(f"{self.holiday_country}-")
+            if not re.fullmatch(r"[A-Z0-9]{1,3}", region):
+                raise ValueError(f"holiday_region: {self.holiday_region!r} is not an ISO 3166-2 subdivision of "
+                                 f"{self.holiday_country} (e.g. SCT or {self.holiday_country}-SCT)")
+            set_normalised(self, "holiday_region", region)
 
 
 class Scheduling(Model):
@@ -210,6 +233,7 @@ class Config(Model):
     scheduling: Scheduling = msgspec.field(default_factory=Scheduling)
     cron_auth: CronAuth = msgspec.field(default_factory=CronAuth)
     organizers: dict[str, Organizer] = msgspec.field(default_factory=dict)
+    venues: dict[str, Venue] = msgspec.field(default_factory=dict)
     series: dict[str, Series] = msgspec.field(default_factory=dict)
     applications: Applications | None = None  # membership form (shared/config/applications.py)
     people: People = msgspec.field(default_factory=People)  # host availability and the speaker offer loop (shared/config/people.py)
@@ -222,6 +246,15 @@ class Config(Model):
         for key in self.series:
             if not _IDENT.match(key):
                 raise ValueError(f"series: {key!r} is not a series id (lowercase letters, digits, _; used in slot ids)")
+        # Texts left out take the community language's defaults (shared/templates/<locale>/texts/config.yaml).
+        from shared.platform import texts
+
+        localise(self.rhythm, self.community.locale)
+        for b in self.scheduling.blackouts:
+            if b.label is None:
+                set_normalised(b, "label", texts.t(self.community.locale, "config.blackout_label"))
+        if self.people.speakers.format is None:
+            set_normalised(self.people.speakers, "format", texts.t(self.community.locale, "config.speakers.format"))
 
     def series_zone(self, series_id: str) -> ZoneInfo:
         return ZoneInfo(self.series[series_id].timezone or self.community.timezone)

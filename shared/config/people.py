@@ -109,6 +109,8 @@ class SpeakerSettings(Model):
     offer_window_days: Annotated[int, bounded(1, 60, "an offer window in days")] = 5
     reminder_after_days: int | None = 3  # None: no reminder
     raise_weeks: Annotated[int, bounded(0, 52, "a number of weeks")] = 4  # a slot this close with nobody confirmed is raised to the organizers
+    talk_minutes: Annotated[int, bounded(5, 600, "a talk length in minutes")] = 30  # told in the offer (a speaker's own length wins)
+    format: str | None = None  # what happens around the talk, told in the offer; None: config.speakers.format of the locale
 
     def check(self) -> None:
         r = self.reminder_after_days

@@ -2,7 +2,9 @@
 
 Kept apart from ``shared/config/model.py`` (which imports this module); the building blocks come from
 ``shared/config/base.py``. Every default mirrors the first community: digest on Monday 08:00, reminders
-7 days and 1 day before, the #なんでもありデー prompt on Wednesday, member events two weeks ahead.
+7 days and 1 day before, the weekly prompt on Wednesday, member events two weeks ahead. A text left
+out (``None`` here) takes the community locale's default from ``shared/templates/<locale>/texts/config.yaml``
+when the config is loaded (:func:`localise`).
 """
 
 
@@ -27,8 +29,8 @@ class Digest(Model):
 
 class Reminders(Model):
     offsets_days: tuple[int, ...] = (7, 1)
-    prepare_speaker: str = "発表資料(任意)と、冒頭で話す自己紹介をご準備ください。開始10分前に入室をお願いします。"
-    prepare_host: str = "開始15分前にZoomを開き、録画の要否と登壇者の画面共有を確認してください。"
+    prepare_speaker: str | None = None  # None: config.reminders.prepare_speaker of the community's locale
+    prepare_host: str | None = None
 
     def check(self) -> None:
         v = self.offsets_days
@@ -40,12 +42,8 @@ class Reminders(Model):
 class Prompt(Model):
     weekday: Weekday = Weekday(2)  # Wednesday
     time: Clock = Clock(9, 0)
-    hashtag: str = "#なんでもありデー"
-    texts: tuple[str, ...] = (
-        "今日は #なんでもありデー です。近況、おすすめの本、仕事の小さな発見など、なんでも気軽に投稿してください。",
-        "#なんでもありデー です。最近うれしかったことをひとつ、教えてください。",
-        "#なんでもありデー です。いま取り組んでいること、困っていることを気軽にどうぞ。",
-    )
+    hashtag: str | None = None  # None: the locale's (config.prompt.hashtag); "" for none
+    texts: tuple[str, ...] | None = None  # rotate week by week; None: the locale's (config.prompt.texts)
     slack: bool = True  # post to SLACK_WEBHOOK_URL (outbox when unset)
     mail: bool = True  # mail members who opted in (prompt_opt_in)
     # Bcc recipients per mail; the To line holds only the community address
@@ -53,7 +51,7 @@ class Prompt(Model):
     daily_limit: int = 400  # recipients per day over all batches (Gmail counts each recipient)
 
     def check(self) -> None:
-        if not self.texts or any(not t.strip() for t in self.texts):
+        if self.texts is not None and (not self.texts or any(not t.strip() for t in self.texts)):
             raise ValueError("texts: give at least one non-empty text; they rotate week by week")
         if self.daily_limit < self.batch_size:
             raise ValueError(f"daily_limit: {self.daily_limit} is smaller than one batch ({self.batch_size})")
@@ -62,7 +60,7 @@ class Prompt(Model):
 class EventKind(Model):
     """Guidelines for one kind of member-proposed event."""
 
-    label: str
+    label: str | None = None  # None: config.kinds.<kind> of the community's locale, else the kind's name
     lead_days: Annotated[int, bounded(0, 365, "a lead time in days")] = 14  # proposed at least this many days ahead
     min_minutes: int = 30
     max_minutes: int = 180
@@ -85,11 +83,11 @@ class EventKind(Model):
 
 def _default_kinds() -> dict[str, EventKind]:
     return {
-        "member_event": EventKind(label="メンバー企画"),
-        "new_staff_event": EventKind(label="新運営メンバー企画", lead_days=10),
-        "alumni_collab": EventKind(label="他アルムナイ団体とのコラボ", lead_days=21),
-        "company_collab": EventKind(label="企業とのコラボ", lead_days=30, confirmation=True),
-        "notable_talk": EventKind(label="著名アルムナイ講演", lead_days=30, confirmation=True),
+        "member_event": EventKind(),
+        "new_staff_event": EventKind(lead_days=10),
+        "alumni_collab": EventKind(lead_days=21),
+        "company_collab": EventKind(lead_days=30, confirmation=True),
+        "notable_talk": EventKind(lead_days=30, confirmation=True),
     }
 
 
@@ -105,3 +103,27 @@ class Rhythm(Model):
         for key in self.event_kinds:
             if not _KIND.match(key):
                 raise ValueError(f"event_kinds: {key!r} is not a kind name (lowercase letters, digits, _)")
+
+
+def localise(rhythm: Rhythm, locale: str) -> None:
+    """Fill the texts left out with the locale's defaults (called once, when the config is loaded)."""
+    from shared.platform import texts
+
+    r, p = rhythm.reminders, rhythm.prompt
+    for name in ("prepare_speaker", "prepare_host"):
+        if getattr(r, name) is None:
+            set_normalised(r, name, texts.t(locale, f"config.reminders.{name}"))
+    if p.hashtag is None:
+        set_normalised(p, "hashtag", texts.t(locale, "config.prompt.hashtag"))
+    if p.texts is None:
+        set_normalised(p, "texts", texts.t_list(locale, "config.prompt.texts"))
+    for key, kind in rhythm.event_kinds.items():
+        if kind.label is None:
+            set_normalised(kind, "label", kind_label(locale, key))
+
+
+def kind_label(locale: str, kind: str) -> str:
+    """How the community calls a kind of event: ``config.kinds.<kind>``, else the kind's own name."""
+    from shared.platform import texts
+
+    return texts.t(locale, f"config.kinds.{kind}") if texts.has(locale, f"config.kinds.{kind}") else kind

@@ -37,7 +37,10 @@ R_MONTHLY_MAX = "monthly_max"
 R_BASIC_LENGTH = "basic_licence_40min"
 R_LICENCE_BUSY = "licence_busy"
 R_HANDED_BACK = "handed_back"
-R_OUTRANKED = "higher_load_or_more_recent"
+R_OUTRANKED = "higher_load_or_more_recent"  # older records; new ones name the tie-break that decided:
+R_HIGHER_LOAD = "higher_load"  # more events per weight in the fairness window than the chosen host
+R_MORE_RECENT = "hosted_more_recently"  # the same load, but hosted more recently than the chosen host
+R_ID_ORDER = "same_load_and_last_date"  # the same load and the same last duty: the organizer id's order decided
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,27 @@ class Ranking:
         return self.ranked[0] if self.ranked else None
 
     def explanation(self, chosen: str | None) -> list[dict[str, object]]:
-        """Who was considered and why each one not chosen was passed over."""
+        """Who was considered and why each one not chosen was passed over: the rule that actually
+        decided between them and the chosen host (lower load first, then who hosted least recently,
+        then the organizer id)."""
+        winner = next((v for v in self.verdicts if v.host_id == chosen), None)
         out = []
         for v in self.verdicts:
-            reason = v.reason if v.reason else (None if v.host_id == chosen else R_OUTRANKED)
+            reason = v.reason
+            if reason is None and v.host_id != chosen:
+                reason = _tie_break(v, winner)
             out.append({**v.as_dict(), "reason": reason, "chosen": v.host_id == chosen})
         return out
+
+
+def _tie_break(loser: Verdict, winner: Verdict | None) -> str:
+    if winner is None:
+        return R_OUTRANKED
+    if loser.load != winner.load:
+        return R_HIGHER_LOAD
+    if (loser.last or _EPOCH) != (winner.last or _EPOCH):
+        return R_MORE_RECENT
+    return R_ID_ORDER
 
 
 def max_concurrency(intervals: Iterable[tuple[dt.datetime, dt.datetime]]) -> int:

@@ -28,6 +28,28 @@ UTC = dt.UTC
 MAX_SHIFT_DAYS = 31  # a shift that finds no business day within a month skips the date instead
 
 
+class Note(str):
+    """Why an occurrence is not where its rule put it: ``key`` names the sentence (``notes.<key>`` of
+    the message catalog, filled in with ``values`` in the community's language by the use case); the
+    string itself is a short English form for logs and tests (an organizer's own reason, when given:
+    it is shown as written)."""
+
+    key: str
+    values: Mapping[str, object]
+
+    def __new__(cls, key: str, text: str, **values: object) -> Note:
+        note = super().__new__(cls, text)
+        note.key, note.values = key, values
+        return note
+
+    def __reduce__(self) -> tuple[object, ...]:  # copies keep key and values
+        return _note, (self.key, str(self), dict(self.values))
+
+
+def _note(key: str, text: str, values: dict[str, object]) -> Note:
+    return Note(key, text, **values)
+
+
 class BusinessCalendar:
     """Weekends, public holidays (from a maintained library) and the community's blackouts."""
 
@@ -48,27 +70,65 @@ class BusinessCalendar:
         return day.weekday() < 5 and self.holiday(day) is None and self.blackout(day) is None
 
 
-def holiday_lookup(country: str) -> Callable[[dt.date], str | None]:
-    """Holiday names for a country. Japan uses jpholiday (3 ms import, cold-start friendly);
-    other countries the ``holidays`` package, imported only when asked for."""
-    if country == "JP":
+def holiday_lookup(country: str, region: str | None = None, locale: str = "ja") -> Callable[[dt.date], str | None]:
+    """Public holidays of a country, or of one of its regions (ISO 3166-2 subdivision: ``SCT`` of
+    ``GB``, ``CA`` of ``US``, ``BY`` of ``DE``), named in the community's language where the
+    library has it. Japan in Japanese uses jpholiday (3 ms import, cold-start friendly); everything
+    else the ``holidays`` package, imported only when asked for."""
+    if country == "JP" and region is None and locale.startswith("ja"):
         import jpholiday
 
         return lambda d: jpholiday.is_holiday_name(d)
     import holidays
 
+    kind = holidays.country_holidays(country, subdiv=region)
+    language = holiday_language(tuple(getattr(kind, "supported_languages", ())), locale, country)
     cache: dict[int, Mapping[dt.date, str]] = {}
 
     def lookup(d: dt.date) -> str | None:
         if d.year not in cache:
-            cache[d.year] = holidays.country_holidays(country, years=d.year)
+            cache[d.year] = holidays.country_holidays(country, subdiv=region, years=d.year, language=language)
         return cache[d.year].get(d)
 
     return lookup
 
 
+def holiday_language(supported: tuple[str, ...], locale: str, country: str) -> str | None:
+    """The ``holidays`` language closest to ``locale`` (``en-US`` -> ``en_US``, ``en`` in GB ->
+    ``en_GB``); None (the country's own) when the package has no such translation."""
+    lang, _, area = locale.partition("-")
+    for want in (f"{lang}_{area}" if area else "", f"{lang}_{country}", lang, f"{lang}_US", f"{lang}_GB"):
+        if want and want in supported:
+            return want
+    return next((s for s in supported if s.split("_")[0] == lang), None)
+
+
+def holiday_problems(country: str, region: str | None) -> list[tuple[str, str]]:
+    """What the ``holidays`` package says about ``community.holiday_country`` / ``holiday_region``
+    (field path, message); empty when it knows both. Imports the package: for ``check-config``."""
+    import holidays
+
+    known = holidays.list_supported_countries()
+    if country not in known:
+        return [("community.holiday_country", f"{country!r} has no public holidays in the holidays package "
+                 f"(known: {', '.join(sorted(k for k in known if len(k) == 2)[:12])}, ...)")]
+    if region is None:
+        return []
+    regions = [r for r in known[country] if r.isupper() or r.isdigit()]
+    if region in known[country]:
+        return []
+    if not regions:
+        return [("community.holiday_region", f"{country} has no regional holidays in the holidays package; leave it out")]
+    names = getattr(holidays.country_holidays(country), "subdivisions_aliases", {}) or {}
+    by_code = {code: name for name, code in names.items()}
+    listed = ", ".join(f"{r} ({by_code[r]})" if r in by_code else r for r in regions[:40])
+    return [("community.holiday_region", f"{region!r} is not a region of {country} in the holidays package "
+             f"(known: {listed}{', ...' if len(regions) > 40 else ''})")]
+
+
 def business_calendar(cfg: Config) -> BusinessCalendar:
-    return BusinessCalendar(holiday_lookup(cfg.community.holiday_country), cfg.scheduling.blackouts)
+    c = cfg.community
+    return BusinessCalendar(holiday_lookup(c.holiday_country, c.holiday_region, c.locale), cfg.scheduling.blackouts)
 
 
 @dataclass(frozen=True)
@@ -147,13 +207,14 @@ def apply_policy(day: dt.date, series: Series, cal: BusinessCalendar) -> tuple[d
     follows ``on_holiday`` (1/1 is both 元日 and inside the 12/29-1/3 blackout). A shift lands on
     the nearest weekday that is neither a holiday nor a blackout."""
     blackout = cal.blackout(day)
+    reason: str
     if blackout is not None and series.on_blackout != "allow":
-        policy, reason = series.on_blackout, f"blackout: {blackout}"
+        policy, reason = series.on_blackout, Note("blackout", f"blackout: {blackout}", label=blackout)
     else:
         holiday = cal.holiday(day)
         if holiday is None or series.on_holiday == "allow":
             return day, ""
-        policy, reason = series.on_holiday, f"holiday: {holiday}"
+        policy, reason = series.on_holiday, Note("holiday", f"holiday: {holiday}", name=holiday)
     if policy == "skip":
         return None, reason
     step = dt.timedelta(days=1 if policy == "next_business_day" else -1)
@@ -218,11 +279,14 @@ def _relative(sid: str, series: Series, zone: ZoneInfo, key: dt.date, anchor: Oc
     if anchor.status == "cancelled":
         return Occurrence(sid, key, anchor.date, begin, end if _elapsed(begin, end) > dt.timedelta(0) else
                           _usual_end(begin, series.start, usual, zone), False, "cancelled",
-                          f"{anchor.series_id} is cancelled", anchor_id=anchor.slot_id)
+                          Note("anchor_cancelled", f"{anchor.series_id} is cancelled", anchor=anchor.series_id),
+                          anchor_id=anchor.slot_id)
     if _elapsed(begin, end) <= dt.timedelta(0):
         skipped = _elapsed(begin, at(anchor.date, usual, zone)) <= dt.timedelta(0)
-        note = (f"{series.start:%H:%M}-{usual:%H:%M} does not exist on {anchor.date} (the clocks go forward)" if skipped
-                else f"{anchor.series_id} now starts at {end:%H:%M}, before this one")
+        note = (Note("clocks_forward", f"{series.start:%H:%M}-{usual:%H:%M} does not exist on {anchor.date} (the clocks go forward)",
+                     start=series.start, end=usual, date=anchor.date) if skipped
+                else Note("anchor_earlier", f"{anchor.series_id} now starts at {end:%H:%M}, before this one",
+                          anchor=anchor.series_id, start=end.time()))
         return Occurrence(sid, key, anchor.date, begin, _usual_end(begin, series.start, usual, zone), False, "cancelled",
                           note, anchor_id=anchor.slot_id)
     return Occurrence(sid, key, anchor.date, begin, end, False, shifted_from=anchor.shifted_from,
@@ -246,11 +310,11 @@ def _apply_exception(occ: Occurrence, exc: SlotException | None, series: Series,
     if exc is None:
         return occ
     if exc.action == "cancel":
-        return _replace(occ, status="cancelled", note=exc.reason or "cancelled by an organizer")
+        return _replace(occ, status="cancelled", note=Note("cancelled", exc.reason or "cancelled by an organizer", reason=exc.reason))
     if exc.action == "move" and exc.date is not None:
         begin = at(exc.date, exc.start or series.start, zone)
         return _replace(occ, date=exc.date, start=begin, end=plus(begin, _elapsed(occ.start, occ.end)),
-                        shifted_from=occ.key_date, note=exc.reason or "moved by an organizer")
+                        shifted_from=occ.key_date, note=Note("moved", exc.reason or "moved by an organizer", reason=exc.reason))
     return occ
 
 

@@ -2,6 +2,8 @@
 
 Shows the schedule from Firestore, runs a function locally once, and records an organizer's decision
 about one event (move, cancel, restore). ``autopilot --help`` and ``autopilot COMMAND --help``.
+Every word it prints comes from ``shared/templates/<locale>/texts/cli.yaml``, in the community's
+language (the config's ``community.locale``).
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import difflib
 import json
 import os
+import socket
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -19,47 +23,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared import bootstrap
-from shared.config import ConfigError, load_config
-from shared.platform import env
+from shared.config import ConfigError, config_path, load_config
+from shared.entrypoints.cli_words import header, locale, say
+from shared.platform import env, texts
 
 ROOT = Path(__file__).resolve().parents[2]
-STATUS_JA = {"scheduled": "予定", "cancelled": "中止", "retired": "廃止"}
-
-HELP = """\
-Alumni Autopilot — organizer tool (運営者向けツール)
-
-Everyday use:
-  autopilot schedule                 the next 3 months of events, from Firestore (今後の予定)
-  autopilot move SLOT --date D       move one event to another day (日程変更)
-  autopilot cancel SLOT              cancel one event (中止)
-  autopilot restore SLOT             undo a move or cancel (元に戻す)
-  autopilot run generate_slots       run a function once, here, now (手動実行)
-  autopilot check-config             check the community config and explain any mistake
-  autopilot doctor                   check a live deployment (read-only): every check ok or FAIL with its fix
-
-Speakers and hosts (登壇者・ホスト):
-  autopilot speakers                 the speaker queue: order, priority, status (登壇者の順番)
-  autopilot propose-speaker --name N --email E --topic T --series S   add a speaker (登壇者を追加)
-  autopilot priority SPEAKER N       move a speaker up the queue (higher N goes first) (優先度)
-  autopilot withdraw SPEAKER         a speaker cannot speak after all (登壇の取り下げ)
-  autopilot why SLOT                 why this speaker / host was chosen, and why not the others (理由)
-  autopilot hosts                    how many events each host had recently (ホストの担当回数)
-
-Members and the calendar feed (メンバー・カレンダー):
-  autopilot directory --format csv|md [--output FILE]   founders & executives directory (名簿)
-  autopilot feed-token rotate        a new secret calendar (ICS) link; the old one stops working
-  autopilot members show EMAIL       a member's consents with time and source (同意の状況)
-  autopilot members revoke-link EMAIL   end a member's settings links and mail a new one
-  autopilot members migrate          rewrite old prompt_opt_in / directory_opt_in records
-  autopilot propose-event ...        add a member's event, checked against the guidelines (企画)
-  autopilot confirm-proposal ID      confirm an event that waits for an organizer (企画の承認)
-
-SLOT is the id in the first column of `autopilot schedule`, e.g. speaker_night_2027-01-12;
-SPEAKER is the id in the first column of `autopilot speakers`.
-Where the data lives: set FIRESTORE_EMULATOR_HOST (local, see `make emulator`) or
-GOOGLE_CLOUD_PROJECT with Google credentials (production). The config file is COMMUNITY_CONFIG
-(default: config/community.example.yaml).
-"""
+CONNECT_SECONDS = 3  # how long to wait for the Firestore emulator before explaining how to start it
 
 
 def _width(text: str) -> int:
@@ -70,10 +39,10 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
-def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+def table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> str:
     """A plain-text table that lines up with Japanese (full-width) text."""
-    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(_pad(str(h), w) for h, w in zip(header, widths, strict=True)).rstrip(),
+    widths = [max(_width(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(_pad(str(h), w) for h, w in zip(head, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
@@ -85,19 +54,29 @@ def _person(value: Any) -> str:
     return str(value or "")
 
 
+def _status(value: Any) -> str:
+    key = f"cli.status.{value}"
+    return texts.t(locale(), key) if texts.has(locale(), key) else str(value)
+
+
+def _when(slot: dict[str, Any], zone: str) -> str:
+    tz = ZoneInfo(str(slot.get("timezone") or zone))
+    start, end = slot["start"].astimezone(tz), slot["end"].astimezone(tz)
+    loc = locale()
+    times = texts.t(loc, "calendar.times_open_end" if slot.get("open_end") else "calendar.times",
+                    start=texts.fmt_time(loc, start), end=texts.fmt_time(loc, end))
+    return f"{texts.fmt_date(loc, start.date(), 'date_short')} {times}"
+
+
 def schedule_rows(slots: Sequence[dict[str, Any]], zone: str, include_all: bool = False) -> list[list[str]]:
     rows = []
     for s in slots:
         if s.get("status") != "scheduled" and not include_all:
             continue
-        tz = ZoneInfo(str(s.get("timezone") or zone))
-        start = s["start"].astimezone(tz)
-        end = s["end"].astimezone(tz)
-        when = f"{start:%Y-%m-%d} ({'月火水木金土日'[start.weekday()]}) {start:%H:%M}-{'' if s.get('open_end') else f'{end:%H:%M}'}"
-        notes = [str(s.get("note") or "")] + [f"⚠ {code}" for code in (s.get("gen_flags") or {})]
-        rows.append([s["id"], when, str(s.get("title", "")), "online" if s.get("online") else "会場",
-                     STATUS_JA.get(str(s.get("status")), str(s.get("status"))),
-                     _person(s.get("speaker")) or "-", _person(s.get("host")) or "-",
+        notes = [str(s.get("note") or "").replace("\n", " ")] + [f"⚠ {code}" for code in (s.get("gen_flags") or {})]
+        rows.append([s["id"], _when(s, zone), str(s.get("title", "")),
+                     say("schedule.online") if s.get("online") else say("schedule.in_person"),
+                     _status(s.get("status")), _person(s.get("speaker")) or "-", _person(s.get("host")) or "-",
                      " ".join(n for n in notes if n)])
     return rows
 
@@ -108,8 +87,7 @@ def print_schedule(months: int = 3, include_all: bool = False, out: Any = None) 
     now = dt.datetime.now(dt.UTC)
     slots = bootstrap.slot_store().slots_between(now - dt.timedelta(hours=12), now + dt.timedelta(days=31 * months))
     rows = schedule_rows(slots, cfg.community.timezone, include_all)
-    header = ["slot", "when (日時)", "title", "where", "status", "speaker", "host", "notes"]
-    print(table(rows, header) if rows else "(no upcoming events: run `autopilot run generate_slots`)", file=out)
+    print(table(rows, header("schedule.header")) if rows else say("schedule.none"), file=out)
     return 0
 
 
@@ -119,7 +97,7 @@ def run_function(name: str, job: str | None, when: str | None) -> int:
     source = ROOT / "functions" / name / "main.py"
     if not source.is_file():
         known = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").is_file())
-        print(f"no function {name!r}; known: {', '.join(known)}", file=sys.stderr)
+        print(say("errors.no_function", name=name, known=", ".join(known)), file=sys.stderr)
         return 2
     from shared.platform import settings
 
@@ -137,7 +115,7 @@ def run_function(name: str, job: str | None, when: str | None) -> int:
     body = res.get_data(as_text=True)
     with contextlib.suppress(ValueError):
         body = json.dumps(json.loads(body), ensure_ascii=False, indent=2)
-    print(f"{name}: HTTP {res.status_code}\n{body}")
+    print(f"{say('run.result', name=name, status=res.status_code)}\n{body}")
     return 0 if res.status_code < 400 else 1
 
 
@@ -150,76 +128,212 @@ def _reconcile_now() -> dict[str, Any]:
     return generate_slots(cfg, bootstrap.slot_store(), today, now, "cli").summary()
 
 
-def decide(slot_id: str, action: str, date: str | None = None, start: str | None = None, reason: str = "") -> int:
+def read_day(value: str) -> dt.date:
+    """One date as the community writes it (``shared/domain/dates.py``); ValueError otherwise."""
+    from shared.domain.dates import read_dates
+
+    cfg_zone = bootstrap.config().community.timezone if _config_ok() else "UTC"
+    today = dt.datetime.now(ZoneInfo(cfg_zone)).date()
+    got = read_dates(value, texts.date_order(locale()), today)
+    if len(got.dates) != 1 or got.not_understood:
+        raise ValueError(value)
+    return got.dates[0]
+
+
+def _config_ok() -> bool:
+    try:
+        bootstrap.config()
+    except ConfigError:
+        return False
+    return True
+
+
+def _date_arg(value: str) -> dt.date:
+    try:
+        return read_day(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(say("errors.bad_date", value=value)) from None
+
+
+def closest_ids(wanted: str, candidates: dict[str, str]) -> list[str]:
+    """Slot ids like ``wanted``, which may also be (part of) a title: ``candidates`` is id -> title."""
+    by_title = [sid for sid, title in candidates.items() if wanted.strip() and wanted.strip() in title]
+    near = difflib.get_close_matches(wanted, list(candidates), n=5, cutoff=0.5)
+    titled = difflib.get_close_matches(wanted, list(candidates.values()), n=5, cutoff=0.4)
+    near += [sid for sid, title in candidates.items() if title in titled]
+    return list(dict.fromkeys(by_title + near))[:5]
+
+
+def _unknown_slot(slot_id: str) -> int:
+    print(say("errors.no_slot", slot=slot_id), file=sys.stderr)
+    now = dt.datetime.now(dt.UTC)
+    known = {str(s["id"]): str(s.get("title") or "")
+             for s in bootstrap.slot_store().slots_between(now - dt.timedelta(days=60), now + dt.timedelta(days=400))}
+    ids = closest_ids(slot_id, known)
+    if ids:
+        print(say("errors.closest", ids=", ".join(f"{i} ({known[i]})" for i in ids)), file=sys.stderr)
+    return 2
+
+
+def move_warnings(slot: dict[str, Any], day: dt.date, start: dt.time | None) -> list[str]:
+    """Why moving ``slot`` to ``day`` may be a mistake: a past day, a public holiday or blackout, another event."""
+    from shared.domain import scheduling
+
+    cfg = bootstrap.config()
+    loc = locale()
+    zone = ZoneInfo(str(slot.get("timezone") or cfg.community.timezone))
+    old_start = slot["start"].astimezone(zone)
+    begin = dt.datetime.combine(day, start or old_start.time().replace(tzinfo=None), zone)
+    end = begin + (slot["end"] - slot["start"])
+    shown = texts.fmt_date(loc, day)
+    found = []
+    if begin <= dt.datetime.now(dt.UTC):
+        found.append(say("move.past", date=shown))
+    cal = scheduling.business_calendar(cfg)
+    if (name := cal.holiday(day)) is not None:
+        found.append(say("move.holiday", date=shown, name=name))
+    if (label := cal.blackout(day)) is not None:
+        found.append(say("move.blackout", date=shown, name=label))
+    followers = {slot["id"]} | {str(s.get("id")) for s in bootstrap.slot_store().slots_between(
+        old_start - dt.timedelta(hours=12), old_start + dt.timedelta(hours=12)) if s.get("anchor_id") == slot["id"]}
+    for other in bootstrap.slot_store().slots_between(begin - dt.timedelta(days=1), end):
+        if str(other.get("id")) in followers or other.get("status") != "scheduled":
+            continue
+        if other["start"] < end and other["end"] > begin:
+            found.append(say("move.clash", date=shown, title=str(other.get("title") or other["id"]),
+                             when=_when(other, cfg.community.timezone)))
+    return found
+
+
+def _print_changes(result: dict[str, Any]) -> None:
+    cfg = bootstrap.config()
+    changed = [sid for sid in result.get("changed_slots") or ()]
+    slots = [s for s in (bootstrap.slot_store().get_slot(sid) for sid in changed) if s is not None]
+    flagged = int(result.get("flagged") or 0)
+    moved = [s for s in slots if not s.get("gen_flags")]
+    if moved:
+        print(say("decided.changed", count=len(moved)))
+        for s in moved:
+            note = str(s.get("note") or "").replace("\n", " ")
+            print(say("decided.line", when=_when(s, cfg.community.timezone), title=str(s.get("title") or ""),
+                      id=s["id"], status=_status(s.get("status")), note=f" ({note})" if note else ""))
+    else:
+        print(say("decided.none"))
+    if flagged:
+        print(say("decided.flagged", count=flagged))
+    print(say("decided.calendar"))
+
+
+def decide(slot_id: str, action: str, date: str | None = None, start: str | None = None, reason: str = "",
+           force: bool = False) -> int:
     store = bootstrap.slot_store()
-    slot = store.get_slot(slot_id)
+    try:
+        slot = store.get_slot(slot_id)
+    except ValueError:  # not even a document id (a title with "/", ...)
+        slot = None
     if slot is None:
-        print(f"no slot {slot_id!r}: see the first column of `autopilot schedule`", file=sys.stderr)
-        return 2
+        return _unknown_slot(slot_id)
     if action == "restore":
         if not store.delete_exception(slot_id):
-            print(f"{slot_id} has no move or cancel to undo", file=sys.stderr)
+            print(say("errors.nothing_to_restore", slot=slot_id), file=sys.stderr)
             return 2
     else:
         data: dict[str, Any] = {"action": action, "reason": reason, "at": dt.datetime.now(dt.UTC)}
-        try:
-            if date:
-                data["date"] = dt.date.fromisoformat(date).isoformat()
+        if date:
+            try:
+                day = read_day(date)
+            except ValueError:
+                print(say("errors.bad_date", value=date), file=sys.stderr)
+                return 2
+            clock = None
             if start:
-                data["start"] = dt.time.fromisoformat(start).strftime("%H:%M")
-        except ValueError as exc:
-            print(f"not a date/time: {exc}", file=sys.stderr)
-            return 2
+                try:
+                    clock = dt.time.fromisoformat(unicodedata.normalize("NFKC", start).strip())
+                except ValueError:
+                    print(say("errors.bad_time", value=start), file=sys.stderr)
+                    return 2
+                data["start"] = clock.strftime("%H:%M")
+            data["date"] = day.isoformat()
+            warnings = move_warnings(slot, day, clock)
+            for line in warnings:
+                print(f"⚠ {line}", file=sys.stderr)
+            if warnings and not force:
+                print(say("move.refused"), file=sys.stderr)
+                return 2
+            if warnings:
+                print(say("move.forced"), file=sys.stderr)
         store.put_exception(slot_id, data)
     result = _reconcile_now()
-    print(f"{slot_id}: {action} recorded; schedule updated "
-          f"({result['updated'] + result['restored']} slot(s) changed, {result['flagged']} flagged)")
+    print(say(f"decided.recorded.{action}", slot=slot_id))
+    _print_changes(result)
     return 0
 
 
 def check_config(path: str | None) -> int:
+    from shared.domain.scheduling import holiday_problems
+
     try:
         cfg = load_config(path)
+        problems = holiday_problems(cfg.community.holiday_country, cfg.community.holiday_region)
+        if problems:
+            raise ConfigError(problems, str(path or config_path())) from None
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"OK: {cfg.community.name}: {len(cfg.series)} series, {len(cfg.organizers)} organizers")
+    c = cfg.community
+    holidays = f"{c.holiday_country}-{c.holiday_region}" if c.holiday_region else c.holiday_country
+    print(texts.t(c.locale, "cli.check.ok", name=c.name, series=len(cfg.series), organizers=len(cfg.organizers),
+                  holidays=holidays))
     return 0
 
 
 def _need_store() -> None:
-    if not (os.environ.get(env.FIRESTORE_EMULATOR_HOST) or os.environ.get(env.GOOGLE_CLOUD_PROJECT)):
-        raise SystemExit("Where is the data? Run `make emulator` and `export FIRESTORE_EMULATOR_HOST=127.0.0.1:8681`,\n"
-                         "or set GOOGLE_CLOUD_PROJECT (with Google credentials) for production.")
+    host = os.environ.get(env.FIRESTORE_EMULATOR_HOST)
+    if not (host or os.environ.get(env.GOOGLE_CLOUD_PROJECT)):
+        raise SystemExit(say("errors.no_data"))
+    if host:  # the client would retry an absent emulator for minutes: ask the port first
+        name, _, port = host.rpartition(":")
+        try:
+            with socket.create_connection((name.strip("[]") or "127.0.0.1", int(port)), timeout=CONNECT_SECONDS):
+                pass
+        except (OSError, ValueError):
+            raise SystemExit(say("errors.unreachable", host=host, seconds=CONNECT_SECONDS)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="autopilot", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    def h(key: str) -> str:
+        return say(f"args.{key}").replace("%", "%%")
+
+    p = argparse.ArgumentParser(prog="autopilot", description=say("help"), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    s = sub.add_parser("schedule", help="show upcoming events from Firestore")
-    s.add_argument("--months", type=int, default=3, help="how far ahead (default 3)")
-    s.add_argument("--all", action="store_true", help="also show cancelled and retired events")
-    r = sub.add_parser("run", help="run one function locally, once")
-    r.add_argument("function", help="folder name under functions/, e.g. generate_slots")
-    r.add_argument("--job", help="act as Cloud Scheduler job NAME (a second run with the same --time is a no-op)")
-    r.add_argument("--time", help="the Scheduler's schedule time, RFC 3339 (default: now)")
-    for name, text in (("move", "move one event to another day or time"), ("cancel", "cancel one event"),
-                       ("restore", "undo an earlier move or cancel")):
-        c = sub.add_parser(name, help=text)
-        c.add_argument("slot", help="slot id, e.g. speaker_night_2027-01-12")
+
+    def command(name: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=say(f"commands.{name}").replace("%", "%%"))
+
+    s = command("schedule")
+    s.add_argument("--months", type=int, default=3, help=h("months"))
+    s.add_argument("--all", action="store_true", help=h("all_events"))
+    r = command("run")
+    r.add_argument("function", help=h("function"))
+    r.add_argument("--job", help=h("job"))
+    r.add_argument("--time", help=h("time"))
+    for name in ("move", "cancel", "restore"):
+        c = command(name)
+        c.add_argument("slot", help=h("slot"))
         if name == "move":
-            c.add_argument("--date", required=True, help="new day, YYYY-MM-DD")
-            c.add_argument("--start", help="new start time, HH:MM (default: the series' time)")
+            c.add_argument("--date", required=True, help=h("date"))
+            c.add_argument("--start", help=h("start"))
+            c.add_argument("--force", action="store_true", help=h("force"))
         if name != "restore":
-            c.add_argument("--reason", default="", help="shown to members in the calendar entry")
-    k = sub.add_parser("check-config", help="validate the community config")
-    k.add_argument("path", nargs="?", help="default: $COMMUNITY_CONFIG or config/community.example.yaml")
-    d = sub.add_parser("doctor", help="check a live deployment, read-only: ok or FAIL with the fix, per check")
-    d.add_argument("checks", nargs="*", help="only these checks (default: all), e.g. secrets calendar")
-    add_people_commands(sub)
+            c.add_argument("--reason", default="", help=h("reason"))
+    k = command("check-config")
+    k.add_argument("path", nargs="?", help=h("config_path"))
+    d = command("doctor")
+    d.add_argument("checks", nargs="*", help=h("checks"))
+    add_people_commands(command, h)
     from shared.entrypoints import cli_members
 
-    cli_members.add_commands(sub)
+    cli_members.add_commands(command, h)
     return p
 
 
@@ -227,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault(env.LOG_LEVEL, "WARNING")  # the table, not the JSON logs, is for people
     if args.command is None:
-        print(HELP)
+        print(say("help"))
         return 0
     if args.command == "check-config":
         return check_config(args.path)
@@ -248,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in cli_members.COMMANDS:
             return int(cli_members.COMMANDS[args.command](args))
         return decide(args.slot, args.command, getattr(args, "date", None), getattr(args, "start", None),
-                      getattr(args, "reason", ""))
+                      getattr(args, "reason", ""), getattr(args, "force", False))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -256,27 +370,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ------------------------------------------------------------ speakers, hosts, members
 
-SPEAKER_STATUS_JA = {"queued": "待ち", "offered": "打診中", "confirmed": "確定", "withdrawn": "取り下げ"}
-REASONS_JA = {  # rotation.R_* and speakers.S_*: why someone (or some date) was passed over
-    "not_in_rotation": "ローテーション外 (weight 0)", "weekday": "担当できない曜日", "hours": "担当できない時間帯",
-    "blackout": "不在の日 (blackout)", "monthly_max": "今月の上限回数に達している",
-    "basic_licence_40min": "無料Zoom (40分まで) では足りない", "licence_busy": "同じ時間に Zoom の枠が埋まっている",
-    "handed_back": "この回は本人が返上済み", "higher_load_or_more_recent": "担当回数が多い／最近担当した",
-    "within_lead_time": "準備期間より近い日程", "before_earliest_date": "本人の希望する最早日より前",
-    "impossible_date": "本人の都合の悪い日", "declined_before": "以前に辞退した日", "taken": "他の登壇者が打診中／確定",
-    "talk_longer_than_slot": "発表時間が枠より長い", "not_scheduled": "中止・廃止された回",
-}
-
 
 def _reason(code: Any) -> str:
-    return f"{REASONS_JA.get(str(code), str(code))} ({code})" if code else ""
+    if not code:
+        return ""
+    key = f"cli.reasons.{code}"
+    return f"{texts.t(locale(), key) if texts.has(locale(), key) else code} ({code})"
 
 
 class _NoLinks:
     """For commands that never mail a signed link (proposing, priority, withdrawing)."""
 
     def url(self, action: str, subject: str, expires_at: dt.datetime) -> str:
-        raise RuntimeError("ACTION_LINK_KEY is not set: signed links cannot be made")
+        raise RuntimeError(say("errors.no_links"))
 
 
 def _assign_deps() -> Any:
@@ -299,6 +405,12 @@ def _first_line(text: Any, limit: int = 28) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def _speaker_status(doc: dict[str, Any]) -> str:
+    status = texts.t(locale(), f"cli.speaker_status.{doc.get('status')}") \
+        if texts.has(locale(), f"cli.speaker_status.{doc.get('status')}") else str(doc.get("status"))
+    return f"{status} ⚠ {say('speaker_status.no_address')}" if doc.get("email_problem") else status
+
+
 def cmd_speakers(args: argparse.Namespace, out: Any = None) -> int:
     from shared.domain import speakers as sp
 
@@ -311,25 +423,17 @@ def cmd_speakers(args: argparse.Namespace, out: Any = None) -> int:
     rows = []
     for n, s in enumerate(queued, 1):
         d = docs[s.id]
-        rows.append([str(n), s.id, s.name, s.series_id, str(s.priority), SPEAKER_STATUS_JA[sp.QUEUED], "-",
+        rows.append([str(n), s.id, s.name, s.series_id, str(s.priority), _speaker_status(d), "-",
                      _first_line(d.get("topic")), _local_time(d.get("proposed_at"), cfg.community.timezone)[:10]])
     others = sorted((d for d in docs.values() if d.get("status") != sp.QUEUED),
                     key=lambda d: (statuses.index(d["status"]), str(d.get("confirmed_slot") or d.get("current_offer") or "")))
     for d in others:
         slot = d.get("confirmed_slot") or str(d.get("current_offer") or "").partition("~")[0] or "-"
         rows.append(["-", d["id"], str(d.get("name", "")), str(d.get("series_id", "")), str(d.get("priority") or 0),
-                     SPEAKER_STATUS_JA.get(str(d.get("status")), str(d.get("status"))), slot,
+                     _speaker_status(d), slot,
                      _first_line(d.get("topic")), _local_time(d.get("proposed_at"), cfg.community.timezone)[:10]])
-    header = ["order", "speaker", "name", "series", "priority", "status", "slot", "topic", "proposed"]
-    print(table(rows, header) if rows else "(no speakers yet: `autopilot propose-speaker --help`)", file=out)
+    print(table(rows, header("speakers.header")) if rows else say("speakers.none"), file=out)
     return 0
-
-
-def _date_arg(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_propose_speaker(args: argparse.Namespace) -> int:
@@ -341,9 +445,9 @@ def cmd_propose_speaker(args: argparse.Namespace) -> int:
     try:
         speaker_id, _ = assign.propose_speaker(_assign_deps(), cmd, dt.datetime.now(dt.UTC))
     except assign.ProposalError as exc:
-        print(f"not added: {exc}", file=sys.stderr)
+        print(say("errors.not_added", reason=str(exc)), file=sys.stderr)
         return 2
-    print(f"{speaker_id}: {args.name} is in the queue (see `autopilot speakers`; offers go out with assign_speakers)")
+    print(say("speakers.added", speaker=speaker_id, name=args.name))
     return 0
 
 
@@ -351,9 +455,9 @@ def cmd_priority(args: argparse.Namespace) -> int:
     from shared.usecases import assign
 
     if not assign.set_priority(_assign_deps(), args.speaker, args.priority):
-        print(f"no speaker {args.speaker!r}: see the first column of `autopilot speakers`", file=sys.stderr)
+        print(say("errors.no_speaker", speaker=args.speaker), file=sys.stderr)
         return 2
-    print(f"{args.speaker}: priority {args.priority} (higher goes first; 0 = proposal order)")
+    print(say("speakers.priority", speaker=args.speaker, priority=args.priority))
     return 0
 
 
@@ -362,9 +466,9 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
     result = assign.withdraw_speaker(_assign_deps(), args.speaker, dt.datetime.now(dt.UTC), by="organizer")
     if result.status == "gone":
-        print(f"no speaker {args.speaker!r}: see the first column of `autopilot speakers --all`", file=sys.stderr)
+        print(say("errors.no_speaker_all", speaker=args.speaker), file=sys.stderr)
         return 2
-    print(f"{args.speaker}: {result.text(bootstrap.config().community.locale)}")
+    print(say("speakers.withdrawn" if result.status == "done" else "speakers.already_withdrawn", speaker=args.speaker))
     return 0 if result.status == "done" else 1
 
 
@@ -381,28 +485,26 @@ def cmd_why(args: argparse.Namespace, out: Any = None) -> int:
     zone = cfg.community.timezone
     decisions = assign.explain(bootstrap.assign_docs(), args.slot)
     if not decisions:
-        print(f"{args.slot}: no speaker or host was assigned by the tool yet (or no such slot: see `autopilot schedule`)",
-              file=out)
+        print(say("why.nothing", slot=args.slot), file=out)
         return 0
     for e in decisions:
         when = _local_time(e.get("at"), zone)
         if e.get("role") == "host":
-            chosen = _who(cfg, e.get("chosen")) if e.get("chosen") else "nobody could host (ホスト不在)"
-            print(f"{when}  host (ホスト): {chosen}", file=out)
-            rows = [[_who(cfg, c.get("host_id")), "✔ chosen (担当)" if c.get("chosen") else _reason(c.get("reason")),
+            chosen = _who(cfg, e.get("chosen")) if e.get("chosen") else say("why.nobody")
+            print(say("why.host", when=when, chosen=chosen), file=out)
+            rows = [[_who(cfg, c.get("host_id")), say("why.chosen") if c.get("chosen") else _reason(c.get("reason")),
                      f"{float(c.get('load') or 0):.2f}", str(c.get("count", 0)), str(c.get("last") or "-")[:10]]
                     for c in e.get("considered") or []]
-            print(table(rows, ["considered", "why (理由)", "load", "hosted", "last hosted"]), file=out)
-            print("load = events hosted in the fairness window / weight; the lowest load hosts, "
-                  "ties go to whoever hosted least recently.", file=out)
+            print(table(rows, header("why.host_header")), file=out)
+            print(say("why.host_rule"), file=out)
         else:
             doc = bootstrap.assign_docs().get("speakers", str(e.get("chosen"))) or {}
-            print(f"{when}  speaker (登壇者): {doc.get('name', '')} ({e.get('chosen')}) was offered this date", file=out)
+            print(say("why.speaker", when=when, name=doc.get("name", ""), speaker=e.get("chosen")), file=out)
             rows = [[str(p.get("slot_id")), _reason(p.get("reason"))] for p in e.get("passed_slots") or []]
             if rows:
-                print(table(rows, ["earlier dates passed over", "why (理由)"]), file=out)
+                print(table(rows, header("why.speaker_header")), file=out)
             else:
-                print("  it was the earliest date of the series that fit", file=out)
+                print(say("why.earliest"), file=out)
         print("", file=out)
     return 0
 
@@ -425,9 +527,8 @@ def cmd_hosts(args: argparse.Namespace, out: Any = None) -> int:
         rows.append([_who(cfg, host.id), host.licence, f"{weight:g}", str(len(past)), str(len(mine) - len(past)),
                      f"{len(mine) / weight:.2f}" if weight else "-", _local_time(last, cfg.community.timezone)[:10]
                      if last else "-"])
-    print(f"host duties from {_local_time(since, cfg.community.timezone)[:10]} (the last {days} days) and ahead:", file=out)
-    print(table(rows, ["host", "zoom", "weight", "hosted", "upcoming", "load", "last hosted"]) if rows
-          else "(no organizer has a zoom: account in the config)", file=out)
+    print(say("hosts.since", since=_local_time(since, cfg.community.timezone)[:10], days=days), file=out)
+    print(table(rows, header("hosts.header")) if rows else say("hosts.none"), file=out)
     return 0
 
 
@@ -435,24 +536,31 @@ def cmd_directory(args: argparse.Namespace) -> int:
     from shared.usecases import rhythm
 
     store = bootstrap.rhythm_store()
-    text = rhythm.export_directory_csv(store) if args.format == "csv" else rhythm.export_directory_markdown(store)
+    loc = locale()
+    text = rhythm.export_directory_csv(store, loc) if args.format == "csv" else rhythm.export_directory_markdown(store, loc)
     if args.output:
         # Excel opens a UTF-8 CSV with Japanese correctly only with a BOM.
         Path(args.output).write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
-        print(f"wrote {args.output} ({len(rhythm.directory_entries(store))} entries)")
+        print(say("directory.wrote", path=args.output, count=len(rhythm.directory_entries(store))))
     else:
         sys.stdout.write(text)
     return 0
+
+
+def deployed_name(function: str) -> str:
+    """The name Terraform deploys a function under (infra/main.tf: replace(each.key, "_", "-"))."""
+    return function.replace("_", "-")
 
 
 def cmd_feed_token(args: argparse.Namespace) -> int:
     from shared.usecases import rhythm
 
     token = rhythm.rotate_feed_token(bootstrap.rhythm_store(), dt.datetime.now(dt.UTC))
-    print("New calendar feed path (shown only this once; the old link stops working now):")
+    print(say("feed.rotated"))
     print(f"  /{token}")
-    print("Give members the ics_feed function URL followed by it, e.g.\n"
-          f"  https://REGION-PROJECT.cloudfunctions.net/ics_feed/{token}")
+    print(say("feed.give"))
+    print(f"  https://REGION-PROJECT.cloudfunctions.net/{deployed_name('ics_feed')}/{token}")
+    print(say("feed.url_hint"))
     return 0
 
 
@@ -465,18 +573,21 @@ def cmd_propose_event(args: argparse.Namespace) -> int:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            print(f"{args.json}: not JSON ({exc})", file=sys.stderr)
+            print(say("errors.not_json", path=args.json, error=exc), file=sys.stderr)
             return 2
     else:
         missing = [f"--{n.replace('_', '-')}" for n in ("kind", "date", "start", "minutes", "name", "email")
                    if getattr(args, n) in (None, "")]
         if missing:
-            print(f"missing: {', '.join(missing)} (or give --json FILE)", file=sys.stderr)
+            print(say("errors.missing_args", args=", ".join(missing)), file=sys.stderr)
             return 2
-        data = {"title": args.title, "kind": args.kind, "date": args.date, "start": args.start,
+        data = {"title": args.title, "kind": args.kind, "date": args.date.isoformat(), "start": args.start,
                 "duration_minutes": args.minutes, "online": args.online, "description": args.description,
-                "location": args.location, "co_organizer": args.co_organizer,
-                "proposer": {"name": args.name, "email": args.email, "locale": args.locale or "ja"}}
+                "location": args.location, "address": args.address, "map_url": args.map_url,
+                "co_organizer": args.co_organizer,
+                "proposer": {"name": args.name, "email": args.email, **({"locale": args.locale} if args.locale else {})}}
+        if args.venue:
+            data["venue"] = args.venue
         if args.online:
             data["zoom"] = args.zoom
             if args.join_url:
@@ -484,7 +595,7 @@ def cmd_propose_event(args: argparse.Namespace) -> int:
     try:
         outcome = proposals.propose_event(proposal_deps(), proposals.parse_proposal(data), dt.datetime.now(dt.UTC))
     except proposals.ProposalError as exc:
-        print(f"not a proposal: {exc}", file=sys.stderr)
+        print(say("errors.not_proposal", reason=str(exc)), file=sys.stderr)
         return 2
     return _print_outcome(outcome)
 
@@ -492,11 +603,11 @@ def cmd_propose_event(args: argparse.Namespace) -> int:
 def _print_outcome(outcome: Any) -> int:
     from shared.usecases import proposals
 
-    text = {proposals.SCHEDULED: "scheduled (登録しました)",
-            proposals.PENDING: f"waits for an organizer: `autopilot confirm-proposal {outcome.proposal_id}` (運営の承認待ち)",
-            proposals.DECLINED: "not scheduled (ガイドラインに合いません)"}
+    text = {proposals.SCHEDULED: say("proposal.scheduled"),
+            proposals.PENDING: say("proposal.pending", proposal=outcome.proposal_id),
+            proposals.DECLINED: say("proposal.declined")}
     print(f"{outcome.proposal_id}: {text.get(outcome.status, outcome.status)}"
-          + (f" -> slot {outcome.slot_id}" if outcome.slot_id else ""))
+          + (say("proposal.slot", slot=outcome.slot_id) if outcome.slot_id else ""))
     for reason in outcome.reasons:
         print(f"  - {reason}")
     return 1 if outcome.status == proposals.DECLINED else 0
@@ -509,8 +620,7 @@ def cmd_confirm_proposal(args: argparse.Namespace) -> int:
     try:
         outcome = proposals.confirm_proposal(proposal_deps(), args.proposal, dt.datetime.now(dt.UTC), by=args.by)
     except LookupError:
-        print(f"no proposal {args.proposal!r} (the id is in the organizer mail and in the propose-event output)",
-              file=sys.stderr)
+        print(say("errors.no_proposal", proposal=args.proposal), file=sys.stderr)
         return 2
     return _print_outcome(outcome)
 
@@ -522,53 +632,54 @@ PEOPLE_COMMANDS: dict[str, Any] = {
 }
 
 
-def add_people_commands(sub: Any) -> None:
-    c = sub.add_parser("speakers", help="the speaker queue: who is next, who was offered which date, who confirmed")
-    c.add_argument("--all", action="store_true", help="also show speakers who withdrew")
-    c = sub.add_parser("propose-speaker", help="add a speaker to the queue (they get offers by mail)")
-    c.add_argument("--name", required=True, help="as it should appear, e.g. '山田　花子'")
-    c.add_argument("--email", required=True, help="where the offers go")
-    c.add_argument("--topic", required=True, help="the talk's title or theme")
-    c.add_argument("--series", required=True, help="which event series, e.g. speaker_night (see the config)")
-    c.add_argument("--earliest", type=_date_arg, metavar="D", help="no date before this, YYYY-MM-DD")
-    c.add_argument("--not", dest="not_dates", type=_date_arg, action="append", metavar="D",
-                   help="a date that does not work, YYYY-MM-DD (repeat for more)")
-    c.add_argument("--minutes", type=int, metavar="N", help="talk length in minutes (slots shorter than this are skipped)")
-    c.add_argument("--locale", choices=("ja", "en"), help="language of the speaker's mails (default: the community's)")
-    c = sub.add_parser("priority", help="move a speaker up (or down) the queue")
-    c.add_argument("speaker", help="speaker id, first column of `autopilot speakers`")
-    c.add_argument("priority", type=int, help="higher goes first; 0 = proposal order; negative = later")
-    c = sub.add_parser("withdraw", help="a speaker cannot speak after all: free their date for the next speaker")
-    c.add_argument("speaker", help="speaker id, first column of `autopilot speakers`")
-    c = sub.add_parser("why", help='why this speaker or host was chosen and the others not ("why me again?")')
-    c.add_argument("slot", help="slot id, e.g. speaker_night_2027-01-12")
-    c = sub.add_parser("hosts", help="how many events each Zoom host had and has coming (fairness)")
-    c.add_argument("--days", type=int, help="look back this many days (default: people.host_rotation.window_days)")
-    c = sub.add_parser("directory", help="export the founders & executives directory (members who opted in)")
-    c.add_argument("--format", choices=("csv", "md"), default="csv", help="csv (Excel, Sheets) or md (Markdown)")
-    c.add_argument("--output", metavar="FILE", help="write to FILE (default: print)")
-    c = sub.add_parser("feed-token", help="the secret link of the calendar (ICS) feed")
-    c.add_argument("action", choices=("rotate",), help="rotate: make a new link; the old one stops working at once")
-    c = sub.add_parser("propose-event", help="add a member's own event; the guidelines of its kind are checked")
-    c.add_argument("--json", metavar="FILE", help="the proposal as JSON (the propose_event body; - = stdin)")
-    c.add_argument("--title", default="", help="event title")
-    c.add_argument("--kind", help="a kind from rhythm.event_kinds in the config, e.g. member_event")
-    c.add_argument("--date", help="YYYY-MM-DD")
-    c.add_argument("--start", help="HH:MM, local time")
-    c.add_argument("--minutes", type=int, help="length in minutes")
-    c.add_argument("--online", action="store_true", help="an online event (default: on site)")
-    c.add_argument("--zoom", choices=("own", "pool"), default="pool",
-                   help="online: own = the proposer's Zoom link (--join-url), pool = a host from the organizers")
-    c.add_argument("--join-url", help="https:// link of the proposer's own meeting")
-    c.add_argument("--location", default="", help="where, for an on-site event")
-    c.add_argument("--description", default="", help="what it is about")
-    c.add_argument("--co-organizer", default="", help="partner group or company, if any")
-    c.add_argument("--name", help="the proposer's name")
-    c.add_argument("--email", help="the proposer's e-mail (the answer goes there)")
-    c.add_argument("--locale", choices=("ja", "en"), help="language of the proposer's mail")
-    c = sub.add_parser("confirm-proposal", help="confirm a member event that waits for an organizer")
-    c.add_argument("proposal", help="proposal id, from the organizer mail or the propose-event output")
-    c.add_argument("--by", help="your name, recorded with the decision")
+def add_people_commands(command: Any, h: Any) -> None:
+    c = command("speakers")
+    c.add_argument("--all", action="store_true", help=h("all_speakers"))
+    c = command("propose-speaker")
+    c.add_argument("--name", required=True, help=h("name"))
+    c.add_argument("--email", required=True, help=h("email"))
+    c.add_argument("--topic", required=True, help=h("topic"))
+    c.add_argument("--series", required=True, help=h("series"))
+    c.add_argument("--earliest", type=_date_arg, metavar="D", help=h("earliest"))
+    c.add_argument("--not", dest="not_dates", type=_date_arg, action="append", metavar="D", help=h("not_date"))
+    c.add_argument("--minutes", type=int, metavar="N", help=h("minutes"))
+    c.add_argument("--locale", choices=texts.LOCALES, help=h("locale"))
+    c = command("priority")
+    c.add_argument("speaker", help=h("speaker"))
+    c.add_argument("priority", type=int, help=h("priority"))
+    c = command("withdraw")
+    c.add_argument("speaker", help=h("speaker"))
+    c = command("why")
+    c.add_argument("slot", help=h("slot"))
+    c = command("hosts")
+    c.add_argument("--days", type=int, help=h("days"))
+    c = command("directory")
+    c.add_argument("--format", choices=("csv", "md"), default="csv", help=h("format"))
+    c.add_argument("--output", metavar="FILE", help=h("output"))
+    c = command("feed-token")
+    c.add_argument("action", choices=("rotate",), help=h("feed_action"))
+    c = command("propose-event")
+    c.add_argument("--json", metavar="FILE", help=h("json"))
+    c.add_argument("--title", default="", help=h("title"))
+    c.add_argument("--kind", help=h("kind"))
+    c.add_argument("--date", type=_date_arg, help=h("event_date"))
+    c.add_argument("--start", help=h("event_start"))
+    c.add_argument("--minutes", type=int, help=h("event_minutes"))
+    c.add_argument("--online", action="store_true", help=h("online"))
+    c.add_argument("--zoom", choices=("own", "pool"), default="pool", help=h("zoom"))
+    c.add_argument("--join-url", help=h("join_url"))
+    c.add_argument("--location", default="", help=h("location"))
+    c.add_argument("--address", default="", help=h("address"))
+    c.add_argument("--map-url", default="", help=h("map_url"))
+    c.add_argument("--venue", help=h("venue"))
+    c.add_argument("--description", default="", help=h("description"))
+    c.add_argument("--co-organizer", default="", help=h("co_organizer"))
+    c.add_argument("--name", help=h("proposer_name"))
+    c.add_argument("--email", help=h("proposer_email"))
+    c.add_argument("--locale", choices=texts.LOCALES, help=h("proposer_locale"))
+    c = command("confirm-proposal")
+    c.add_argument("proposal", help=h("proposal"))
+    c.add_argument("--by", help=h("by"))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from shared import bootstrap
+from shared.entrypoints.cli_words import say
 
 
 def cmd_members(args: argparse.Namespace) -> int:
@@ -18,42 +19,39 @@ def cmd_members(args: argparse.Namespace) -> int:
     now = dt.datetime.now(dt.UTC)
     if args.action == "migrate":
         n = uc.migrate_legacy(bootstrap.doc_store(), now)
-        print(f"{n} member record(s) rewritten to consents (prompt_opt_in / directory_opt_in emptied)")
+        print(say("members.migrated", count=n))
         return 0
     if not args.email:
-        print(f"`autopilot members {args.action}` needs the member's e-mail address", file=sys.stderr)
+        print(say("members.needs_email", action=args.action), file=sys.stderr)
         return 2
     member_id = email_key(args.email)
     deps = bootstrap.member_deps()
     member = deps.store.get(uc.MEMBERS, member_id)
     if member is None:
-        print("no member with that address (members are created when an application is approved)", file=sys.stderr)
+        print(say("members.no_member"), file=sys.stderr)
         return 2
     if args.action == "show":
         for name, value in dm.consents_of(member).items():
             rec = (member.get("consents") or {}).get(name) or {}
             at = rec.get("at")
-            print(f"{name:16} {'yes' if value else 'no ':4} {rec.get('source', '-'):13} "
+            print(f"{name:16} {say('members.yes') if value else say('members.no'):4} {rec.get('source', '-'):13} "
                   f"{at.isoformat(timespec='minutes') if isinstance(at, dt.datetime) else '-'}")
-        print(f"link version     {int(member.get('link_version') or 0)}")
+        print(say("members.link_version", version=int(member.get("link_version") or 0)))
         return 0
     if args.action == "link":
         print(uc.member_link(deps, member_id, member, now))
         return 0
     version = uc.revoke_link(deps, member_id, member, now, mail=not args.no_mail)
-    print(f"every earlier settings link of this member is refused now (link version {version})"
-          + ("" if args.no_mail else "; the new link was mailed to the member"))
+    print(say("members.revoked", version=version) + ("" if args.no_mail else say("members.mailed")))
     return 0
 
 
 COMMANDS: dict[str, Any] = {"members": cmd_members}
 
 
-def add_commands(sub: Any) -> None:
-    c = sub.add_parser("members", help="members' consents and settings links (メンバーの設定)")
-    c.add_argument("action", choices=("show", "link", "revoke-link", "migrate"),
-                   help="show: consents with time and source; link: print a fresh settings link; revoke-link: end "
-                        "every earlier link and mail a new one; migrate: rewrite prompt_opt_in/directory_opt_in "
-                        "records into consents")
-    c.add_argument("email", nargs="?", help="the member's address (show, link, revoke-link)")
-    c.add_argument("--no-mail", action="store_true", help="revoke-link: do not mail the new link")
+def add_commands(command: Any, h: Any) -> None:
+    """``command(name)`` adds a subcommand with its help from the catalog; ``h(key)`` is ``cli.args.<key>``."""
+    c = command("members")
+    c.add_argument("action", choices=("show", "link", "revoke-link", "migrate"), help=h("members_action"))
+    c.add_argument("email", nargs="?", help=h("members_email"))
+    c.add_argument("--no-mail", action="store_true", help=h("members_no_mail"))

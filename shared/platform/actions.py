@@ -4,7 +4,7 @@ A colleague adds an action with :func:`register`::
 
     register("accept_offer", accept_offer, group="offer")
 
-(its button text is ``actions.button.accept_offer`` in every ``shared/templates/<locale>/texts.yaml``;
+(its button text is ``actions.button.accept_offer`` in every ``shared/templates/<locale>/texts/actions.yaml``;
 the handler returns the sentence shown after success, ``texts.t(ctx.locale, ...)``)
 and mails a link from :func:`link` (``ACTIONS_BASE_URL?t=<token>``). The ``actions`` function then:
 

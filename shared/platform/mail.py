@@ -219,12 +219,40 @@ class Rendered:
 
 
 def render(name: str, locale: str | None, /, **context: Any) -> Rendered:
-    """Render ``templates/<language>/<name>.subject.txt``, ``.txt`` and ``.html`` (``ja`` when unknown)."""
+    """Render ``templates/<language>/<name>.subject.txt``, ``.txt`` and ``.html`` (``ja`` when unknown).
+    A mail without an ``.html`` template gets its HTML part from the plain text (:func:`html_from_text`),
+    so a translator writes each mail once."""
     context["locale"] = locale = texts.normalise(locale)
     subject = template(f"{name}.subject.txt", locale).render(**context)
     text = template(f"{name}.txt", locale).render(**context)
-    html = template(f"{name}.html", locale).render(**context)
+    if (TEMPLATES / texts.language(locale) / f"{name}.html").is_file():
+        html = template(f"{name}.html", locale).render(**context)
+    else:
+        html = html_from_text(text, locale)
     return Rendered(clean_header(subject), text, html)
+
+
+_LINK = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&*+,;=%]+[A-Za-z0-9\-_~/#=&%]")  # ASCII only: ends before 。
+
+
+def html_from_text(text: str, locale: str) -> str:
+    """The plain text as HTML: escaped, a paragraph per blank-line block, links clickable."""
+    import html as html_lib
+
+    def para(block: str) -> str:
+        out, last = [], 0
+        for m in _LINK.finditer(block):
+            out.append(html_lib.escape(block[last:m.start()]))
+            url = html_lib.escape(m.group(0))
+            out.append(f'<a href="{url}">{url}</a>')
+            last = m.end()
+        out.append(html_lib.escape(block[last:]))
+        return "<p>" + "".join(out).replace("\n", "<br>\n") + "</p>"
+
+    blocks = [b.strip("\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
+    body = "\n".join(para(b) for b in blocks)
+    return f'<div lang="{texts.language(locale)}" style="white-space:normal">\n{body}\n</div>\n'
+
 
 
 def render_text(name: str, locale: str | None, /, **context: Any) -> tuple[str, str]:

@@ -1,9 +1,10 @@
-"""Every short text people read, per locale: ``shared/templates/<locale>/texts.yaml``.
+"""Every short text people read, per locale: ``shared/templates/<locale>/texts/<area>.yaml``.
 
 A translator works in one folder per language: the mail and page templates (Jinja, rendered by
-:mod:`shared.platform.mail`) and ``texts.yaml``, the message catalog of everything shorter: calendar
+:mod:`shared.platform.mail`) and ``texts/``, the message catalog of everything shorter: calendar
 lines, action-page sentences, CLI headers and messages, guideline reasons, the defaults of config
-values that are texts (docs/i18n.md). Code names a text by its key and never holds the words::
+values that are texts (docs/i18n.md). Code names a text by its key, whose first part is the file
+(``calendar.speaker`` is ``speaker`` in ``texts/calendar.yaml``), and never holds the words::
 
     t("ja", "calendar.speaker", name="山田　花子")      # -> "登壇者: 山田　花子"
     t("en", "cli.decided.changed", count=2)            # plural: {one: ..., other: ...} picked by count
@@ -14,9 +15,9 @@ it leaves out comes from its language. An unknown locale falls back to ``ja``, t
 language. Values are ``str.format`` templates; a mapping ``{one, other}`` is a plural, chosen by the
 ``count`` value (English: one for 1; Japanese has no plural forms); a list is a list (weekday names).
 
-The catalog is read once per locale, on first use (libyaml when PyYAML has it), so a function that
-never shows a text never pays for it. This module imports nothing of ``shared`` (the config reads
-its text defaults from here).
+Each area file is read once per locale, on first use (libyaml when PyYAML has it): a function reads
+only the areas it shows (YAML costs about 1 ms per KB on a cold start; the CLI's texts never reach a
+cron function). This module imports nothing of ``shared`` (the config reads its text defaults here).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def _flatten(node: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
             out[name] = value
 
 
-def read_catalog(path: Path) -> dict[str, Any]:
-    """One ``texts.yaml`` as ``{dotted key: value}``; empty when the file does not exist."""
+def read_catalog(path: Path, prefix: str = "") -> dict[str, Any]:
+    """One area file as ``{dotted key: value}``; empty when the file does not exist."""
     if not path.is_file():
         return {}
     import yaml
@@ -70,31 +71,39 @@ def read_catalog(path: Path) -> dict[str, Any]:
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     out: dict[str, Any] = {}
     if isinstance(data, Mapping):
-        _flatten(data, "", out)
+        _flatten(data, prefix, out)
     return out
 
 
-def language_catalog(lang: str) -> dict[str, Any]:
-    """A language's ``texts.yaml`` and its area catalogs: ``<area>.yaml`` beside it gives the keys
-    ``<area>.*`` (the web pages keep their words in ``web.yaml``, ``console.yaml``, ...: docs/web.md),
-    so each area's file has one owner."""
-    folder = TEMPLATES / lang
-    merged = read_catalog(folder / "texts.yaml")
-    for path in sorted(folder.glob("*.yaml")):
-        if path.name != "texts.yaml":
-            merged.update({f"{path.stem}.{key}": value for key, value in read_catalog(path).items()})
-    return merged
+def areas(folder: str) -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in (TEMPLATES / folder / "texts").glob("*.yaml")))
 
 
 @cache
-def catalog(locale: str | None) -> Mapping[str, Any]:
-    """Every key of ``locale``: its language's catalog with the regional variant's keys on top."""
-    loc = normalise(locale)
-    lang = language(loc)
-    merged = language_catalog(lang)
-    if loc != lang:
-        merged.update(read_catalog(TEMPLATES / loc / "texts.yaml"))
+def _area(locale: str, area: str) -> Mapping[str, Any]:
+    """One area of ``locale``: its language's file with the regional variant's keys on top."""
+    lang = locale.split("-")[0]
+    merged = read_catalog(TEMPLATES / lang / "texts" / f"{area}.yaml", f"{area}.")
+    if locale != lang:
+        merged.update(read_catalog(TEMPLATES / locale / "texts" / f"{area}.yaml", f"{area}."))
     return merged
+
+
+def language_catalog(folder: str) -> dict[str, Any]:
+    """Every key written in one folder (``ja``, ``en``, ``en-US``), without fallbacks: for tests and tools."""
+    out: dict[str, Any] = {}
+    for area in areas(folder):
+        out.update(read_catalog(TEMPLATES / folder / "texts" / f"{area}.yaml", f"{area}."))
+    return out
+
+
+def catalog(locale: str | None) -> Mapping[str, Any]:
+    """Every key of ``locale`` (reads every area: for tests and tools)."""
+    loc = normalise(locale)
+    out: dict[str, Any] = {}
+    for area in areas(language(loc)):
+        out.update(_area(loc, area))
+    return out
 
 
 class MissingText(KeyError):
@@ -103,9 +112,10 @@ class MissingText(KeyError):
 
 def raw(locale: str | None, key: str) -> Any:
     """The catalog value as written (a string, a plural mapping, a list); ``ja`` when the locale lacks it."""
-    found = catalog(locale).get(key)
+    area = key.partition(".")[0]
+    found = _area(normalise(locale), area).get(key)
     if found is None:
-        found = catalog(DEFAULT_LOCALE).get(key)
+        found = _area(DEFAULT_LOCALE, area).get(key)
     if found is None:
         raise MissingText(key)
     return found
@@ -136,7 +146,8 @@ def t_list(locale: str | None, key: str) -> tuple[str, ...]:
 
 
 def has(locale: str | None, key: str) -> bool:
-    return key in catalog(locale) or key in catalog(DEFAULT_LOCALE)
+    area = key.partition(".")[0]
+    return key in _area(normalise(locale), area) or key in _area(DEFAULT_LOCALE, area)
 
 
 # -- dates and times as the community writes them ----------------------------------------------
@@ -184,4 +195,5 @@ def date_order(locale: str | None) -> str:
 def render_title(template: str, series_id: str, start: dt.datetime, locale: str | None) -> str:
     """A series' title template (``series.<id>.title``) for one occurrence; fields in README."""
     return template.format(date=start.date(), series=series_id, year=start.year, month=start.month, day=start.day,
-                           weekday=weekday(locale, start.date()))
+                           weekday=weekday(locale, start.date()),
+                           month_name=t_list(locale, "format.months")[start.month - 1])

@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shared.config import Config
 from shared.domain.applications import (
@@ -88,7 +89,7 @@ def _new_record(deps: Deps, sub: Submission, app_id: str, now: dt.datetime, sour
         "application_id": app_id, "form_id": sub.formId, "response_id": sub.responseId,
         "submitted_at": sub.submittedAt, "received_at": now, "source": source,
         "status": status, "initial_status": status, "duplicate_of": None,
-        "locale": s.locale, "fields": s.fields, "answers": s.answers, "missing": s.missing,
+        "locale": _applicant_locale(deps.config, s.locale), "fields": s.fields, "answers": s.answers, "missing": s.missing,
         "matched_company": s.matched_company, "hints": s.hints, "relation_ok": s.relation_ok,
         "eligible": s.eligible, "consents": s.consents, "directory": s.directory,
         "referral": referrals.resolve(deps.store, s.fields),
@@ -127,7 +128,8 @@ def _ensure_mails(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datet
         r = render("application_review", locale, community=deps.config.community.name, app=record, fields=fields,
                    approve_url=actions.link(deps.key, app_id, APPROVE, now, ttl, deps.actions_url),
                    reject_url=actions.link(deps.key, app_id, REJECT, now, ttl, deps.actions_url),
-                   expires=(now + ttl).date().isoformat(), company=app_cfg.company)
+                   expires=texts.fmt_date(locale, (now + ttl).astimezone(ZoneInfo(deps.config.community.timezone)).date()),
+                   company=app_cfg.company)
         deps.mailer.send(OutgoingMail(to=tuple(organizers), subject=r.subject, text=r.text, html=r.html,
                                       intent=f"application:{app_id}:review", locale=locale,
                                       reply_to=fields["email"] or None))
@@ -177,6 +179,13 @@ def _take_quota(store: DocStore, scope: str, limit: int, day: str, app_id: str, 
                                                           "at": now, "expires_at": now + dt.timedelta(days=2)}):
             return True
     return False
+
+
+def _applicant_locale(cfg: Config, detected: str) -> str:
+    """The applicant's language as screening read it; the community's own variant of it (en-US) when
+    it is the community's language."""
+    own = cfg.community.locale
+    return own if texts.language(detected) == texts.language(own) else detected
 
 
 # --- decisions (signed links through shared.platform.actions) ----------------------------------------

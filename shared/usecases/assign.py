@@ -32,8 +32,9 @@ from shared.config.model import speaker_series
 from shared.domain import rotation, speakers
 from shared.domain.speakers import Speaker
 from shared.platform import log, texts
-from shared.platform.mail import Mailer, OutgoingMail, render_text
+from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import DocStore
+from shared.usecases import events
 
 STALE_CLAIM = dt.timedelta(minutes=5)  # a claim this old without its follow-up write was left by a crash
 logger = log.get("assign_speakers")
@@ -88,11 +89,20 @@ def _organizer_mails(cfg: Config) -> tuple[str, ...]:
     return tuple(o.email for o in cfg.organizers.values())
 
 
-def _send(deps: Deps, intent: str, to: Sequence[str], subject: str, text: str) -> None:
+def _mailable(address: Any) -> bool:
+    try:
+        parse_address(str(address or ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _send(deps: Deps, intent: str, to: Sequence[str], subject: str, text: str, locale: str | None = None) -> None:
+    to = [a for a in to if _mailable(a)]  # an address that cannot be mailed never stops the step that mails
     if not to:
         return
     deps.mailer.send(OutgoingMail(to=tuple(to), subject=subject, text=text, intent=intent,
-                                  locale=deps.cfg.community.locale))
+                                  locale=locale or deps.cfg.community.locale))
 
 
 def _local(slot: Mapping[str, Any], zone: ZoneInfo) -> str:
@@ -100,10 +110,22 @@ def _local(slot: Mapping[str, Any], zone: ZoneInfo) -> str:
     return f"{start:%Y-%m-%d %H:%M}"
 
 
-def _send_rendered(deps: Deps, intent: str, to: Sequence[str], template: str, **values: Any) -> None:
-    """Mail ``templates/<community locale>/<template>.subject.txt`` and ``.txt``."""
-    subject, text = render_text(template, deps.cfg.community.locale, **values)
-    _send(deps, intent, to, subject, text)
+def _context(deps: Deps, slot: Mapping[str, Any] | None, locale: str) -> dict[str, Any]:
+    """What every mail of this use case may show: the community, the event in full (``events.view``)."""
+    out: dict[str, Any] = {"community": deps.cfg.community.name, "event": None}
+    if slot is not None:
+        event = events.view(deps.cfg, {"id": slot.get("id"), **slot}, locale)
+        out.update(event=event, title=event["title"], when=event["when"])
+    return out
+
+
+def _send_rendered(deps: Deps, intent: str, to: Sequence[str], template: str, slot: Mapping[str, Any] | None = None,
+                   locale: str | None = None, **values: Any) -> None:
+    """Mail ``templates/<locale>/<template>.subject.txt`` and ``.txt`` (the community's locale unless
+    the recipient has their own)."""
+    loc = locale or deps.cfg.community.locale
+    subject, text = render_text(template, loc, **{**_context(deps, slot, loc), **values})
+    _send(deps, intent, to, subject, text, loc)
 
 
 # ---------------------------------------------------------------- proposals
@@ -122,6 +144,7 @@ class SpeakerProposal:
     talk_minutes: int | None = None
     locale: str | None = None
     source_id: str | None = None  # form response id: a re-delivered proposal creates nothing new
+    unread_dates: tuple[str, ...] = ()  # what the speaker wrote that is no date (told back in the acknowledgement)
 
 
 class ProposalError(ValueError):
@@ -136,8 +159,10 @@ def propose_speaker(deps: Deps, cmd: SpeakerProposal, now: dt.datetime) -> tuple
     """Queue a speaker. Returns (speaker id, created); the same ``source_id`` twice creates one speaker."""
     if not cmd.name.strip():
         raise ProposalError("name", "is required")
-    if "@" not in cmd.email or any(c.isspace() for c in cmd.email.strip()):
-        raise ProposalError("email", "is not an e-mail address")
+    try:  # the check every mail goes through later: an address accepted here can always be mailed
+        email = parse_address(cmd.email.strip()).addr_spec
+    except ValueError:
+        raise ProposalError("email", f"{cmd.email.strip()[:80]!r} is not an e-mail address (e.g. name@example.com)") from None
     if not cmd.topic.strip():
         raise ProposalError("topic", "is required")
     if cmd.series_id not in speaker_series(deps.cfg):
@@ -146,10 +171,11 @@ def propose_speaker(deps: Deps, cmd: SpeakerProposal, now: dt.datetime) -> tuple
         raise ProposalError("talk_minutes", f"{cmd.talk_minutes} is not a talk length in minutes (5..600)")
     speaker_id = f"f{uuid.uuid5(uuid.NAMESPACE_URL, cmd.source_id).hex[:20]}" if cmd.source_id else f"c{uuid.uuid4().hex[:20]}"
     doc = {
-        "name": cmd.name, "email": cmd.email.strip(), "topic": cmd.topic, "series_id": cmd.series_id,
+        "name": cmd.name, "email": email, "topic": cmd.topic, "series_id": cmd.series_id,
         "earliest": cmd.earliest.isoformat() if cmd.earliest else None,
         "impossible_dates": sorted({d.isoformat() for d in cmd.impossible_dates}),
         "declined_dates": [], "talk_minutes": cmd.talk_minutes, "locale": cmd.locale,
+        "dates_not_understood": list(cmd.unread_dates),
         "priority": 0, "status": speakers.QUEUED, "proposed_at": now, "current_offer": None,
     }
     created = deps.store.create("speakers", speaker_id, doc)
@@ -215,8 +241,8 @@ def assign_pass(deps: Deps, now: dt.datetime, run_key: str = "") -> PassReport:
     series = set(speaker_series(cfg))
     for slot in slots:
         if slot.get("series_id") in series and not slot.get("speaker_raised") and speakers.needs_raise(slot, now, settings):
-            values = {"title": slot.get("title", slot["id"]), "when": _local(slot, _zone(deps, slot))}
-            _send_rendered(deps, f"speaker:raise:{slot['id']}", _organizer_mails(cfg), "speaker_unconfirmed", **values)
+            _send_rendered(deps, f"speaker:raise:{slot['id']}", _organizer_mails(cfg), "speaker_unconfirmed", slot,
+                           weeks=settings.raise_weeks, waiting=len(queued), series=slot.get("series_id", ""))
             deps.store.update("slots", slot["id"], {"speaker_raised": now})
             report.raised.append(slot["id"])
 
@@ -240,7 +266,10 @@ def offer_next(deps: Deps, speaker_id: str, slots: Sequence[Mapping[str, Any]], 
     if not store.create("offers", claim, {"kind": "speaker", "speaker_id": speaker_id, "at": now, "slot_id": None}):
         return None  # an offer for this speaker is in flight (another run or a live offer)
     doc = store.get("speakers", speaker_id)  # fresh, after the claim: declines recorded before release are seen
-    if doc is None or doc.get("status") != speakers.QUEUED:
+    if doc is None or doc.get("status") != speakers.QUEUED or not _mailable(doc.get("email")):
+        if doc is not None and not _mailable(doc.get("email")) and not doc.get("email_problem"):
+            store.update("speakers", speaker_id, {"email_problem": now})  # shown by `autopilot speakers`; never offered
+            logger.warning("speaker has no usable address; not offered", speaker_id=speaker_id)
         store.delete("offers", claim)
         return None
     sp = Speaker.from_doc(doc)
@@ -294,12 +323,16 @@ def _mail_offer(deps: Deps, live: Mapping[str, Any], now: dt.datetime, reminder:
         return
     zone = _zone(deps, slot)
     expires = live["expires_at"]
-    values = {"name": doc.get("name", ""), "topic": doc.get("topic", ""), "title": slot.get("title", slot["id"]),
-              "when": _local(slot, zone), "deadline": f"{expires.astimezone(zone):%Y-%m-%d %H:%M}",
+    loc = str(doc.get("locale") or deps.cfg.community.locale)
+    values = {"name": doc.get("name", ""), "topic": doc.get("topic", ""),
+              "deadline": texts.fmt_datetime(loc, expires, zone),
+              "talk_minutes": doc.get("talk_minutes") or deps.cfg.people.speakers.talk_minutes,
+              "format": deps.cfg.people.speakers.format or "",
               "accept": deps.links.url("speaker_accept", live["offer_id"], expires),
               "decline": deps.links.url("speaker_decline", live["offer_id"], expires)}
     kind = "remind" if reminder else "offer"
-    _send_rendered(deps, f"speaker:{kind}:{live['offer_id']}", [doc["email"]], "speaker_offer", reminder=reminder, **values)
+    _send_rendered(deps, f"speaker:{kind}:{live['offer_id']}", [doc["email"]], "speaker_offer", {**slot, "id": live["slot_id"]},
+                   loc, reminder=reminder, **values)
 
 
 def _decide(deps: Deps, offer_id: str, outcome: str, now: dt.datetime) -> str | None:
@@ -323,10 +356,11 @@ def _apply_outcome(deps: Deps, live: Mapping[str, Any], outcome: str, now: dt.da
         store.update("offers", f"live~{slot_id}", {"state": speakers.CONFIRMED, "confirmed_at": now})
         store.delete("offers", f"spk~{speaker_id}")
         if slot and doc:
-            values = {"name": doc.get("name", ""), "title": slot.get("title", slot_id), "when": _local(slot, _zone(deps, slot))}
             withdraw = deps.links.url("speaker_withdraw", speaker_id, slot["start"])
             _send_rendered(deps, f"speaker:confirmed:{offer_id}", [doc["email"], *_organizer_mails(deps.cfg)],
-                           "speaker_confirmed", withdraw=withdraw, **values)
+                           "speaker_confirmed", {**slot, "id": slot_id}, doc.get("locale"), withdraw=withdraw,
+                           name=doc.get("name", ""), topic=doc.get("topic", ""),
+                           prepare=deps.cfg.rhythm.reminders.prepare_speaker or "")
         return
     # declined or expired: remember the date, free the slot, free the speaker (claims deleted last).
     if (slot.get("speaker") or {}).get("offer_id") == offer_id:
@@ -424,11 +458,10 @@ def assign_host(deps: Deps, slot: Mapping[str, Any], now: dt.datetime) -> str | 
                    for e in ranking.explanation(chosen.id if chosen else None)]
     store.set("explanations", f"{slot_id}~host~{duty_id.rsplit('~', 1)[1]}", {
         "slot_id": slot_id, "role": "host", "chosen": chosen.id if chosen else None, "at": now, "considered": explanation})
-    values = {"title": slot.get("title", slot_id), "when": _local(slot, zone)}
     if chosen is None:
         store.delete("host_duties", slot_id)
         if not slot.get("host_missing_notified"):
-            _send_rendered(deps, f"host:none:{slot_id}", _organizer_mails(cfg), "host_none", **values)
+            _send_rendered(deps, f"host:none:{slot_id}", _organizer_mails(cfg), "host_none", slot)
             store.update("slots", slot_id, {"host_missing_notified": now})
         logger.warning("no host eligible", slot_id=slot_id)
         return None
@@ -436,7 +469,8 @@ def assign_host(deps: Deps, slot: Mapping[str, Any], now: dt.datetime) -> str | 
     store.update("slots", slot_id, {"host": chosen.id, "host_duty": duty_id, "host_assigned_at": now})
     org = cfg.organizers[chosen.id]
     handback = deps.links.url("host_handback", duty_id, slot["start"])
-    _send_rendered(deps, f"host:duty:{duty_id}", [org.email], "host_duty", name=org.name, handback=handback, **values)
+    _send_rendered(deps, f"host:duty:{duty_id}", [org.email], "host_duty", {**slot, "host": chosen.id}, name=org.name,
+                   handback=handback, prepare=cfg.rhythm.reminders.prepare_host or "")
     logger.info("host assigned", slot_id=slot_id, host_id=chosen.id)
     return chosen.id
 
@@ -509,14 +543,16 @@ def host_handback(deps: Deps, duty_id: str, now: dt.datetime) -> ActionResult:
 SLOT_GONE = "slot_gone"  # offer outcome: the slot was cancelled or retired
 
 
-def _mail(deps: Deps, template: str, intent: str, to: Sequence[str], locale: str | None, **values: Any) -> None:
+def _mail(deps: Deps, template: str, intent: str, to: Sequence[str], locale: str | None,
+          slot: Mapping[str, Any] | None = None, **values: Any) -> None:
+    to = [a for a in to if _mailable(a)]
     if not to:
         return
     from shared.platform.mail import render
 
-    r = render(template, locale or deps.cfg.community.locale, community=deps.cfg.community.name, **values)
-    deps.mailer.send(OutgoingMail(to=tuple(to), subject=r.subject, text=r.text, html=r.html, intent=intent,
-                                  locale=locale or deps.cfg.community.locale))
+    loc = locale or deps.cfg.community.locale
+    r = render(template, loc, **{**_context(deps, slot, loc), **values})
+    deps.mailer.send(OutgoingMail(to=tuple(to), subject=r.subject, text=r.text, html=r.html, intent=intent, locale=loc))
 
 
 def _claim_once(deps: Deps, claim: str, now: dt.datetime, **extra: Any) -> bool:
@@ -553,8 +589,6 @@ def release_slot(deps: Deps, slot: Mapping[str, Any], slots: Sequence[Mapping[st
     their next candidate date; the host duty is released (licence seats and monthly cap freed)."""
     store = deps.store
     slot_id = str(slot["id"])
-    zone = _zone(deps, slot)
-    values = {"title": slot.get("title", slot_id), "when": _local(slot, zone)}
     sp = slot.get("speaker") or {}
     offer_id = sp.get("offer_id")
     if sp.get("id") and offer_id and _claim_once(deps, f"slotgone~{offer_id}", now):
@@ -562,9 +596,8 @@ def release_slot(deps: Deps, slot: Mapping[str, Any], slots: Sequence[Mapping[st
         doc = store.get("speakers", sp["id"]) or {}
         _free_speaker(deps, slot_id, sp["id"], offer_id, SLOT_GONE, now, speakers.QUEUED)
         if doc.get("email"):
-            _mail(deps, "speaker_slot_cancelled", f"speaker:slotgone:{offer_id}", [doc["email"]], doc.get("locale"),
-                  name=doc.get("name", ""), topic=doc.get("topic", ""), confirmed=sp.get("status") == speakers.CONFIRMED,
-                  **values)
+            _mail(deps, "speaker_slot_cancelled", f"speaker:slotgone:{offer_id}", [doc["email"]], doc.get("locale"), slot,
+                  name=doc.get("name", ""), topic=doc.get("topic", ""), confirmed=sp.get("status") == speakers.CONFIRMED)
         store.update("assign_claims", f"slotgone~{offer_id}", {"done": True})
         logger.info("speaker released", slot_id=slot_id, speaker_id=sp["id"], reason=str(slot.get("status")))
         offer_next(deps, sp["id"], [s for s in slots if s["id"] != slot_id], now)  # the next candidate date
@@ -577,7 +610,7 @@ def release_slot(deps: Deps, slot: Mapping[str, Any], slots: Sequence[Mapping[st
             store.delete("host_duties", slot_id)
         org = deps.cfg.organizers.get(str(host_id))
         if org is not None:
-            _mail(deps, "host_released", f"host:released:{duty_id}", [org.email], None, name=org.name, **values)
+            _mail(deps, "host_released", f"host:released:{duty_id}", [org.email], None, slot, name=org.name)
         store.update("slots", slot_id, {"host": None, "host_duty": None,
                                         "host_released": {"host_id": host_id, "at": now}})
         store.update("assign_claims", f"release~{duty_id}", {"done": True})
@@ -605,12 +638,11 @@ def withdraw_speaker(deps: Deps, speaker_id: str, now: dt.datetime, by: str = "s
         _free_speaker(deps, slot_id, speaker_id, offer_id, speakers.WITHDRAWN, now, speakers.WITHDRAWN)
     store.update("speakers", speaker_id, {"status": speakers.WITHDRAWN, "withdrawn_at": now, "withdrawn_by": by})
     store.delete("offers", f"spk~{speaker_id}")
-    values = {"name": doc.get("name", ""), "topic": doc.get("topic", ""),
-              "title": (slot or {}).get("title", ""), "when": _local(slot, _zone(deps, slot)) if slot else ""}
-    _mail(deps, "speaker_withdrawn", f"speaker:withdrawn:{speaker_id}", [doc["email"]], doc.get("locale"), **values)
+    values = {"name": doc.get("name", ""), "topic": doc.get("topic", "")}
+    _mail(deps, "speaker_withdrawn", f"speaker:withdrawn:{speaker_id}", [doc["email"]], doc.get("locale"), slot, **values)
     if slot is not None and slot.get("start", now) > now:
         _mail(deps, "speaker_withdrawn_organizers", f"speaker:withdrawn:{speaker_id}:organizers",
-              _organizer_mails(deps.cfg), None, **values)
+              _organizer_mails(deps.cfg), None, slot, **values)
     store.update("assign_claims", f"withdraw~{speaker_id}", {"done": True})
     logger.info("speaker withdrew", speaker_id=speaker_id, slot_id=slot_id or "", kind=by)
     return ActionResult("done", "speaker_withdrawn")

@@ -86,6 +86,26 @@ def exceptions_from_store(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Slo
     return out
 
 
+def note_text(cfg: Config, occ: Occurrence) -> str:
+    """The occurrence's note in the community's language (``notes.*`` of the catalog)."""
+    note = occ.note
+    if not isinstance(note, scheduling.Note):
+        return str(note or "")
+    locale = cfg.community.locale
+    values: dict[str, Any] = {}
+    for name, value in note.values.items():
+        if name == "anchor" and str(value) in cfg.series:
+            value = texts.render_title(cfg.series[str(value)].title, str(value), occ.start, locale)
+        elif isinstance(value, dt.date):
+            value = texts.fmt_date(locale, value, "date_short")
+        elif isinstance(value, dt.time):
+            value = texts.fmt_time(locale, value)
+        values[name] = value if value is not None else ""
+    values["from_date"] = texts.fmt_date(locale, occ.shifted_from, "date_short") if occ.shifted_from else ""
+    key = f"notes.{note.key}_because" if values.get("reason") and texts.has(locale, f"notes.{note.key}_because") else f"notes.{note.key}"
+    return texts.t(locale, key, **values)
+
+
 def desired_slot(cfg: Config, occ: Occurrence) -> dict[str, Any]:
     series = cfg.series[occ.series_id]
     zone = cfg.series_zone(occ.series_id)
@@ -101,7 +121,7 @@ def desired_slot(cfg: Config, occ: Occurrence) -> dict[str, Any]:
         "end": occ.end.astimezone(UTC),
         "open_end": occ.open_end,
         "status": occ.status,
-        "note": occ.note,
+        "note": note_text(cfg, occ),
         "shifted_from": occ.shifted_from.isoformat() if occ.shifted_from else None,
         "anchor_id": occ.anchor_id,
     }

@@ -180,7 +180,7 @@ def _send_link(deps: Deps, member_id: str, member: Mapping[str, Any], now: dt.da
     ttl = deps.config.members.link_ttl_days
     r = render("member_link", locale, community=deps.config.community.name, name=str(member.get("name") or ""),
                url=member_link(deps, member_id, member, now),
-               expires=(now + dt.timedelta(days=ttl)).astimezone(ZoneInfo(deps.config.community.timezone)).date().isoformat())
+               expires=texts.fmt_date(locale, (now + dt.timedelta(days=ttl)).astimezone(ZoneInfo(deps.config.community.timezone)).date()))
     return deps.mailer.send(OutgoingMail(to=(str(member["email"]),), subject=r.subject, text=r.text, html=r.html,
                                          intent=intent, locale=locale))
 

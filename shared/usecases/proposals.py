@@ -29,11 +29,12 @@ from shared.config.model import flagship
 from shared.config.rhythm import EventKind
 from shared.domain.ids import calendar_event_id
 from shared.domain.text import clean_json
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.idempotency import canonical_hash
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import SlotStore
-from shared.usecases.rhythm import PROPOSALS, RhythmStore, fmt_local
+from shared.usecases import events
+from shared.usecases.rhythm import PROPOSALS, RhythmStore
 
 logger = log.get("propose_event")
 SERIES_ID = "member_event"
@@ -53,7 +54,7 @@ class ProposalError(ValueError):
 class Proposer(Model):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     email: Annotated[str, msgspec.Meta(max_length=254)]
-    locale: Literal["ja", "en"] = "ja"
+    locale: Literal["ja", "en", "en-GB", "en-US"] | None = None  # None: the community's
 
     def check(self) -> None:
         try:
@@ -74,7 +75,10 @@ class Proposal(Model, kw_only=True):
     online: bool
     zoom: Literal["own", "pool"] | None = None
     join_url: Annotated[str, msgspec.Meta(max_length=500)] | None = None
-    location: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    location: Annotated[str, msgspec.Meta(max_length=200)] = ""  # the place's name, for an in-person event
+    address: Annotated[str, msgspec.Meta(max_length=300)] = ""
+    map_url: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    venue: Annotated[str, msgspec.Meta(max_length=40)] | None = None  # or a key of the config's venues
     description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
     co_organizer: Annotated[str, msgspec.Meta(max_length=200)] = ""
     proposer: Proposer
@@ -92,6 +96,8 @@ class Proposal(Model, kw_only=True):
             raise ValueError(f"start: {exc}") from None
         if self.join_url is not None and not re.fullmatch(r"https://[^\s<>\"]+", self.join_url):
             raise ValueError("join_url: must be an https:// link")
+        if self.map_url and not re.fullmatch(r"https://[^\s<>\"]+", self.map_url):
+            raise ValueError("map_url: must be an https:// link")
 
 
 def parse_proposal(data: Any) -> Proposal:
@@ -117,72 +123,66 @@ def times(cfg: Config, p: Proposal) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(minutes=p.duration_minutes)
 
 
-REASONS = {
-    "ja": {
-        "kind": "「{kind}」はこの仕組みで登録できる企画の種類ではありません(登録できる種類: {allowed})。",
-        "required": "「{field}」の記入が必要です。",
-        "too_short": "この種類の企画は{min}分以上でお願いしています(ご提案: {got}分)。",
-        "too_long": "この種類の企画は{max}分までとしています(ご提案: {got}分)。",
-        "lead": "この種類の企画は{days}日以上前にご提案いただくことにしています(開催日は {earliest} 以降でお願いします)。",
-        "hours": "開始は{earliest}以降、終了は{latest}までにお願いしています。",
-        "online": "この種類の企画はオンラインでは開催できません。",
-        "offline": "この種類の企画は会場開催ではなくオンラインでお願いしています。",
-        "zoom": "オンライン開催の場合、ご自身のZoom(own、参加リンクを添えて)か運営ホスト(pool)を選んでください。",
-        "overlap": "同じ時間帯にコミュニティの定例イベント「{title}」({when})があります。別の時間をご検討ください。",
-    },
-    "en": {
-        "kind": "\"{kind}\" is not a kind of event that can be proposed here (kinds: {allowed}).",
-        "required": "Please fill in \"{field}\".",
-        "too_short": "Events of this kind last at least {min} minutes (proposed: {got}).",
-        "too_long": "Events of this kind last at most {max} minutes (proposed: {got}).",
-        "lead": "Events of this kind are proposed at least {days} days ahead (please choose {earliest} or later).",
-        "hours": "Please start at {earliest} or later and end by {latest}.",
-        "online": "Events of this kind cannot be held online.",
-        "offline": "Events of this kind are held online, not in person.",
-        "zoom": "For an online event, choose your own Zoom (own, with its join link) or a host from the pool (pool).",
-        "overlap": "The community's regular event \"{title}\" ({when}) is at the same time. Please choose another time.",
-    },
-}
+def locale_of(cfg: Config, p: Proposal) -> str:
+    """The proposer's language: as given, else the community's."""
+    return p.proposer.locale or cfg.community.locale
 
 
 def check_guidelines(cfg: Config, slots: SlotStore, p: Proposal, now: dt.datetime) -> list[tuple[str, str]]:
-    """Every guideline the proposal breaks, as (code, polite sentence in the proposer's language)."""
-    texts = REASONS.get(p.proposer.locale, REASONS["ja"])
+    """Every guideline the proposal breaks, as (code, polite sentence in the proposer's language:
+    ``proposals.reasons.<code>`` of the catalog)."""
+    loc = locale_of(cfg, p)
+
+    def say(code: str, **values: Any) -> tuple[str, str]:
+        return code, texts.t(loc, f"proposals.reasons.{code}", **values)
+
     kinds = cfg.rhythm.event_kinds
     kind: EventKind | None = kinds.get(p.kind)
     if kind is None:
-        return [("kind", texts["kind"].format(kind=p.kind, allowed=", ".join(f"{k} ({v.label})" for k, v in kinds.items())))]
+        return [say("kind", kind=p.kind, allowed=texts.t(loc, "format.list_separator").join(
+            f"{k} ({v.label})" for k, v in kinds.items()))]
     out: list[tuple[str, str]] = []
     for name in kind.required:
-        value = {"title": p.title, "description": p.description, "location": p.location,
+        value = {"title": p.title, "description": p.description, "location": p.location or (p.venue or ""),
                  "zoom": p.zoom or "", "co_organizer": p.co_organizer}[name]
         if not value.strip():
-            out.append(("required", texts["required"].format(field=name)))
+            out.append(say("required", field=texts.t(loc, f"proposals.fields.{name}")))
+    if p.venue and p.venue not in cfg.venues:
+        out.append(say("venue", venue=p.venue, known=texts.t(loc, "format.list_separator").join(cfg.venues) or "-"))
     if p.duration_minutes < kind.min_minutes:
-        out.append(("too_short", texts["too_short"].format(min=kind.min_minutes, got=p.duration_minutes)))
+        out.append(say("too_short", min=kind.min_minutes, got=p.duration_minutes))
     if p.duration_minutes > kind.max_minutes:
-        out.append(("too_long", texts["too_long"].format(max=kind.max_minutes, got=p.duration_minutes)))
+        out.append(say("too_long", max=kind.max_minutes, got=p.duration_minutes))
     start, end = times(cfg, p)
     zone = ZoneInfo(cfg.community.timezone)
     earliest_day = (now.astimezone(zone) + dt.timedelta(days=kind.lead_days)).date()
     if start.date() < earliest_day or start <= now:
-        out.append(("lead", texts["lead"].format(days=kind.lead_days, earliest=earliest_day.isoformat())))
+        out.append(say("lead", days=kind.lead_days, earliest=texts.fmt_date(loc, earliest_day)))
     local_end = end.astimezone(zone)
     if start.timetz().replace(tzinfo=None) < kind.earliest or local_end.date() != start.date() or local_end.time() > kind.latest:
-        out.append(("hours", texts["hours"].format(earliest=f"{kind.earliest:%H:%M}", latest=f"{kind.latest:%H:%M}")))
+        out.append(say("hours", earliest=texts.fmt_time(loc, kind.earliest), latest=texts.fmt_time(loc, kind.latest)))
     if p.online and not kind.online:
-        out.append(("online", texts["online"]))
+        out.append(say("online"))
     if not p.online and not kind.offline:
-        out.append(("offline", texts["offline"]))
+        out.append(say("offline"))
     if p.online and (p.zoom is None or (p.zoom == "own" and not p.join_url)):
-        out.append(("zoom", texts["zoom"]))
+        out.append(say("zoom"))
     flagships = set(flagship(cfg))
     for s in slots.slots_between(start - dt.timedelta(days=1), end):
         if s.get("series_id") in flagships and s.get("status") == "scheduled" and s["start"] < end and s["end"] > start:
-            out.append(("overlap", texts["overlap"].format(title=s.get("title", ""), when=fmt_local(s["start"], cfg.community.timezone,
-                                                                                                        p.proposer.locale))))
+            out.append(say("overlap", title=s.get("title", ""), when=texts.fmt_datetime(loc, s["start"], cfg.community.timezone)))
             break
     return out
+
+
+def venue_of(cfg: Config, p: Proposal) -> dict[str, str] | None:
+    """Where an in-person member event takes place: a configured venue by its key, or its own place."""
+    if p.venue and p.venue in cfg.venues:
+        v = cfg.venues[p.venue]
+        return {"name": v.name, "address": v.address, "map_url": v.map_url}
+    if p.location.strip():
+        return {"name": p.location.strip(), "address": p.address.strip(), "map_url": p.map_url}
+    return None
 
 
 def slot_id_for(p: Proposal, key: str) -> str:
@@ -195,9 +195,10 @@ def slot_doc(cfg: Config, p: Proposal, key: str, now: dt.datetime) -> dict[str, 
             "key_date": p.date, "date": p.date, "start": start.astimezone(dt.UTC), "end": end.astimezone(dt.UTC),
             "open_end": False, "status": "scheduled", "note": None, "shifted_from": None, "anchor_id": None,
             "speaker": None, "host": None, "gen_flags": {}, "revision": 0, "managed_by": MANAGED_BY, "proposal_id": key,
-            "description": p.description, "location": p.location, "zoom_mode": p.zoom if p.online else None,
+            "description": p.description, "location": p.location, "venue": venue_of(cfg, p),
+            "co_organizer": p.co_organizer or None, "zoom_mode": p.zoom if p.online else None,
             "join_url": p.join_url if p.online and p.zoom == "own" else None,
-            "proposer": {"name": p.proposer.name, "email": p.proposer.email, "locale": p.proposer.locale},
+            "proposer": {"name": p.proposer.name, "email": p.proposer.email, "locale": locale_of(cfg, p)},
             "created_at": now, "updated_at": now}
 
 
@@ -223,6 +224,11 @@ class Deps:
     confirm_link: Callable[[str, dt.datetime], str] | None = None  # proposal id -> signed action link
 
 
+def preview(cfg: Config, p: Proposal, key: str) -> dict[str, Any]:
+    """The slot the proposal becomes, for mails that describe it before (or without) scheduling it."""
+    return {"id": slot_id_for(p, key), **slot_doc(cfg, p, key, dt.datetime.now(dt.UTC))}
+
+
 def _schedule(deps: Deps, p: Proposal, key: str, now: dt.datetime) -> str:
     sid = slot_id_for(p, key)
     doc = slot_doc(deps.config, p, key, now)
@@ -231,22 +237,22 @@ def _schedule(deps: Deps, p: Proposal, key: str, now: dt.datetime) -> str:
 
 
 def _mail_proposer(deps: Deps, p: Proposal, key: str, outcome: str, reasons: tuple[str, ...]) -> None:
-    start, _ = times(deps.config, p)
-    subject, text = render_text("rhythm_proposal", p.proposer.locale, name=p.proposer.name, title=p.title or p.kind,
-                                when=fmt_local(start, deps.config.community.timezone, p.proposer.locale), outcome=outcome,
-                                reasons=list(reasons), community=deps.config.community.name)
+    loc = locale_of(deps.config, p)
+    subject, text = render_text("rhythm_proposal", loc, name=p.proposer.name, title=p.title or p.kind,
+                                event=events.view(deps.config, preview(deps.config, p, key), loc), outcome=outcome,
+                                reasons=list(reasons), community=deps.config.community.name,
+                                organizers=[o.name for o in deps.config.organizers.values()])
     deps.mailer.send(OutgoingMail(to=(p.proposer.email,), subject=subject, text=text, intent=f"proposal:{key}:{outcome}",
-                                  locale=p.proposer.locale))
+                                  locale=loc))
 
 
 def _mail_organizers(deps: Deps, p: Proposal, key: str, now: dt.datetime) -> None:
     cfg = deps.config
-    start, _ = times(cfg, p)
     url = deps.confirm_link(key, now) if deps.confirm_link else ""
+    event = events.view(cfg, preview(cfg, p, key))
     for oid, org in cfg.organizers.items():
         subject, text = render_text("rhythm_proposal_confirm", cfg.community.locale, name=org.name, title=p.title or p.kind,
-                                    kind=cfg.rhythm.event_kinds[p.kind].label, when=fmt_local(start, cfg.community.timezone, cfg.community.locale),
-                                    minutes=p.duration_minutes, proposer=p.proposer.name, description=p.description,
+                                    event=event, proposer=p.proposer.name, community=cfg.community.name,
                                     confirm_url=url, proposal_id=key)
         deps.mailer.send(OutgoingMail(to=(org.email,), subject=subject, text=text, intent=f"proposal:{key}:confirm:{oid}",
                                       locale=cfg.community.locale))

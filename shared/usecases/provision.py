@@ -54,6 +54,7 @@ from shared.ports import (
     TransientError,
     meeting_marker,
 )
+from shared.usecases import events
 
 UTC = dt.UTC
 LEASE = dt.timedelta(minutes=5)  # longer than the bounded retries of one slot's calls
@@ -144,38 +145,24 @@ def spec_hash(spec: MeetingSpec) -> str:
 
 
 def desired_event(cfg: Config, sid: str, slot: Mapping[str, Any], join_url: str, attendees: Sequence[str]) -> CalendarEvent:
+    """The calendar entry: title from ``provisioning.calendar.titles``, description and LOCATION as the
+    feed shows them (``shared/usecases/events.py``); ``join_url`` is the slot's join link as this run
+    leaves it (``shared/domain/slots.py``: the meeting provisioned for it, or a member event's own)."""
     from shared.domain.ids import calendar_event_id
 
     values = template_values(cfg, slot)
     kind = str(slot.get("kind") or "")
     title = cfg.provisioning.calendar.titles.get(kind, "{title}").format(**values).strip()
-    speaker = confirmed_speaker(slot)
     scheduled = slot.get("status") == "scheduled"
-    lines: list[str] = []
-    if not scheduled:
-        lines.append(_t(cfg, "calendar.cancelled"))
-    if speaker:
-        lines.append(_t(cfg, "calendar.speaker", name=values["speaker"]))
-        if values["topic"]:
-            lines.append(_t(cfg, "calendar.topic", topic=values["topic"]))
-    else:
-        lines.append(_t(cfg, "calendar.speaker_tba" if kind == "speaker_night" else "calendar.save_the_date"))
-    if slot.get("online"):
-        lines.append(_t(cfg, "calendar.join", url=join_url) if join_url else _t(cfg, "calendar.join_tba"))
-    else:
-        lines.append(_t(cfg, "calendar.offline"))
-    if slot.get("open_end"):
-        lines.append(_t(cfg, "calendar.open_end"))
-    if slot.get("note"):
-        lines.append(str(slot["note"]))
+    link = join_url
     return CalendarEvent(
         event_id=calendar_event_id(sid),
         title=title,
         start=_aware(slot["start"]),
         end=_aware(slot["end"]),
         timezone=str(slot.get("timezone") or cfg.community.timezone),
-        description="\n".join(lines),
-        location=join_url,
+        description=events.description(cfg, slot, link),
+        location=events.location(cfg, slot, link),
         status="confirmed" if scheduled else "cancelled",
         attendees=tuple(sorted({a.strip().lower() for a in attendees if a.strip()})) if scheduled else (),
     )

@@ -33,6 +33,7 @@ from shared.domain.slots import join_link
 from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import CalendarEntry, Chat, ChatRefused, DocStore, SlotStore
+from shared.usecases import events
 
 logger = log.get("rhythm")
 
@@ -56,11 +57,7 @@ def iso_week(moment: dt.datetime, zone: str) -> str:
 
 
 def fmt_local(moment: dt.datetime, zone: str, locale: str) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    if locale == "ja":
-        wd = "月火水木金土日"[local.weekday()]
-        return f"{local:%Y-%m-%d}({wd}) {local:%H:%M}"
-    return f"{local:%a %Y-%m-%d %H:%M}"
+    return texts.fmt_datetime(locale, moment, zone)
 
 
 def join_url(slot: Mapping[str, Any]) -> str:
@@ -81,6 +78,13 @@ def slot_problems(slot: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def _problem_text(locale: str, code: str) -> str:
+    """A generator flag or provisioning problem in the organizers' words (``digest.problem.<code>``);
+    an error message as stored."""
+    key = f"digest.problem.{code}"
+    return texts.t(locale, key) if texts.has(locale, key) else code
+
+
 def attendance(slot: Mapping[str, Any]) -> int:
     value = slot.get("attendance")
     if isinstance(value, Mapping):
@@ -90,34 +94,9 @@ def attendance(slot: Mapping[str, Any]) -> int:
     return int(value) if isinstance(value, int | float) else 0
 
 
-def _speaker_name(slot: Mapping[str, Any]) -> str:
-    sp = slot.get("speaker")
-    return str(sp.get("name") or "") if isinstance(sp, Mapping) else ""
-
-
-def _host_name(cfg: Config, slot: Mapping[str, Any]) -> str:
-    host = slot.get("host")
-    if isinstance(host, Mapping):
-        host = host.get("id")
-    org = cfg.organizers.get(str(host)) if host else None
-    return org.name if org else ""
-
-
-def _zone(cfg: Config, slot: Mapping[str, Any]) -> str:
-    return str(slot.get("timezone") or cfg.community.timezone)
-
-
-def event_view(cfg: Config, slot: Mapping[str, Any]) -> dict[str, Any]:
-    """What a mail or the feed shows about one event."""
-    locale, zone = cfg.community.locale, _zone(cfg, slot)
-    sp = slot.get("speaker") if isinstance(slot.get("speaker"), Mapping) else {}
-    kind = str(slot.get("kind") or "")
-    label = cfg.rhythm.event_kinds[kind].label if kind in cfg.rhythm.event_kinds else kind
-    return {"id": slot["id"], "title": str(slot.get("title") or ""), "kind": label, "when": fmt_local(slot["start"], zone, locale),
-            "online": bool(slot.get("online")), "speaker": _speaker_name(slot), "topic": str((sp or {}).get("topic") or ""),
-            "host": _host_name(cfg, slot), "join_url": join_url(slot), "location": str(slot.get("location") or ""),
-            "description": str(slot.get("description") or ""), "status": str(slot.get("status") or ""),
-            "proposer": str((slot.get("proposer") or {}).get("name") or "")}
+def event_view(cfg: Config, slot: Mapping[str, Any], locale: str | None = None) -> dict[str, Any]:
+    """What a mail or the feed shows about one event (``shared/usecases/events.py``)."""
+    return events.view(cfg, slot, locale)
 
 
 # --- 1. ICS feed ------------------------------------------------------------------------------
@@ -150,22 +129,11 @@ def rotate_feed_token(store: RhythmStore, now: dt.datetime) -> str:
 
 
 def feed_entry(cfg: Config, slot: Mapping[str, Any]) -> CalendarEntry:
-    view = event_view(cfg, slot)
-    en = texts.language(cfg.community.locale) == "en"
-    lines = [f"{'Kind' if en else '種類'}: {view['kind']}"]
-    if view["speaker"]:
-        lines.append(f"{'Speaker' if en else '登壇'}: {view['speaker']}" + (f" / {view['topic']}" if view["topic"] else ""))
-    if view["proposer"]:
-        lines.append(f"{'Organised by' if en else '企画'}: {view['proposer']}")
-    if view["description"]:
-        lines.append(view["description"])
-    if view["join_url"]:
-        lines.append(f"Zoom: {view['join_url']}")
-    if slot.get("status") != "scheduled":
-        lines.insert(0, "This event is cancelled." if en else "このイベントは中止になりました。")
-    return CalendarEntry(uid=calendar_event_id(str(slot["id"])), title=view["title"], start=slot["start"], end=slot["end"],
-                         timezone=_zone(cfg, slot), description="\n".join(lines),
-                         location=view["join_url"] or view["location"],
+    """The slot as the community calendar shows it: the same description and LOCATION as its entry."""
+    link = events.join_url(slot)
+    return CalendarEntry(uid=calendar_event_id(str(slot["id"])), title=str(slot.get("title") or ""), start=slot["start"],
+                         end=slot["end"], timezone=events.zone(cfg, slot), description=events.description(cfg, slot, link),
+                         location=events.location(cfg, slot, link),
                          status="confirmed" if slot.get("status") == "scheduled" else "cancelled",
                          sequence=int(slot.get("revision", 0)))
 
@@ -219,8 +187,9 @@ class PromptReport:
 def prompt_text(cfg: Config, now: dt.datetime) -> tuple[int, str]:
     zone = ZoneInfo(cfg.community.timezone)
     monday = now.astimezone(zone).date() - dt.timedelta(days=now.astimezone(zone).weekday())
-    index = (monday.toordinal() // 7) % len(cfg.rhythm.prompt.texts)
-    return index, cfg.rhythm.prompt.texts[index]
+    prompts = cfg.rhythm.prompt.texts or texts.t_list(cfg.community.locale, "config.prompt.texts")  # set when loaded
+    index = (monday.toordinal() // 7) % len(prompts)
+    return index, prompts[index]
 
 
 def _plan_batches(cfg: Config, store: RhythmStore, week: str, now: dt.datetime) -> int:
@@ -362,15 +331,15 @@ def send_reminders(cfg: Config, slots: SlotStore, store: RhythmStore, mailer: Ma
             continue
         left = slot["start"] - now
         offset = next(d for d in offsets if left <= dt.timedelta(days=d))
-        view = event_view(cfg, slot)
         stamp = slot["start"].astimezone(dt.UTC).strftime("%Y%m%dT%H%M")
         for role, person, name, address, locale in _recipients(cfg, store, slot):
             if not address:
                 report.missing_address += 1
                 continue
             prepare = rc.prepare_speaker if role == "speaker" else rc.prepare_host if role == "host" else ""
-            subject, body = render_text("rhythm_reminder", locale, name=name, role=role, days=offset, event=view,
-                                        prepare=prepare, community=cfg.community.name)
+            subject, body = render_text("rhythm_reminder", locale, name=name, role=role, days=offset,
+                                        event=event_view(cfg, slot, locale), prepare=prepare or "",
+                                        community=cfg.community.name)
             intent = f"reminder:{slot['id']}:{role}:{person}:{offset}d:{stamp}"
             if mailer.send(OutgoingMail(to=(address,), subject=subject, text=body, intent=intent, locale=locale)):
                 report.sent.append(intent)
@@ -420,11 +389,11 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         if s.get("online") and not s.get("host") and s.get("zoom_mode") != "own":
             missing.append("host")
         if missing:
-            gaps.append({**event_view(cfg, s), "missing": missing})
+            gaps.append({**event_view(cfg, s), "missing": [texts.t(cfg.community.locale, f"digest.missing.{m}") for m in missing]})
     for s in ahead:
         found = slot_problems(s)
         if found:
-            problems.append({**event_view(cfg, s), "problems": found})
+            problems.append({**event_view(cfg, s), "problems": [_problem_text(cfg.community.locale, p) for p in found]})
     pending = store.query(PROPOSALS, [("status", "==", "pending_confirmation")], limit=cap)
     week_ago = now - dt.timedelta(days=7)
     past = [s for s in slots.slots_between(week_ago, now) if s.get("status") == "scheduled"]
@@ -470,9 +439,13 @@ def send_digest(cfg: Config, slots: SlotStore, store: RhythmStore, mailer: Maile
     report = DigestReport(week)
     report.content = digest_content(cfg, slots, store, now, app_links)
     locale = cfg.community.locale
+    local = now.astimezone(ZoneInfo(cfg.community.timezone)).date()
+    monday = local - dt.timedelta(days=local.weekday())
+    period = texts.t(locale, "digest.period", start=texts.fmt_date(locale, monday, "date_short"),
+                     end=texts.fmt_date(locale, monday + dt.timedelta(days=6), "date_short"))
     for oid, org in cfg.organizers.items():
-        subject, body = render_text("rhythm_digest", locale, name=org.name, week=week, community=cfg.community.name,
-                                    **report.content)
+        subject, body = render_text("rhythm_digest", locale, name=org.name, week=week, period=period,
+                                    community=cfg.community.name, **report.content)
         if mailer.send(OutgoingMail(to=(org.email,), subject=subject, text=body, intent=f"digest:{week}:{oid}", locale=locale)):
             report.sent += 1
         else:
@@ -503,10 +476,10 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def export_directory_csv(store: RhythmStore) -> str:
+def export_directory_csv(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(DIRECTORY_COLUMNS)
+    writer.writerow([texts.t(locale, f"directory.columns.{c}") for c in DIRECTORY_COLUMNS])
     for e in directory_entries(store):
         writer.writerow([_cell(e[c]) for c in DIRECTORY_COLUMNS])
     return buf.getvalue()
@@ -517,8 +490,10 @@ def _md(text: str) -> str:
     return re.sub(r"[\r\n\t]+", " ", text).strip().replace("|", "\\|").replace("<", "&lt;")
 
 
-def export_directory_markdown(store: RhythmStore, title: str = "アルムナイ 起業家・経営者名簿") -> str:
-    lines = [f"# {title}", "", "| 名前 | 会社 | 役職 | リンク | 紹介 |", "| --- | --- | --- | --- | --- |"]
+def export_directory_markdown(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE) -> str:
+    head = [texts.t(locale, f"directory.columns.{c}") for c in DIRECTORY_COLUMNS]
+    lines = [f"# {texts.t(locale, 'directory.title')}", "", "| " + " | ".join(head) + " |",
+             "| " + " | ".join("---" for _ in head) + " |"]
     for e in directory_entries(store):
         link = f"<{e['link']}>" if e["link"].startswith(("https://", "http://")) else _md(e["link"])
         lines.append(f"| {_md(e['name'])} | {_md(e['company'])} | {_md(e['role'])} | {link} | {_md(e['intro'])} |")

@@ -7,9 +7,12 @@ mapping of the config to a :class:`~shared.usecases.assign.SpeakerProposal` whos
 re-sending) lands on one speaker document (``create()``), and the acknowledgement mail has a stable
 intent, so it goes out once. Every delivery re-ensures the mail (a crash between the two is healed).
 
-A response that cannot be mapped (a required answer blank, a date that is not one, a series nobody
-knows) raises :class:`~shared.usecases.assign.ProposalError` naming ``answers.<field>``; nothing is
-written, and the webhook answers 400.
+Dates are read as people of the community write them (``shared/domain/dates.py``: ``2027年3月9日``,
+``3/9``, ``30 April 2027``, ``28/05/2027``; month first in en-US); what cannot be read as a date is
+kept as written and the acknowledgement says which dates were understood and which words were not,
+so the speaker can answer. A response that cannot be mapped (a required answer blank, a series
+nobody knows) raises :class:`~shared.usecases.assign.ProposalError` naming ``answers.<field>``;
+nothing is written, and the webhook answers 400.
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ from shared.config import Config
 from shared.config.applications import QuestionRef
 from shared.config.model import speaker_series
 from shared.config.people import SpeakerForm
+from shared.domain import dates
 from shared.domain.applications import Submission, SubmittedAnswer, normalise_text
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.mail import OutgoingMail, render
 from shared.usecases.assign import Deps, ProposalError, SpeakerProposal, propose_speaker
 
 logger = log.get("speaker_form")
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
@@ -51,18 +54,9 @@ def _find(ref: QuestionRef | None, answers: Sequence[SubmittedAnswer]) -> str:
     return "\n".join(v.strip() for v in value if v.strip()) if isinstance(value, list) else value.strip()
 
 
-def parse_dates(text: str, field: str) -> tuple[dt.date, ...]:
-    """Every date in a free-text answer (2027-03-09, 2027/3/9, 2027年3月9日, full-width digits too)."""
-    text = unicodedata.normalize("NFKC", text)
-    days = []
-    for m in _DATE.finditer(text):
-        try:
-            days.append(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
-        except ValueError:
-            raise ProposalError(field, f"{m.group(0)!r} is not a date") from None
-    if text.strip() and not days:
-        raise ProposalError(field, "no date found (write e.g. 2027-03-09)")
-    return tuple(sorted(set(days)))
+def parse_dates(cfg: Config, text: str, today: dt.date) -> dates.ReadDates:
+    """Every date in a free-text answer, read in the community's date order."""
+    return dates.read_dates(text, texts.date_order(cfg.community.locale), today)
 
 
 def _series(cfg: Config, form: SpeakerForm, answer: str) -> str:
@@ -83,8 +77,11 @@ def _series(cfg: Config, form: SpeakerForm, answer: str) -> str:
                                           f"(map it in people.speakers.form.series_answers)")
 
 
-def to_proposal(cfg: Config, sub: Submission) -> SpeakerProposal:
+def to_proposal(cfg: Config, sub: Submission, now: dt.datetime | None = None) -> SpeakerProposal:
     """Map a form response to a proposal; :class:`ProposalError` names ``answers.<field>``."""
+    from zoneinfo import ZoneInfo
+
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(cfg.community.timezone)).date()
     form = speaker_form(cfg)
     if form is None:
         raise RuntimeError("the community config has no people.speakers.form section")
@@ -95,9 +92,8 @@ def to_proposal(cfg: Config, sub: Submission) -> SpeakerProposal:
     for name, value in (("name", values["name"]), ("email", email), ("topic", values["topic"])):
         if not value:
             raise ProposalError(f"answers.{name}", "is required")
-    earliest = parse_dates(values["earliest"], "answers.earliest") if values["earliest"] else ()
-    if len(earliest) > 1:
-        raise ProposalError("answers.earliest", "give one date")
+    earliest = parse_dates(cfg, values["earliest"], today) if values["earliest"] else dates.ReadDates((), ())
+    impossible = parse_dates(cfg, values["impossible_dates"], today)
     minutes = None
     if values["talk_minutes"]:
         digits = re.search(r"\d+", unicodedata.normalize("NFKC", values["talk_minutes"]))
@@ -105,17 +101,19 @@ def to_proposal(cfg: Config, sub: Submission) -> SpeakerProposal:
             raise ProposalError("answers.talk_minutes", "is not a number of minutes")
         minutes = int(digits.group(0))
     text = " ".join(values[n] for n in ("name", "topic"))
+    community = cfg.community.locale
+    # The speaker's language: the community's, unless they wrote in the other one.
+    locale = "ja" if _JAPANESE.search(text) else (community if texts.language(community) == "en" else "en")
     return SpeakerProposal(
         name=values["name"], email=email, topic=values["topic"], series_id=_series(cfg, form, values["series"]),
-        earliest=earliest[0] if earliest else None,
-        impossible_dates=parse_dates(values["impossible_dates"], "answers.impossible_dates"),
-        talk_minutes=minutes, locale="ja" if _JAPANESE.search(text) else "en",
-        source_id=f"{sub.formId}:{sub.responseId}")
+        earliest=earliest.dates[0] if earliest.dates else None, impossible_dates=impossible.dates,
+        unread_dates=earliest.not_understood + impossible.not_understood,
+        talk_minutes=minutes, locale=locale, source_id=f"{sub.formId}:{sub.responseId}")
 
 
 def submit_speaker(deps: Deps, sub: Submission, now: dt.datetime, source: str = "webhook") -> dict[str, str]:
     """Queue the speaker once and make sure the acknowledgement went out; the same answer every time."""
-    proposal = to_proposal(deps.cfg, sub)
+    proposal = to_proposal(deps.cfg, sub, now)
     try:
         speaker_id, created = propose_speaker(deps, proposal, now)
     except ProposalError as exc:
@@ -136,9 +134,13 @@ def acknowledge(deps: Deps, speaker_id: str, doc: dict[str, Any]) -> None:
         return
     cfg = deps.cfg
     series = cfg.series.get(str(doc.get("series_id")))
-    r = render("speaker_received", str(doc.get("locale") or cfg.community.locale), community=cfg.community.name,
+    loc = str(doc.get("locale") or cfg.community.locale)
+    r = render("speaker_received", loc, community=cfg.community.name,
                name=doc.get("name", ""), topic=doc.get("topic", ""),
                series=re.sub(r"\s*\{[^}]*\}\s*", " ", series.title).strip() if series else "",
+               earliest=texts.fmt_date(loc, dt.date.fromisoformat(doc["earliest"])) if doc.get("earliest") else "",
+               impossible_dates=[texts.fmt_date(loc, dt.date.fromisoformat(d)) for d in doc.get("impossible_dates") or ()],
+               not_understood=list(doc.get("dates_not_understood") or ()),
                lead_days=cfg.people.speakers.lead_time_days)
     deps.mailer.send(OutgoingMail(to=(str(doc["email"]),), subject=r.subject, text=r.text, html=r.html,
                                   intent=f"speaker:received:{speaker_id}", locale=str(doc.get("locale") or cfg.community.locale)))

@@ -38,15 +38,16 @@ def test_schedule_lines_up_japanese_titles(generated, capsys, monkeypatch):
     rows = [line for line in out if line.startswith(("speaker_night_", "lunch_", "mokumoku_"))]
     assert len(rows) == 9
     # Every row's "where" column starts at the same display column despite full-width titles.
-    cols = {cli._width(r[: r.index("online")] if "online" in r else r[: r.index("会場")]) for r in rows}
+    cols = {cli._width(r[: r.index("オンライン  ")] if "オンライン  " in r else r[: r.index("会場  ")]) for r in rows}
     assert len(cols) == 1
+    assert "日時" in out[0] and "予定" in " ".join(rows)  # headers and status words in the community's language
 
 
 def test_move_cancel_restore_apply_at_once_and_survive_regeneration(generated, capsys):
     store = generated
     assert cli.main(["move", "speaker_night_2027-01-12", "--date", "2027-01-13", "--start", "19:30", "--reason", "会場の都合"]) == 0
     slot = store.get_slot("speaker_night_2027-01-12")
-    assert slot["date"] == "2027-01-13" and slot["note"] == "会場の都合"
+    assert slot["date"] == "2027-01-13" and slot["note"] == "1月12日(火)から日程を変更しました(理由: 会場の都合)。"
     assert slot["start"].astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%H:%M") == "19:30"
 
     assert cli.main(["cancel", "lunch_2027-02-18", "--reason", "講師都合"]) == 0
@@ -65,9 +66,46 @@ def test_move_cancel_restore_apply_at_once_and_survive_regeneration(generated, c
 
 def test_unknown_slot_and_bad_date_are_refused_without_writes(generated, capsys):
     assert cli.main(["cancel", "lunch_2099-01-01"]) == 2
-    assert cli.main(["move", "lunch_2027-01-21", "--date", "21/01/2027"]) == 2
-    assert "not a date" in capsys.readouterr().err
+    assert cli.main(["move", "lunch_2027-01-21", "--date", "来週の火曜"]) == 2
+    assert "日付として読めません" in capsys.readouterr().err
     assert bootstrap.slot_store().exceptions() == {}
+
+
+def test_a_title_instead_of_an_id_gets_a_sentence_and_the_closest_ids(generated, capsys):
+    assert cli.main(["cancel", "ランチ交流会 2/18"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "見つかりません" in err
+    assert "lunch_2027-02-18 (ランチ交流会 2/18)" in err.splitlines()[1]
+    assert cli.main(["cancel", "lunch_2027-02-17"]) == 2  # a typo in the date
+    assert "lunch_2027-02-18" in capsys.readouterr().err
+    assert bootstrap.slot_store().exceptions() == {}
+
+
+def test_move_warns_about_the_past_holidays_and_clashes_and_needs_force(generated, capsys):
+    store = generated
+    cases = [("2026-01-13", "もう過ぎた日付"), ("2027-01-11", "祝日(成人の日)"), ("2026-12-30", "休止期間(年末年始)")]
+    for day, words in cases:
+        assert cli.main(["move", "speaker_night_2027-01-12", "--date", day]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "--force" in err, err
+    # the lunch moved onto the speaker night's evening clashes with it
+    assert cli.main(["move", "lunch_2027-01-21", "--date", "2027-01-12", "--start", "20:30"]) == 2
+    assert "「アルムナイ登壇イベント 1月」" in capsys.readouterr().err
+    assert store.exceptions() == {}
+    assert cli.main(["move", "speaker_night_2027-01-12", "--date", "2027-01-11", "--force"]) == 0
+    assert store.get_slot("speaker_night_2027-01-12")["date"] == "2027-01-11"
+
+
+def test_cancelling_an_anchor_names_what_changed_and_why(generated, capsys):
+    capsys.readouterr()
+    assert cli.main(["cancel", "lunch_2027-02-18", "--reason", "講師都合"]) == 0
+    out = capsys.readouterr().out
+    assert "中止を記録しました" in out and "変わった予定 2 件" in out
+    lunch = next(line for line in out.splitlines() if "[lunch_2027-02-18]" in line)
+    moku = next(line for line in out.splitlines() if "[mokumoku_2027-02-18]" in line)
+    assert "中止" in lunch and "講師都合" in lunch
+    assert "「ランチ交流会 2/18」が中止になったため" in moku  # why the co-working went too, in Japanese
+    assert "slot(s) changed" not in out
 
 
 def test_check_config_explains_the_mistake(write_config, capsys):
@@ -153,8 +191,18 @@ def test_propose_speaker_queue_priority_and_refusals(generated, capsys, frozen):
     assert "series_id" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["propose-speaker", "--name", "佐藤", "--email", "sato@example.jp", "--topic", "x",
-                  "--series", "speaker_night", "--not", "2027/01/12"])
+                  "--series", "speaker_night", "--not", "いつでも"])
+    # An address that cannot be mailed is refused up front, with the reason, and nothing is written.
+    assert cli.main(["propose-speaker", "--name", "Ken", "--email", "ken@example", "--topic", "x",
+                     "--series", "speaker_night"]) == 2
+    err = capsys.readouterr().err
+    assert "ken@example" in err and "email" in err and "Traceback" not in err
     assert len(bootstrap.assign_docs().where("speakers", "status", "==", "queued")) == 2
+    # Dates as the community writes them are understood.
+    assert cli.main(["propose-speaker", "--name", "佐藤　次郎", "--email", "jiro@example.jp", "--topic", "x",
+                     "--series", "speaker_night", "--not", "2027年3月9日", "--not", "４/１３"]) == 0
+    doc = bootstrap.assign_docs().get("speakers", _said(capsys).split(":")[0])
+    assert doc["impossible_dates"] == ["2027-03-09", "2027-04-13"]
 
 
 def test_why_hosts_and_withdraw_after_an_assignment_run(generated, capsys, frozen, monkeypatch):
@@ -167,17 +215,34 @@ def test_why_hosts_and_withdraw_after_an_assignment_run(generated, capsys, froze
 
     assert cli.main(["why", "speaker_night_2027-01-12"]) == 0
     out = capsys.readouterr().out
-    assert "speaker (登壇者): 高橋　美咲" in out
-    assert "host (ホスト):" in out and "✔ chosen" in out
+    assert "登壇者: 高橋　美咲" in out
+    assert "ホスト:" in out and "✔ 担当" in out
     host_rows = [r for r in out.splitlines() if r.startswith(("田中　太郎 (tanaka)", "鈴木　花子 (suzuki)"))]
-    assert len(host_rows) == 2 and "host (ホスト):" in out
+    assert len(host_rows) == 2
+    # Each host passed over is told the rule that decided against them: a higher load only when the
+    # load is higher; with the same numbers, the tie-break (last duty, then the id order).
+    ties = 0
+    for slot in ("mokumoku_2026-12-17", "speaker_night_2027-01-12", "mokumoku_2027-01-21", "speaker_night_2027-02-09"):
+        assert cli.main(["why", slot]) == 0
+        rows = [r.split("  ") for r in capsys.readouterr().out.splitlines() if r.startswith(("田中", "鈴木"))]
+        rows = [[c.strip() for c in r if c.strip()] for r in rows]
+        chosen = next(r for r in rows if "✔" in r[1])
+        for r in rows:
+            if r is chosen:
+                continue
+            if r[2] == chosen[2]:
+                ties += 1
+                assert ("負荷は同じで、担当者より最近担当した" if r[4] != chosen[4] else "運営IDの順") in r[1], r
+            else:
+                assert "負荷が担当者より高い" in r[1], r
+    assert ties > 0
     # the two rows' second column starts at the same display column (full-width names)
     starts = {cli._width(r[: r.index(")") + 1]) for r in host_rows}
     assert len(starts) == 1
     assert "(sato)" not in out  # no Zoom account: never considered
 
     assert cli.main(["why", "lunch_2099-01-01"]) == 0
-    assert "no speaker or host" in capsys.readouterr().out
+    assert "まだツールが登壇者・ホストを決めていません" in capsys.readouterr().out
 
     assert cli.main(["hosts"]) == 0
     out = capsys.readouterr().out
@@ -202,7 +267,7 @@ def test_directory_export_csv_and_markdown(project, outbox, example_config, db, 
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Japanese correctly
     text = raw.decode("utf-8-sig")
     assert "中村　健" in text and "'=1+1" in text and "非公開" not in text
-    assert "(1 entries)" in capsys.readouterr().out
+    assert "(1件)" in capsys.readouterr().out
     assert cli.main(["directory", "--format", "md"]) == 0
     out = capsys.readouterr().out
     assert "| 中村　健 | 株式会社ナカムラ | 代表取締役 | <https://example.jp> | =1+1 と\\|改行 あり |" in out
@@ -219,6 +284,34 @@ def test_feed_token_rotate_prints_the_new_path_once(project, outbox, example_con
     assert first != second and rhythm.feed_token_ok(store, second) and not rhythm.feed_token_ok(store, first)
 
 
+def test_feed_token_names_the_function_as_terraform_deploys_it(project, outbox, example_config, capsys):
+    import re
+
+    from tests.conftest import ROOT
+
+    assert cli.main(["feed-token", "rotate"]) == 0
+    url = next(ln for ln in capsys.readouterr().out.splitlines() if "cloudfunctions.net" in ln).strip()
+    main_tf = (ROOT / "infra" / "main.tf").read_text(encoding="utf-8")
+    assert re.search(r'name\s*=\s*replace\(each\.key, "_", "-"\)', main_tf)  # how infra/ names every function
+    assert "ics_feed = {" in (ROOT / "infra" / "functions.tf").read_text(encoding="utf-8")
+    assert f"/{'ics_feed'.replace('_', '-')}/" in url and "ics_feed" not in url
+
+
+def test_no_emulator_fails_in_seconds_with_the_fix(monkeypatch, capsys):
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{port}")
+    began = time.monotonic()
+    with pytest.raises(SystemExit) as info:
+        cli.main(["schedule"])
+    assert time.monotonic() - began < cli.CONNECT_SECONDS + 2
+    assert "make emulator" in str(info.value) and f"127.0.0.1:{port}" in str(info.value)
+
+
 def test_propose_event_and_confirm_proposal(project, outbox, example_config, capsys):
     day = (dt.date.today() + dt.timedelta(days=60)).isoformat()
     args = ["propose-event", "--title", "ソニーOB×現役 交流会", "--kind", "company_collab", "--date", day,
@@ -230,8 +323,8 @@ def test_propose_event_and_confirm_proposal(project, outbox, example_config, cap
     pid = out.split(":")[0]
     assert cli.main(["confirm-proposal", pid, "--by", "田中　太郎"]) == 0
     out = _said(capsys)
-    assert "scheduled" in out and "-> slot member_event_" in out
-    slot_id = out.split("-> slot ")[1].split()[0]
+    assert "登録しました" in out and "-> 予定 member_event_" in out
+    slot_id = out.split("-> 予定 ")[1].split()[0]
     assert bootstrap.slot_store().get_slot(slot_id)["status"] == "scheduled"
 
     assert cli.main(["propose-event", "--kind", "member_event", "--date", day]) == 2
@@ -241,7 +334,7 @@ def test_propose_event_and_confirm_proposal(project, outbox, example_config, cap
     bad[bad.index("--minutes") + 1] = "600"
     bad[bad.index("--kind") + 1] = "member_event"
     assert cli.main(bad) == 1
-    assert "not scheduled" in capsys.readouterr().out
+    assert "ガイドラインに合いません" in capsys.readouterr().out
 
 
 def test_help_lists_the_people_commands(capsys):
@@ -251,3 +344,25 @@ def test_help_lists_the_people_commands(capsys):
     for command in ("speakers", "propose-speaker", "priority", "withdraw", "why", "hosts", "directory",
                     "feed-token rotate", "propose-event", "confirm-proposal"):
         assert command in out
+
+
+def test_a_stored_address_that_cannot_be_mailed_leaves_no_half_state(generated, capsys, frozen, monkeypatch):
+    """A speaker stored before addresses were checked (ken@example): the assignment run goes on
+    without offering them, and withdrawing them is a sentence, not a traceback."""
+    monkeypatch.setenv("ACTION_LINK_KEY", ACTION_KEY)
+    docs = bootstrap.assign_docs()
+    docs.create("speakers", "legacy1", {"name": "Ken", "email": "ken@example", "topic": "x", "series_id": "speaker_night",
+                                        "status": "queued", "priority": 0, "proposed_at": dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                                        "impossible_dates": [], "declined_dates": [], "current_offer": None})
+    assert cli.main(["run", "assign_speakers", "--job", "cli-assign", "--time", "2026-11-28T09:00:00Z"]) == 0
+    doc = docs.get("speakers", "legacy1")
+    assert doc["status"] == "queued" and doc.get("email_problem") and not doc.get("current_offer")
+    assert all((s.get("speaker") or {}).get("id") != "legacy1"
+               for s in bootstrap.slot_store().slots_between(dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                                                               dt.datetime(2027, 6, 1, tzinfo=dt.UTC)))
+    capsys.readouterr()
+    assert cli.main(["speakers"]) == 0
+    assert "アドレス不備" in capsys.readouterr().out
+    assert cli.main(["withdraw", "legacy1"]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err and docs.get("speakers", "legacy1")["status"] == "withdrawn"

@@ -132,11 +132,11 @@ def test_organizer_exceptions_survive_every_regeneration(env):
     lunch = slots["lunch_2026-12-17"]
     assert lunch["date"] == "2026-12-18" and lunch["key_date"] == "2026-12-17"
     assert (lunch["start"], lunch["end"]) == (utc("2026-12-18T03:30"), utc("2026-12-18T04:30"))
-    assert lunch["shifted_from"] == "2026-12-17" and lunch["note"] == "会場の都合で\n金曜に変更"
+    assert lunch["shifted_from"] == "2026-12-17" and lunch["note"] == "12月17日(木)から日程を変更しました(理由: 会場の都合で\n金曜に変更)。"
     moku = slots["mokumoku_2026-12-17"]  # follows the lunch's actual day and ends when it starts
     assert moku["date"] == "2026-12-18" and (moku["start"], moku["end"]) == (utc("2026-12-18T01:00"), utc("2026-12-18T03:30"))
     cancelled = slots["speaker_night_2027-01-12"]
-    assert cancelled["status"] == "cancelled" and cancelled["note"] == "講師の都合"
+    assert cancelled["status"] == "cancelled" and cancelled["note"] == "中止になりました(理由: 講師の都合)。"
     assert cancelled["speaker"] == {"member_id": "m-001", "name": "山田　花子"}  # the decision does not drop the person
 
     assert env.provision().events_cancelled == ["speaker_night_2027-01-12"]
@@ -277,7 +277,12 @@ def test_one_ics_per_generated_slot_after_provisioning_and_a_rerun_writes_no_fil
         assert str(event["UID"]) == f"{eid}@alumni-autopilot"
         tba = "｜登壇者未定" if slots[sid]["kind"] == "speaker_night" else ""  # the example's title template
         assert str(event["SUMMARY"]) == slots[sid]["title"] + tba
-        assert "日程の確保をお願いします" in str(event["DESCRIPTION"]) and "LOCATION" not in event  # no link yet
+        if slots[sid]["online"]:
+            assert "LOCATION" not in event  # no link yet
+        else:  # the lunch's venue (config venues:) is its LOCATION, the map link in its description
+            assert str(event["LOCATION"]) == "品川オフィス 会議室A, 東京都港区港南1-7-1 (example)"
+            assert "https://www.openstreetmap.org/search?query=Shinagawa%20Station" in str(event["DESCRIPTION"])
+        assert "日程の確保をお願いします" in str(event["DESCRIPTION"]) or slots[sid]["kind"] == "speaker_night"
         assert event.decoded("DTSTART") == slots[sid]["start"]
         assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 1
         assert 5 <= len(eid) <= 1024 and set(eid) <= set("0123456789abcdefghijklmnopqrstuv")

@@ -142,7 +142,7 @@ def test_one_bad_response_is_set_aside_the_rest_go_on_and_the_watermark_moves(fo
     from shared.platform.mail import render_text
 
     for locale in ("ja", "en"):
-        _, text = render_text("rhythm_digest", locale, name="運営", week="2026-W48", community="会", **content)
+        _, text = render_text("rhythm_digest", locale, name="運営", week="2026-W48", period="11月23日(月)〜11月29日(日)", community="会", **content)
         assert "ACYDBN_s1" in text and "RuntimeError" in text
 
     # The next run tries it again first (the fault is gone): it becomes an application, once.

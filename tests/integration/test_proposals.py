@@ -142,7 +142,7 @@ def test_a_failing_proposal_gets_polite_reasons_and_creates_no_slot(deps, outbox
     assert bootstrap.slot_store().slots_between(NOW, NOW + dt.timedelta(days=400)) == []
     msg = email.message_from_bytes(next((outbox / "mail").glob("*.eml")).read_bytes(), policy=email.policy.default)
     text = msg.get_body(("plain",)).get_content()
-    assert "180分まで" in text and "14日以上前" in text and "お手数ですが" in text
+    assert "180分まで" in text and "14日以上前" in text and "内容を調整して" in text
 
 
 def test_a_kind_that_needs_confirmation_waits_for_an_organizer(deps, outbox):
@@ -152,7 +152,7 @@ def test_a_kind_that_needs_confirmation_waits_for_an_organizer(deps, outbox):
     assert out.status == "pending_confirmation" and out.slot_id is None
     subjects = sorted(str(email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["Subject"])
                       for f in (outbox / "mail").glob("*.eml"))
-    assert any("確認のお願い" in s for s in subjects) and any("確認待ち" in s for s in subjects)
+    assert any("【要確認】" in s for s in subjects) and any("確認待ち" in s for s in subjects)
     done = confirm_proposal(deps, out.proposal_id, NOW, by="田中　太郎")
     assert done.status == "scheduled" and bootstrap.slot_store().get_slot(done.slot_id)["kind"] == "company_collab"
     assert confirm_proposal(deps, out.proposal_id, NOW).slot_id == done.slot_id  # a second click changes nothing
@@ -182,3 +182,55 @@ def test_generated_bodies_never_give_a_5xx(deps, changes, raw):
     data = body(**changes) if raw is None else raw
     res = _post(client, data)
     assert res.status_code < 500, res.get_data(as_text=True)
+
+
+def _entries(ics: str) -> dict[str, dict[str, str]]:
+    import icalendar
+
+    out = {}
+    for ev in icalendar.Calendar.from_ical(ics).walk("VEVENT"):
+        out[str(ev["uid"]).split("@")[0]] = {k: str(ev.get(k, "")) for k in ("summary", "description", "location")}
+    return out
+
+
+def test_calendar_entry_and_feed_agree_on_place_description_and_own_link(deps, outbox, write_config):
+    """A member event's location, description and own join link reach its calendar entry, as in the
+    feed; a series' venue is the LOCATION of its entries too."""
+    from shared.domain.ids import calendar_event_id
+    from shared.usecases.proposals import parse_proposal, propose_event
+    from shared.usecases.provision import provision_events
+    from shared.usecases.rhythm import rotate_feed_token
+
+    lunch = ('  lunch: {kind: lunch, title: ランチ, start: "12:00", duration_minutes: 60, online: false, venue: hall,'
+             ' rule: {type: monthly, nth: 3, weekday: thu}}')
+    venues = 'venues:\n  hall: {name: "市民会館　第2会議室", address: "東京都渋谷区1-2-3", map_url: "https://maps.example/?q=hall"}\n'
+    write_config(CONFIG.replace("series:\n", venues + "series:\n" + lunch + "\n", 1))
+    from shared.entrypoints.jobs_rhythm import proposal_deps
+
+    deps = proposal_deps()
+    day = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    near = propose_event(deps, parse_proposal(body(proposal_id="place", date=day, online=False, zoom=None,
+                                                   location="喫茶　モカ", address="東京都新宿区4-5-6",
+                                                   map_url="https://maps.example/?q=moka")), dt.datetime.now(UTC))
+    own = propose_event(deps, parse_proposal(body(proposal_id="own", date=day, start="20:00", zoom="own",
+                                                  join_url="https://zoom.us/j/999?pwd=x")), dt.datetime.now(UTC))
+    assert near.status == own.status == "scheduled", (near.reasons, own.reasons)
+    from shared.usecases.generate_slots import generate_slots
+
+    generate_slots(bootstrap.config(), bootstrap.slot_store(), dt.date.today(), dt.datetime.now(UTC), "test")
+    provision_events(bootstrap.config(), bootstrap.slot_store(), bootstrap.idempotency_store(), bootstrap.meetings(),
+                     bootstrap.calendar(), now=dt.datetime.now(UTC), run_key="test")
+    token = rotate_feed_token(bootstrap.rhythm_store(), dt.datetime.now(UTC))
+    feed = _entries(functions_framework.create_app("ics_feed", str(ROOT / "functions/ics_feed/main.py"))
+                    .test_client().get(f"/{token}").get_data(as_text=True))
+    calendar = {}
+    for path in (outbox / "calendar").glob("*.ics"):
+        calendar.update(_entries(path.read_text(encoding="utf-8")))
+    place, link = calendar_event_id(near.slot_id), calendar_event_id(own.slot_id)
+    assert calendar[place] == feed[place] and calendar[link] == feed[link]
+    assert calendar[place]["location"] == "喫茶　モカ, 東京都新宿区4-5-6"
+    assert "https://maps.example/?q=moka" in calendar[place]["description"]
+    assert "好きな本を持ち寄って\n語り合います。" in calendar[place]["description"]
+    assert "https://zoom.us/j/999?pwd=x" in calendar[link]["description"] and "決まり次第" not in calendar[link]["description"]
+    lunch = next(v for v in calendar.values() if v["summary"] == "ランチ")
+    assert lunch["location"] == "市民会館　第2会議室, 東京都渋谷区1-2-3" and "https://maps.example/?q=hall" in lunch["description"]

@@ -253,8 +253,9 @@ def test_reminders_go_once_per_role_and_offset(cfg, db, outbox):
     assert len(sent) == 3
     speaker = next(m for m in sent if m["To"].addresses[0].addr_spec == "yamada@example.com")
     text = speaker.get_body(("plain",)).get_content()
-    assert "山田　花子 さん" in text and "あと7日" in text and "発表資料" in text and "アルムナイの\n起業" in text
-    assert "【リマインド】1日後" in str(next(m for m in sent if "1日後" in str(m["Subject"]))["Subject"])
+    assert "山田　花子 さん" in text and "7日後" in text and "発表資料" in text and "アルムナイの\n起業" in text
+    assert "2026年12月7日(月) 20:00〜(自由解散)" in text  # the event in full: date, weekday, time
+    assert "明日は" in str(next(m for m in sent if "明日" in str(m["Subject"]))["Subject"])
 
 
 # --- digest -------------------------------------------------------------------------------
@@ -280,10 +281,12 @@ def test_digest_once_per_organizer_with_what_needs_a_person(cfg, db, outbox):
     sent = mails(outbox)
     assert sorted(m["To"].addresses[0].addr_spec for m in sent) == ["suzuki@example.com", "tanaka@example.com"]
     text = next(m for m in sent if "tanaka" in str(m["To"])).get_body(("plain",)).get_content()
-    assert "田中　太郎 さん" in text and "申請　0" in text and "申請　1" in text and "回答不足 1件" in text
-    assert "未定 登壇者・ホスト" in text  # the December slot
-    assert "rule_changed" in text and "user not found" in text
+    assert "田中　太郎 さん" in text and "申請　0" in text and "申請　1" in text and "記入不足: 1件" in text
+    assert "登壇者・Zoomホストが未定" in text  # the December slot
+    assert "開催ルールが変わりました" in text and "user not found" in text  # a flag in words, an error as stored
     assert "参加 23人" in text and "佐藤　次郎" in text
+    subject = str(next(m for m in sent if "tanaka" in str(m["To"]))["Subject"])
+    assert "11月30日(月)〜12月6日(日)" in subject and "W49" not in subject  # the digest names its dates
 
 
 # --- directory ----------------------------------------------------------------------------
@@ -302,9 +305,10 @@ def test_directory_exports_and_opt_out(cfg, db):
     db.collection("members").document("b").set({"name": "=cmd()", "consents": consents(directory=True), "directory": {"company": "X"}})
     db.collection("members").document("c").set({"name": "載せない人", "consents": consents(directory=False)})
     store = bootstrap.rhythm_store()
-    rows = list(csv.DictReader(io.StringIO(export_directory_csv(store))))
-    assert [r["name"] for r in rows] == ["'=cmd()", "高橋　一郎"]
-    assert rows[1]["intro"] == "AIの会社です|改行\nあり"
+    rows = list(csv.DictReader(io.StringIO(export_directory_csv(store))))  # headers in the community's words
+    assert [r["名前"] for r in rows] == ["'=cmd()", "高橋　一郎"]
+    assert rows[1]["紹介"] == "AIの会社です|改行\nあり"
+    assert next(csv.reader(io.StringIO(export_directory_csv(store, "en")))) == ["Name", "Company", "Role", "Link", "About"]
     md = export_directory_markdown(store)
     assert "| 高橋　一郎 | 株式会社テスト | 代表取締役 | <https://example.com/a> | AIの会社です\\|改行 あり |" in md
     assert "載せない人" not in md

@@ -105,14 +105,25 @@ def test_unknown_form_id_is_refused_naming_form_id_and_nothing_is_written(client
     ({"topic": "  "}, "answers.topic"),
     ({"email": "メールアドレスなし"}, "answers.email"),
     ({"series": "ランチ交流会"}, "answers.series"),
-    ({"impossible_dates": "2027年2月30日"}, "answers.impossible_dates"),
-    ({"earliest": "来年の春ごろ"}, "answers.earliest"),
     ({"talk_minutes": "未定"}, "answers.talk_minutes"),
 ])
 def test_unmappable_answers_are_a_400_naming_the_field_with_nothing_written(client, db, outbox, overrides, field):
     res = post(client, proposal("ACYDBNspk_bad", **overrides))
     assert res.status_code == 400 and field in res.get_data(as_text=True), res.get_data(as_text=True)
     assert all(not stored(db, c) for c in WRITTEN) and not mails(outbox)
+
+
+def test_dates_as_people_write_them_are_read_and_the_acknowledgement_says_which(client, db, outbox):
+    """The form takes what people write; what is no date is kept as written and named back to them."""
+    res = post(client, proposal("ACYDBNspk_dates", earliest="来年の春ごろ",
+                                impossible_dates="2027年3月9日、3/16\n４月１３日(火)\n2027年2月30日"))
+    assert res.status_code == 200, res.get_data(as_text=True)
+    doc = next(iter(stored(db, "speakers").values()))
+    assert doc["impossible_dates"] == ["2027-03-09", "2027-03-16", "2027-04-13"] and doc["earliest"] is None
+    assert doc["dates_not_understood"] == ["来年の春ごろ", "2027年2月30日"]
+    text = text_of(next(iter(mails(outbox).values())))
+    assert "2027年3月9日(火)、2027年3月16日(火)、2027年4月13日(火)" in text  # what was understood
+    assert "来年の春ごろ、2027年2月30日" in text and "返信" in text  # and what was not, with what to do
 
 
 def test_membership_form_still_goes_to_applications(client, db, outbox):

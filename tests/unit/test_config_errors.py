@@ -120,11 +120,11 @@ CASES = [
     ("noon in words", lambda d: d["series"]["lunch"].update(start="noon"),
      ["series.lunch.start: 'noon' is not a time of day (HH:MM, 00:00..23:59)"]),
     ("series zone", lambda d: d["series"]["lunch"].update(timezone="Asia/Tokio"),
-     ["series.lunch.timezone: 'Asia/Tokio' is not an IANA time zone name (e.g. Asia/Tokyo)"]),
+     ["series.lunch.timezone: 'Asia/Tokio' is not an IANA time zone name (e.g. Europe/London, America/New_York, Asia/Tokyo)"]),
     ("community zone", lambda d: d["community"].update(timezone="JST"),
-     ["community.timezone: 'JST' is not an IANA time zone name (e.g. Asia/Tokyo)"]),
+     ["community.timezone: 'JST' is not an IANA time zone name (e.g. Europe/London, America/New_York, Asia/Tokyo)"]),
     ("zone path traversal", lambda d: d["community"].update(timezone="../../etc/passwd"),
-     ["community.timezone: '../../etc/passwd' is not an IANA time zone name (e.g. Asia/Tokyo)"]),
+     ["community.timezone: '../../etc/passwd' is not an IANA time zone name (e.g. Europe/London, America/New_York, Asia/Tokyo)"]),
     # --- rule types
     ("bad rule type", lambda d: d["series"]["lunch"].update(rule={"type": "yearly", "month": 1}),
      ["series.lunch.rule: 'yearly' is not a rule type (monthly, weekly, same_day_as, dates)"]),
@@ -148,9 +148,9 @@ CASES = [
      ["series.mokumoku.duration_minutes: a same_day_as series ends when its anchor starts; leave length and open_end out"]),
     # --- duration and open_end: exactly one
     ("both duration and open_end", lambda d: d["series"]["lunch"].update(open_end=True),
-     ["series.lunch.duration_minutes: give either duration_minutes or open_end: true (自由解散)"]),
+     ["series.lunch.duration_minutes: give either duration_minutes or open_end: true"]),
     ("neither duration nor open_end", lambda d: d["series"]["lunch"].pop("duration_minutes"),
-     ["series.lunch.duration_minutes: give either duration_minutes or open_end: true (自由解散)"]),
+     ["series.lunch.duration_minutes: give either duration_minutes or open_end: true"]),
     ("duration too short", lambda d: d["series"]["lunch"].update(duration_minutes=2),
      ["series.lunch.duration_minutes: 2 is not a length in minutes (5..1440)"]),
     ("duration in words", lambda d: d["series"]["lunch"].update(duration_minutes="1時間"),
@@ -174,9 +174,15 @@ CASES = [
     ("series id with capitals", lambda d: d["series"].update(Lunch=copy.deepcopy(d["series"]["lunch"])),
      ["series: 'Lunch' is not a series id (lowercase letters, digits, _; used in slot ids)"]),
     ("title field typo", lambda d: d["series"]["lunch"].update(title="ランチ {monht}月"),
-     ["series.lunch.title: 'ランチ {monht}月' uses unknown field(s) ['monht'] (allowed: date, series, month, day, weekday, year)"]),
+     ["series.lunch.title: 'ランチ {monht}月' uses unknown field(s) ['monht'] (allowed: date, series, month, day, weekday, year, month_name)"]),
     ("holiday country", lambda d: d["community"].update(holiday_country="jp"),
-     ["community.holiday_country: 'jp' is not an ISO 3166 country code (e.g. JP)"]),
+     ["community.holiday_country: 'jp' is not an ISO 3166 country code (e.g. GB, JP, US)"]),
+    ("holiday region", lambda d: d["community"].update(holiday_country="GB", holiday_region="Scotland!"),
+     ["community.holiday_region: 'Scotland!' is not an ISO 3166-2 subdivision of GB (e.g. SCT or GB-SCT)"]),
+    ("unknown venue", lambda d: d["series"]["lunch"].update(venue="hq"),
+     ["series.lunch.venue: 'hq' is not a venue of this config (known: none yet: add them under venues:)"]),
+    ("venue map link", lambda d: d.update(venues={"hq": {"name": "本社 10F", "map_url": "javascript:alert(1)"}}),
+     ["venues.hq.map_url: 'javascript:alert(1)' is not an https:// link"]),
     ("horizon", lambda d: d.update(scheduling={"horizon_months": 0}),
      ["scheduling.horizon_months: 0 is not a horizon in months (1..24)"]),
     ("oidc without audience", lambda d: d.update(cron_auth={"mode": "oidc"}),
@@ -200,7 +206,7 @@ def test_several_problems_are_reported_together() -> None:
         d["series"]["lunch"]["rule"]["weekday"] = "Thu "
 
     assert problems(edited(change)) == [
-        "community.timezone: 'Tokyo' is not an IANA time zone name (e.g. Asia/Tokyo)",
+        "community.timezone: 'Tokyo' is not an IANA time zone name (e.g. Europe/London, America/New_York, Asia/Tokyo)",
         "series.lunch.start: '25:00' is not a time of day (HH:MM, 00:00..23:59)",
         "series.lunch.rule.weekday: 'Thu ' is not a weekday (mon..sun)",
     ]

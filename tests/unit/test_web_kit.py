@@ -169,6 +169,6 @@ def test_the_stylesheet_is_served_by_its_hash_and_cached() -> None:
 
 
 def test_the_kit_reads_its_words_from_the_area_catalog() -> None:
-    """web.yaml beside texts.yaml: keys web.* (every language has every key: tests/unit/test_texts.py)."""
+    """texts/web.yaml: keys web.* (every language has every key: tests/unit/test_texts.py)."""
     assert texts.t("ja", "web.skip") == "本文へ移動" and texts.t("en", "web.skip") == "Skip to content"
     assert set(texts.language_catalog("en")) >= {"web.skip", "web.status.404", "actions.page.bad"}

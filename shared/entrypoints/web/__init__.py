@@ -7,5 +7,5 @@
   ``nosniff``, ``Referrer-Policy``), ``__Host-`` cookies signed with itsdangerous, CSRF tokens;
 - :mod:`.render`: Jinja templates with the base layout ``shared/templates/web/base.html`` and the
   one stylesheet ``static/site.css``;
-- the words: ``shared.platform.texts``, per locale, from ``shared/templates/<locale>/<area>.yaml``.
+- the words: ``shared.platform.texts``, per locale, from ``shared/templates/<locale>/texts/<area>.yaml``.
 """

@@ -3,7 +3,7 @@
 Templates live in ``shared/templates/web/`` (the kit's layout and error page) and in one folder per
 area (``shared/templates/console/``, ...). They hold structure only: every word comes from the
 per-locale catalogs through ``t(...)`` (``shared/platform/texts.py``: the area catalogs
-``shared/templates/<locale>/<area>.yaml``). Autoescaping is on
+``shared/templates/<locale>/texts/<area>.yaml``). Autoescaping is on
 and undefined names are errors.
 """
 

@@ -1,0 +1,35 @@
+"""The organizer CLI's words: ``cli.*`` of the message catalog in the community's language."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from functools import cache
+from typing import Any
+
+from shared import bootstrap
+from shared.config import ConfigError, config_path
+from shared.platform import texts
+
+
+@cache
+def locale() -> str:
+    """The community's locale, read from the config file; a broken file still gives its locale line."""
+    try:
+        return bootstrap.config().community.locale
+    except ConfigError:
+        pass
+    with contextlib.suppress(Exception):
+        import yaml
+
+        raw = yaml.safe_load(config_path().read_text(encoding="utf-8"))
+        return texts.normalise(str(raw["community"]["locale"]))
+    return "en" if os.environ.get("LANG", "").startswith("en") else texts.DEFAULT_LOCALE
+
+
+def say(key: str, **values: Any) -> str:
+    return texts.t(locale(), f"cli.{key}", **values)
+
+
+def header(key: str) -> list[str]:
+    return list(texts.t_list(locale(), f"cli.{key}"))
