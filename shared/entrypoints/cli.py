@@ -133,39 +133,41 @@ def run_function(name: str, job: str | None, when: str | None) -> int:
     return 0 if res.status_code < 400 else 1
 
 
-def _reconcile_now() -> dict[str, Any]:
-    from shared.usecases.generate_slots import generate_slots
+def cli_actor() -> Any:
+    """Who runs the CLI, for the audit log: the OS user (the CLI has no sign-in)."""
+    import getpass
+
+    from shared.usecases.audit import Actor
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(f"cli:{user}", user, "cli")
+
+
+def decide(slot_id: str, action: str, date: str | None = None, start: str | None = None, reason: str = "",
+           force: bool = False) -> int:
+    """move / cancel / restore through the use case the console calls (shared/usecases/operations.py)."""
+    from shared.platform import texts
+    from shared.usecases import operations
 
     cfg = bootstrap.config()
-    now = dt.datetime.now(dt.UTC)
-    today = now.astimezone(ZoneInfo(cfg.community.timezone)).date()
-    return generate_slots(cfg, bootstrap.slot_store(), today, now, "cli").summary()
-
-
-def decide(slot_id: str, action: str, date: str | None = None, start: str | None = None, reason: str = "") -> int:
-    store = bootstrap.slot_store()
-    slot = store.get_slot(slot_id)
-    if slot is None:
-        print(f"no slot {slot_id!r}: see the first column of `autopilot schedule`", file=sys.stderr)
+    locale = cfg.community.locale
+    outcome, decision = operations.schedule_decision(cfg, bootstrap.slot_store(), bootstrap.doc_store(), cli_actor(), slot_id,
+                                                     action, dt.datetime.now(dt.UTC), day=date, start=start, reason=reason,
+                                                     force=force)
+    if outcome.status == "refused":
+        hint = " (see the first column of `autopilot schedule`)" if outcome.code == "unknown_slot" else ""
+        print(f"{slot_id}: {texts.t(locale, f'console.refusal.{outcome.code}')}{hint}", file=sys.stderr)
         return 2
-    if action == "restore":
-        if not store.delete_exception(slot_id):
-            print(f"{slot_id} has no move or cancel to undo", file=sys.stderr)
-            return 2
-    else:
-        data: dict[str, Any] = {"action": action, "reason": reason, "at": dt.datetime.now(dt.UTC)}
-        try:
-            if date:
-                data["date"] = dt.date.fromisoformat(date).isoformat()
-            if start:
-                data["start"] = dt.time.fromisoformat(start).strftime("%H:%M")
-        except ValueError as exc:
-            print(f"not a date/time: {exc}", file=sys.stderr)
-            return 2
-        store.put_exception(slot_id, data)
-    result = _reconcile_now()
-    print(f"{slot_id}: {action} recorded; schedule updated "
-          f"({result['updated'] + result['restored']} slot(s) changed, {result['flagged']} flagged)")
+    for w in decision.warnings:
+        print(f"  ! {texts.t(locale, f'console.warning.{w.code}', **w.values)}", file=sys.stderr)
+    if outcome.status == "confirm":
+        print(f"{slot_id}: not moved; run again with --force to move it anyway", file=sys.stderr)
+        return 1
+    print(f"{slot_id}: {action} recorded; schedule updated ({len(decision.changed)} slot(s) changed: "
+          f"{', '.join(decision.changed) or '-'})")
     return 0
 
 
@@ -204,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--start", help="new start time, HH:MM (default: the series' time)")
         if name != "restore":
             c.add_argument("--reason", default="", help="shown to members in the calendar entry")
+        if name == "move":
+            c.add_argument("--force", action="store_true",
+                           help="move even onto a holiday, a blackout, a weekend or another event's time (warned first)")
     k = sub.add_parser("check-config", help="validate the community config")
     k.add_argument("path", nargs="?", help="default: $COMMUNITY_CONFIG or config/community.example.yaml")
     add_people_commands(sub)
@@ -234,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in cli_members.COMMANDS:
             return int(cli_members.COMMANDS[args.command](args))
         return decide(args.slot, args.command, getattr(args, "date", None), getattr(args, "start", None),
-                      getattr(args, "reason", ""))
+                      getattr(args, "reason", ""), getattr(args, "force", False))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -319,43 +324,55 @@ def _date_arg(value: str) -> dt.date:
 
 
 def cmd_propose_speaker(args: argparse.Namespace) -> int:
-    from shared.usecases import assign
+    from shared.usecases import assign, operations
 
     cmd = assign.SpeakerProposal(name=args.name, email=args.email, topic=args.topic, series_id=args.series,
                                  earliest=args.earliest, impossible_dates=tuple(args.not_dates or ()),
                                  talk_minutes=args.minutes, locale=args.locale)
-    try:
-        speaker_id, _ = assign.propose_speaker(_assign_deps(), cmd, dt.datetime.now(dt.UTC))
-    except assign.ProposalError as exc:
-        print(f"not added: {exc}", file=sys.stderr)
+    outcome = operations.add_speaker(_assign_deps(), cli_actor(), cmd, dt.datetime.now(dt.UTC))
+    if outcome.status == "refused":
+        print(f"not added: {outcome.message}", file=sys.stderr)
         return 2
-    print(f"{speaker_id}: {args.name} is in the queue (see `autopilot speakers`; offers go out with assign_speakers)")
+    print(f"{outcome.code}: {args.name} is in the queue (see `autopilot speakers`; offers go out with assign_speakers)")
     return 0
 
 
 def cmd_priority(args: argparse.Namespace) -> int:
-    from shared.usecases import assign
+    from shared.usecases import operations
 
-    if not assign.set_priority(_assign_deps(), args.speaker, args.priority):
+    outcome = operations.set_priority(_assign_deps(), cli_actor(), args.speaker, args.priority, dt.datetime.now(dt.UTC))
+    if outcome.code == "unknown_speaker":
         print(f"no speaker {args.speaker!r}: see the first column of `autopilot speakers`", file=sys.stderr)
+        return 2
+    if not outcome.ok:
+        print("the priority must be between -1000 and 1000", file=sys.stderr)
         return 2
     print(f"{args.speaker}: priority {args.priority} (higher goes first; 0 = proposal order)")
     return 0
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
-    from shared.usecases import assign
+    from shared.usecases import operations
 
-    result = assign.withdraw_speaker(_assign_deps(), args.speaker, dt.datetime.now(dt.UTC), by="organizer")
-    if result.status == "gone":
+    outcome = operations.withdraw_speaker(_assign_deps(), cli_actor(), args.speaker, dt.datetime.now(dt.UTC))
+    if outcome.code == "unknown_speaker":
         print(f"no speaker {args.speaker!r}: see the first column of `autopilot speakers --all`", file=sys.stderr)
         return 2
-    print(f"{args.speaker}: {result.text(bootstrap.config().community.locale)}")
-    return 0 if result.status == "done" else 1
+    locale = bootstrap.config().community.locale
+    print(f"{args.speaker}: {outcome.message or texts_t(locale, 'actions.outcome.speaker_withdrawn')}")
+    return 0 if outcome.ok else 1
+
+
+def texts_t(locale: str, key: str) -> str:
+    from shared.platform import texts
+
+    return texts.t(locale, key)
 
 
 def _who(cfg: Any, host_id: Any) -> str:
-    org = cfg.organizers.get(str(host_id)) if host_id else None
+    from shared.usecases import roster
+
+    org = roster.person(cfg, bootstrap.assign_docs(), str(host_id)) if host_id else None
     return f"{org.name} ({host_id})" if org else str(host_id or "-")
 
 
@@ -403,7 +420,7 @@ def cmd_hosts(args: argparse.Namespace, out: Any = None) -> int:
     since = now - dt.timedelta(days=days)
     duties = [d for d in bootstrap.assign_docs().where("host_duties", "start", ">=", since) if d.get("host_id")]
     rows = []
-    for host in assign.host_pool(cfg):
+    for host in assign.host_pool(cfg, bootstrap.assign_docs()):
         mine = [d for d in duties if d["host_id"] == host.id]
         past = [d for d in mine if d["start"] < now]
         weight = host.availability.weight
