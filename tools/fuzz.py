@@ -482,7 +482,7 @@ def actions_request(draw: Any, actions: list[str], subjects: list[str]) -> FuzzR
 def console_paths(slot: str, app: str) -> list[str]:
     return ["/", "/schedule", f"/schedule/{slot}", "/schedule/no_such_slot", "/applications", f"/applications/{app}",
             "/applications/nope", "/speakers", "/speakers/nope", "/hosts", f"/hosts/duty/{slot}", "/hosts/swap/nope",
-            "/hosts/unavailable", "/hosts/add", "/hosts/kimura/active", "/hosts/tanaka/active", "/members",
+            "/hosts/unavailable", "/hosts/add", "/hosts/kimura/active", "/hosts/tanaka/active", "/proposals/nope", "/members",
             "/members/export/members.csv", "/members/export/x.csv", "/audit", "/login", "/login/google", "/login/mail",
             "/login/link", "/logout", "/lang/en", "/lang/xx", "/assets/site-000.css", "/x", "/" + quote("日本語"),
             "/schedule/" + "a" * 300, "//", "/../etc/passwd"]
@@ -495,7 +495,7 @@ def console_request(draw: Any, slot: str, app: str) -> FuzzRequest:
     from shared.entrypoints.web import security
 
     path = draw(st.sampled_from(console_paths(slot, app)))
-    posts = ("/schedule/", "/applications/", "/speakers", "/hosts/", "/login/", "/logout")
+    posts = ("/schedule/", "/applications/", "/speakers", "/hosts/", "/proposals/", "/login/", "/logout")
     usual = "POST" if path.startswith(posts) and path not in ("/login/link",) else "GET"
     method = draw(st.sampled_from([usual] * 6 + ["GET", "POST", "HEAD", "PUT", "DELETE"]))
     headers = {k: v for k, v in draw(extra_headers()).items() if k != "Cookie"}

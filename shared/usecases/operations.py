@@ -24,7 +24,7 @@ from typing import Any
 from shared.config import Config
 from shared.platform import actions
 from shared.ports import DocStore, SlotStore
-from shared.usecases import assign, audit, roster, schedule
+from shared.usecases import assign, audit, rhythm, roster, schedule
 from shared.usecases.audit import Actor
 
 
@@ -210,15 +210,23 @@ def set_host_active(cfg: Config, store: DocStore, actor: Actor, host_id: str, ac
 # ------------------------------------------------------------------ member events
 
 
-def confirm_proposal(deps: Any, store: DocStore, actor: Actor, proposal_id: str, now: dt.datetime) -> Outcome:
+def confirm_proposal(service: actions.ActionService, store: DocStore, actor: Actor, proposal_id: str,
+                     now: dt.datetime) -> Outcome:
+    """An organizer confirms a member's event that waits for it: the confirm link's decision (one per
+    proposal, whoever clicks where); the overlap rule is checked again inside."""
     from shared.usecases import proposals
 
-    try:
-        outcome = proposals.confirm_proposal(deps, proposal_id, now, by=actor.name)
-    except LookupError:
+    before = store.get(rhythm.PROPOSALS, proposal_id)
+    if before is None:
         return Outcome("refused", "unknown_proposal")
-    if outcome.status == proposals.SCHEDULED:
-        audit.record(store, actor, "proposal.confirm", f"proposals/{proposal_id}", {"status": "pending_confirmation"},
-                     {"status": outcome.status, "slot": outcome.slot_id}, now)
-        return Outcome("done", "proposal_confirmed", values={"slot_id": outcome.slot_id})
-    return Outcome("refused", str(outcome.status), "; ".join(outcome.reasons))
+    if before.get("status") != proposals.PENDING:
+        return Outcome("already", "proposal_decided")
+    outcome = _from_page(service.decide(proposals.CONFIRM_ACTION, proposal_id, actor.id, actor.name, now))
+    if outcome.ok:
+        after = store.get(rhythm.PROPOSALS, proposal_id) or {}
+        audit.record(store, actor, "proposal.confirm", f"proposals/{proposal_id}", {"status": before.get("status")},
+                     {"status": after.get("status"), "slot": after.get("slot_id")}, now)
+        if after.get("status") != proposals.SCHEDULED:
+            return Outcome("refused", "proposal_overlap", outcome.message)
+        return Outcome("done", "proposal_confirmed", values={"slot_id": after.get("slot_id")})
+    return outcome

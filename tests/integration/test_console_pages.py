@@ -273,3 +273,28 @@ def test_the_audit_log_shows_every_change_newest_first(world, key, db):
     cards = html.split('<li class="card"')[1:]
     assert len(cards) == 2 and "田中　太郎" in cards[0]
     assert "2099-01-06" in cards[0] and "2099-01-06" not in cards[1]  # newest first
+
+
+def test_a_member_event_waiting_for_an_organizer_is_confirmed_on_today(world, key, db):
+    from shared.entrypoints.jobs_rhythm import proposal_deps
+    from shared.usecases.proposals import parse_proposal, propose_event
+
+    day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=60)).date()
+    while day.weekday() != 5:  # a Saturday afternoon: no series there
+        day += dt.timedelta(days=1)
+    out = propose_event(proposal_deps(), parse_proposal({
+        "proposal_id": "collab-1", "title": "企業とのコラボ　勉強会", "kind": "company_collab", "date": day.isoformat(),
+        "start": "14:00", "duration_minutes": 90, "online": False, "location": "本社", "description": "共同開催",
+        "proposer": {"name": "山本　さくら", "email": "sakura@example.com"}}), dt.datetime.now(dt.UTC))
+    assert out.status == "pending_confirmation"
+    app = signed_in(key)
+    html = app.get("/").get_data(as_text=True)
+    assert "企業とのコラボ　勉強会" in html
+    res = app.post(f"/proposals/{out.proposal_id}", data={"csrf": c.csrf_of(html)})
+    assert res.status_code == 303
+    record = db.collection("proposals").document(out.proposal_id).get().to_dict()
+    assert record["status"] == "scheduled" and bootstrap.slot_store().get_slot(record["slot_id"]) is not None
+    assert [e["action"] for e in audit(db)] == ["proposal.confirm"]
+    again = app.post(f"/proposals/{out.proposal_id}", data={"csrf": c.csrf_of(html)})
+    assert again.status_code == 409 and len(audit(db)) == 1
+    assert app.post("/proposals/nope", data={"csrf": c.csrf_of(html)}).status_code == 404

@@ -10,10 +10,11 @@ from flask import Response
 
 from shared import bootstrap
 from shared.config.model import speaker_series
-from shared.entrypoints.console import views
+from shared.entrypoints.console import auth, views
 from shared.entrypoints.console.registry import EVERYONE, page
-from shared.entrypoints.web.app import Ctx
-from shared.usecases import assign, rhythm
+from shared.entrypoints.console.views import flash_redirect
+from shared.entrypoints.web.app import Ctx, HttpError
+from shared.usecases import assign, operations, rhythm
 
 
 @page("/", name="today", label="console.nav.today", order=10, roles=EVERYONE)
@@ -41,6 +42,17 @@ def today(ctx: Ctx) -> Response:
     my_duties = [e for e in events if e["mine"]]
     return ctx.render("console/today.html", title=ctx.t("console.today.title"), events=events, content=content,
                       offered=offered, swaps=swaps, my_duties=my_duties, local=lambda m: views.local(ctx, m))
+
+
+@page("/proposals/<proposal_id>", name="proposal", methods=("POST",), section="today")
+def proposal(ctx: Ctx) -> Response:
+    """Confirm a member's event that waits for an organizer (the confirm link's decision)."""
+    from shared.entrypoints.console.applications import service
+
+    outcome = operations.confirm_proposal(service(), bootstrap.doc_store(), auth.actor(ctx), ctx.params["proposal_id"], ctx.now)
+    if outcome.ok:
+        return flash_redirect(ctx, "today", "proposal_confirmed")
+    raise HttpError(404 if outcome.code == "unknown_proposal" else 409, f"console.refusal.{outcome.code}", detail=outcome.message)
 
 
 class _OneRead:
