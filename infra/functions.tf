@@ -154,6 +154,16 @@ variable "functions" {
       secrets      = ["FORM_WEBHOOK_SECRET", "ACTION_LINK_KEY", "SMTP_PASSWORD"] # the key: the organizers' confirm link
       secret_files = ["GOOGLE_API_CREDENTIALS"]
     }
+    console = {
+      kind         = "http"
+      description  = "The organizer console: pages for organizers and hosts, signed in with Google or a link by mail"
+      public       = true # opened in a browser; the console signs people in itself (docs/console.md)
+      env          = ["CONSOLE_URL", "CONSOLE_OAUTH_CLIENT_ID", "MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      secrets      = ["CONSOLE_SESSION_KEY", "ACTION_LINK_KEY", "SMTP_PASSWORD"] # the action key: the same decisions as the mail links
+      secret_files = ["GOOGLE_API_CREDENTIALS"]
+      timeout      = 60
+      memory       = "512M" # a page renders from a few hundred documents (10,000 members: tools/bench/bench_console.py)
+    }
     ics_feed = {
       kind        = "http"
       description = "Upcoming events as iCalendar, behind a secret token in the URL"
@@ -197,13 +207,14 @@ locals {
     SMTP_PASSWORD          = "SMTP password (e.g. a Google App Password) when MAIL_TRANSPORT=smtp"
     SLACK_WEBHOOK_URL      = "Slack incoming webhook URL of the weekly prompt"
     ICS_FEED_TOKEN         = "A fixed token of the ICS feed URL, besides the rotated ones (autopilot feed-token rotate)"
+    CONSOLE_SESSION_KEY    = "Signing key of the organizer console's sessions, CSRF tokens and sign-in links (at least 32 random bytes); without it the console derives one from ACTION_LINK_KEY"
   }
-  optional_secret_names = ["GOOGLE_API_CREDENTIALS", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL", "ICS_FEED_TOKEN"]
+  optional_secret_names = ["GOOGLE_API_CREDENTIALS", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL", "ICS_FEED_TOKEN", "CONSOLE_SESSION_KEY"]
 
   # Firestore collections whose documents carry `expires_at` as a retention time: a TTL policy
   # deletes them (within ~24 h after that time). Collections whose `expires_at` means something
   # else (a deadline that must not delete the document) go to firestore_no_ttl with the reason.
-  ttl_collections = ["idempotency", "claims"]
+  ttl_collections = ["idempotency", "claims", "console_sessions", "console_signin", "console_signin_nonces"]
   firestore_no_ttl = {
   }
 

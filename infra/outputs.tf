@@ -20,6 +20,11 @@ output "actions_base_url" {
   value       = try(module.function["actions"].url, "(actions is not deployed)")
 }
 
+output "console_url" {
+  description = "The organizer console: set it as settings.CONSOLE_URL and apply again; its origin goes into the OAuth client's Authorized JavaScript origins and <url>/login/google into its Authorized redirect URIs (README, Deploy)."
+  value       = try(module.function["console"].url, "(console is not deployed)")
+}
+
 output "ics_feed_url" {
   description = "Public URL of the ICS feed (members add ?token=...)."
   value       = try(module.function["ics_feed"].url, "(ics_feed is not deployed)")

@@ -70,13 +70,13 @@ variable "settings" {
 }
 
 variable "optional_secrets" {
-  description = "Optional secrets this deployment uses (each active version beyond 6 costs $0.06/month): GOOGLE_API_CREDENTIALS (consumer Gmail: the OAuth refresh token; leave it out with Google Workspace), SLACK_WEBHOOK_URL (post the weekly prompt to Slack), SMTP_PASSWORD (needed with MAIL_TRANSPORT=smtp), ICS_FEED_TOKEN (a fixed feed token besides the rotated ones). A function runs without the ones left out."
+  description = "Optional secrets this deployment uses (each active version beyond 6 costs $0.06/month): GOOGLE_API_CREDENTIALS (consumer Gmail: the OAuth refresh token; leave it out with Google Workspace), SLACK_WEBHOOK_URL (post the weekly prompt to Slack), SMTP_PASSWORD (needed with MAIL_TRANSPORT=smtp), ICS_FEED_TOKEN (a fixed feed token besides the rotated ones), CONSOLE_SESSION_KEY (the console's own session key; without it the console derives one from ACTION_LINK_KEY). A function runs without the ones left out."
   type        = set(string)
   default     = []
 
   validation {
-    condition     = alltrue([for s in var.optional_secrets : contains(["GOOGLE_API_CREDENTIALS", "SLACK_WEBHOOK_URL", "SMTP_PASSWORD", "ICS_FEED_TOKEN"], s)])
-    error_message = "optional_secrets may name GOOGLE_API_CREDENTIALS, SLACK_WEBHOOK_URL, SMTP_PASSWORD and ICS_FEED_TOKEN only (the others are always created)."
+    condition     = alltrue([for s in var.optional_secrets : contains(["GOOGLE_API_CREDENTIALS", "SLACK_WEBHOOK_URL", "SMTP_PASSWORD", "ICS_FEED_TOKEN", "CONSOLE_SESSION_KEY"], s)])
+    error_message = "optional_secrets may name GOOGLE_API_CREDENTIALS, SLACK_WEBHOOK_URL, SMTP_PASSWORD, ICS_FEED_TOKEN and CONSOLE_SESSION_KEY only (the others are always created)."
   }
 }
 

@@ -11,7 +11,9 @@ code it can reach from its handler, so this follows references from the handler 
 - a class reaches all its methods (whoever holds an instance may call any of them), ``self.x``
   inside a class its own method ``x``;
 - reaching anything in a module also runs that module's top level, and an ``import`` (lazy ones
-  inside functions too, never under ``if TYPE_CHECKING:``) runs the imported module's top level.
+  inside functions too, never under ``if TYPE_CHECKING:``) runs the imported module's top level;
+- a function a project decorator receives is reached from its module's top level (the decorator
+  registers it, and a router calls it later: the console's pages).
 
 Method calls on values of unknown type (``deps.mailer.send(...)``) are not resolved: they are
 reached through the place that built the value (which names the class). So the result is an upper
@@ -206,6 +208,8 @@ class CodeGraph:
             node = mod.nodes.get(unit[1])
             if isinstance(node, ast.ClassDef):
                 out.update((mod.name, q) for q in mod.nodes if q.startswith(f"{unit[1]}."))
+        if unit[1] == TOP:
+            out.update(self._registered(mod))
         for top in self.body(unit):
             for n in _walk_runtime(top):
                 if isinstance(n, (ast.Import, ast.ImportFrom)):
@@ -222,6 +226,18 @@ class CodeGraph:
                     if r is not None and r != unit:
                         out.add(r)
         return frozenset(out)
+
+    def _registered(self, mod: Module) -> set[Unit]:
+        """Functions a project decorator receives when the module runs (``@page("/x")`` puts the
+        handler into a registry that calls it later): reached from the module's top level."""
+        out: set[Unit] = set()
+        for stmt in mod.tree.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for deco in stmt.decorator_list:
+                    target = deco.func if isinstance(deco, ast.Call) else deco
+                    if self._resolve_expr(mod, target, None) is not None:
+                        out.add((mod.name, stmt.name))
+        return out
 
     def reach(self, start: Iterable[Unit]) -> set[Unit]:
         seen: set[Unit] = set()

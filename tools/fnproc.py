@@ -36,7 +36,7 @@ class FunctionProcess:
             if self.proc.poll() is not None:
                 out = self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
                 raise RuntimeError(f"{self.target} exited with {self.proc.returncode}:\n{out[-2000:]}")
-            with contextlib.suppress(requests.ConnectionError):
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):  # a loaded machine: a slow first answer
                 requests.options(self.url, timeout=2)
                 return
             time.sleep(0.02)

@@ -54,18 +54,24 @@ ACTION_KEY = "fuzz-action-link-key-0123456789abcdef"
 FEED_TOKEN = "fuzz-feed-token-Xy9"
 CRON_FUNCTIONS = ("generate_slots", "provision_events", "assign_speakers", "poll_form_responses",
                   "send_digest", "send_reminders", "weekly_prompt", "send_newsletter", "cron_dispatch")
-WEBHOOKS = ("form_webhook", "propose_event", "zoom_webhook", "actions", "ics_feed")
+CONSOLE_KEY = "fuzz-console-session-key-0123456789abcdef"
+CONSOLE_SID = "fuzz-session-id-of-tanaka-0123456789"
+WEBHOOKS = ("form_webhook", "propose_event", "zoom_webhook", "actions", "ics_feed", "console")
 FUNCTIONS = WEBHOOKS + CRON_FUNCTIONS
 # Collections known to exist (the recorder adds every one the code references while fuzzing).
 KNOWN_COLLECTIONS = ("slots", "slot_exceptions", "idempotency", "claims", "applications", "application_emails",
                      "mail_intents", "members", "decisions", "action_nonces", "settings", "speakers", "poller_state",
-                     "consent_events")
+                     "consent_events", "audit", "hosts", "host_duties", "host_swaps", "console_sessions", "console_signin",
+                     "console_signin_nonces")
 
 
 def environment() -> dict[str, str]:
     """The secrets the fuzzer signs with; set them before the first request (tests: monkeypatch)."""
     return {"FORM_WEBHOOK_SECRET": FORM_SECRET, "ZOOM_WEBHOOK_SECRET": ZOOM_SECRET, "ACTION_LINK_KEY": ACTION_KEY,
             "ICS_FEED_TOKEN": FEED_TOKEN, "MAIL_FROM": "コミュニティ <community@example.com>",
+            # console: a session key, Google sign-in switched on, its key endpoint dead (no Google from here)
+            "CONSOLE_SESSION_KEY": CONSOLE_KEY, "CONSOLE_OAUTH_CLIENT_ID": "fuzz.apps.googleusercontent.com",
+            "OIDC_CERTS_URL": "http://127.0.0.1:9/oauth2/v1/certs",
             # cron_dispatch: a valid plan with nothing to call (its calls are tested in tests/e2e)
             "CRON_PLAN": json.dumps({"time_zone": "Asia/Tokyo", "tick": "*/5 * * * *", "jobs": {}})}
 
@@ -473,6 +479,69 @@ def actions_request(draw: Any, actions: list[str], subjects: list[str]) -> FuzzR
     return req
 
 
+def console_paths(slot: str, app: str) -> list[str]:
+    return ["/", "/schedule", f"/schedule/{slot}", "/schedule/no_such_slot", "/applications", f"/applications/{app}",
+            "/applications/nope", "/speakers", "/speakers/nope", "/hosts", f"/hosts/duty/{slot}", "/hosts/swap/nope",
+            "/hosts/unavailable", "/hosts/add", "/hosts/kimura/active", "/hosts/tanaka/active", "/proposals/nope", "/members",
+            "/members/export/members.csv", "/members/export/x.csv", "/audit", "/login", "/login/google", "/login/mail",
+            "/login/link", "/logout", "/lang/en", "/lang/xx", "/assets/site-000.css", "/x", "/" + quote("日本語"),
+            "/schedule/" + "a" * 300, "//", "/../etc/passwd"]
+
+
+@st.composite
+def console_request(draw: Any, slot: str, app: str) -> FuzzRequest:
+    """Console pages with a real signed-in session (or a forged, missing one), its CSRF token (or a
+    wrong, missing one), and the forms' fields (right, wrong, Japanese, oversized)."""
+    from shared.entrypoints.web import security
+
+    path = draw(st.sampled_from(console_paths(slot, app)))
+    posts = ("/schedule/", "/applications/", "/speakers", "/hosts/", "/proposals/", "/login/", "/logout")
+    usual = "POST" if path.startswith(posts) and path not in ("/login/link",) else "GET"
+    method = draw(st.sampled_from([usual] * 6 + ["GET", "POST", "HEAD", "PUT", "DELETE"]))
+    headers = {k: v for k, v in draw(extra_headers()).items() if k != "Cookie"}
+    cookie = draw(st.sampled_from(["valid"] * 6 + ["forged", "none", "garbage"]))
+    signed = security.SignedValues(CONSOLE_KEY.encode(), "console:session").dumps({"sid": CONSOLE_SID})
+    cookies = {"valid": signed, "forged": security.SignedValues(b"k" * 40, "console:session").dumps({"sid": CONSOLE_SID}),
+               "garbage": draw(HEADER_TEXT).replace(";", "")}
+    if cookie in cookies:
+        headers["Cookie"] = f"__Host-console-s={cookies[cookie]}"
+    if draw(st.integers(0, 9)) == 0:
+        headers["Origin"] = draw(st.sampled_from(["https://evil.example", "null", "http://localhost"]))
+    csrf = draw(st.sampled_from(["valid"] * 6 + ["wrong", "none"]))
+    day = draw(st.sampled_from(["2099-01-05", "2099-01-01", "2026-02-30", "1999-01-01", "", "明日"]))
+    form = {
+        "action": draw(st.sampled_from(["move", "cancel", "restore", "hand_back", "swap", "priority", "withdraw", "x", ""])),
+        "date": day, "start": draw(st.sampled_from(["", "19:30", "25:00"])), "reason": draw(ODD_TEXT),
+        "force": draw(st.sampled_from(["", "1"])), "decision": draw(st.sampled_from(["approve", "reject", "x"])),
+        "answer": draw(st.sampled_from(["accept", "decline", "x"])), "unavailable": draw(st.sampled_from(["1", "0"])),
+        "take": draw(st.sampled_from([slot, "nope", ""])), "priority": draw(st.sampled_from(["3", "-5", "x", "99999"])),
+        "email": draw(st.sampled_from(["organizer1@example.com", "nobody@example.com", "x", "山田@例え.jp"])),
+        "id": draw(st.sampled_from(["kimura", "tanaka", "Bad Id", ""])), "name": draw(ODD_TEXT),
+        "zoom_user": draw(st.sampled_from(["kimura@example.jp", "x"])), "licence": draw(st.sampled_from(["pro", "gold"])),
+        "weight": draw(st.sampled_from(["1", "-1", "x"])), "topic": draw(ODD_TEXT), "series": "speaker_night",
+        "t": draw(HEADER_TEXT), "credential": draw(st.sampled_from(["x.y.z", "", "a" * 5000])),
+        "g_csrf_token": draw(st.sampled_from(["g1", ""])),
+    }
+    keep = draw(st.sets(st.sampled_from(sorted(form)), max_size=8))
+    form = {k: v for k, v in form.items() if k in keep}
+    if csrf == "valid":
+        form["csrf"] = security.csrf_token(CONSOLE_KEY.encode(), CONSOLE_SID)
+    elif csrf == "wrong":
+        form["csrf"] = "x" * 43
+    if "g_csrf_token" in form and draw(st.booleans()):
+        headers["Cookie"] = headers.get("Cookie", "") + f"; g_csrf_token={form['g_csrf_token']}"
+    req = FuzzRequest(method, path, draw(st.dictionaries(st.sampled_from(["q", "after", "all", "t", "next", "done"]),
+                                                         HEADER_TEXT, max_size=2)), headers)
+    if method == "POST":
+        if draw(st.integers(0, 5)) == 0:
+            req.body = draw(encode(draw(JSON_ANY)))
+            req.headers["Content-Type"] = draw(st.sampled_from(["application/x-www-form-urlencoded", "text/plain",
+                                                                 "multipart/form-data"]))
+        else:
+            req.form = form
+    return req
+
+
 @st.composite
 def ics_request(draw: Any) -> FuzzRequest:
     token = draw(st.one_of(st.just(FEED_TOKEN), st.just(FEED_TOKEN + ".ics"), st.just(FEED_TOKEN[:-1]),
@@ -640,6 +709,9 @@ def seed_state(client: Any) -> Context:
         "consents": consent_records({"weekly_prompt": True, "directory": True}, now - dt.timedelta(days=30), "form")})
     client.collection("applications").document("app_fuzz").set({"status": "needs_review", "received_at": now,
                                                                   "fields": {"name": "申請　太郎"}})
+    # a signed-in organizer (tanaka of the example config) for the console's requests
+    client.collection("console_sessions").document(hashlib.sha256(CONSOLE_SID.encode()).hexdigest()[:40]).set({
+        "person_id": "tanaka", "via": "google", "created_at": now, "expires_at": now + dt.timedelta(days=2)})
     action_handlers.load()
     return Context(now, form_ids, titles or ["お名前"], sorted(_REGISTRY), ["app_fuzz", "speaker_night_fuzz", "m1"],
                    ["85012345678"], sorted(cfg.rhythm.event_kinds) or ["member_event"])
@@ -656,6 +728,8 @@ def strategy(function: str, ctx: Context) -> st.SearchStrategy[FuzzRequest]:
         return actions_request(ctx.actions, ctx.subjects)
     if function == "ics_feed":
         return ics_request()
+    if function == "console":
+        return console_request("speaker_night_fuzz", "app_fuzz")
     if function in CRON_FUNCTIONS:
         return cron_request()
     raise ValueError(f"no strategy for {function}")

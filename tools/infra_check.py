@@ -49,7 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Callers of these cannot send an OIDC token, so the function is public and checks a signature or
 # token itself (docs/rhythm.md). Any other public function is an error.
 # propose_event uses form_webhook's signed-webhook contract.
-PUBLIC_ALLOWED = frozenset({"form_webhook", "zoom_webhook", "actions", "ics_feed", "propose_event"})
+# console: opened in people's browsers, which cannot send OIDC; it signs people in itself (docs/console.md)
+PUBLIC_ALLOWED = frozenset({"form_webhook", "zoom_webhook", "actions", "ics_feed", "propose_event", "console"})
 TTL_FIELD = "expires_at"
 QUERY_METHODS = frozenset({"where", "order_by", "limit", "limit_to_last", "select", "offset"})
 
@@ -494,10 +495,27 @@ def _shared_files(root: Path) -> Iterator[Path]:
     yield from (p for p in sorted((root / "shared").rglob("*.py")) if "__pycache__" not in p.parts)
 
 
+DOCSTORE_METHODS = frozenset({"create", "get", "update", "set", "delete", "where", "query", "count"})
+
+
+def _docstore_collections(tree: ast.Module) -> set[str]:
+    """Collections named through the DocStore port: ``store.create(SESSIONS, ...)`` with a module-level
+    string constant (or a literal) as the first argument."""
+    constants = {t.id: _str(n.value) for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+                 if isinstance(t, ast.Name) and t.id.isupper() and _str(n.value)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DOCSTORE_METHODS \
+                and node.args and isinstance(node.args[0], ast.Name) and constants.get(node.args[0].id):
+            found.add(str(constants[node.args[0].id]))
+    return found
+
+
 def collections_used(root: Path) -> set[str]:
     names: set[str] = set()
     for path in _shared_files(root):
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        names.update(_docstore_collections(tree))
         for scope in _scopes(tree):
             names.update(_collections_in(scope).values())
             for node in ast.walk(scope):

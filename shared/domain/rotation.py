@@ -37,6 +37,7 @@ R_MONTHLY_MAX = "monthly_max"
 R_BASIC_LENGTH = "basic_licence_40min"
 R_LICENCE_BUSY = "licence_busy"
 R_HANDED_BACK = "handed_back"
+R_UNAVAILABLE = "marked_unavailable"  # the host marked the date in the console
 R_OUTRANKED = "higher_load_or_more_recent"  # older records; new ones name the tie-break that decided:
 R_HIGHER_LOAD = "higher_load"  # more events per weight in the fairness window than the chosen host
 R_MORE_RECENT = "hosted_more_recently"  # the same load, but hosted more recently than the chosen host
@@ -48,6 +49,7 @@ class Host:
     id: str
     licence: str  # basic | pro | business
     availability: HostAvailability = field(default_factory=HostAvailability)
+    unavailable: frozenset[dt.date] = frozenset()  # dates the host marked (docs/console.md)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ def ineligible_reason(host: Host, event: Event, zone: ZoneInfo, duties: Sequence
             return R_HOURS
     if av.blacked_out(start.date()) or av.blacked_out(end.date()):
         return R_BLACKOUT
+    if start.date() in host.unavailable or end.date() in host.unavailable:
+        return R_UNAVAILABLE
     if av.monthly_max is not None:
         month = sum(1 for d in duties if d.slot_id != event.slot_id
                     and (d.start.astimezone(zone).year, d.start.astimezone(zone).month) == (start.year, start.month))

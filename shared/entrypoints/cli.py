@@ -119,15 +119,6 @@ def run_function(name: str, job: str | None, when: str | None) -> int:
     return 0 if res.status_code < 400 else 1
 
 
-def _reconcile_now() -> dict[str, Any]:
-    from shared.usecases.generate_slots import generate_slots
-
-    cfg = bootstrap.config()
-    now = dt.datetime.now(dt.UTC)
-    today = now.astimezone(ZoneInfo(cfg.community.timezone)).date()
-    return generate_slots(cfg, bootstrap.slot_store(), today, now, "cli").summary()
-
-
 def read_day(value: str) -> dt.date:
     """One date as the community writes it (``shared/domain/dates.py``); ValueError otherwise."""
     from shared.domain.dates import read_dates
@@ -175,36 +166,6 @@ def _unknown_slot(slot_id: str) -> int:
     return 2
 
 
-def move_warnings(slot: dict[str, Any], day: dt.date, start: dt.time | None) -> list[str]:
-    """Why moving ``slot`` to ``day`` may be a mistake: a past day, a public holiday or blackout, another event."""
-    from shared.domain import scheduling
-
-    cfg = bootstrap.config()
-    loc = locale()
-    zone = ZoneInfo(str(slot.get("timezone") or cfg.community.timezone))
-    old_start = slot["start"].astimezone(zone)
-    begin = dt.datetime.combine(day, start or old_start.time().replace(tzinfo=None), zone)
-    end = begin + (slot["end"] - slot["start"])
-    shown = texts.fmt_date(loc, day)
-    found = []
-    if begin <= dt.datetime.now(dt.UTC):
-        found.append(say("move.past", date=shown))
-    cal = scheduling.business_calendar(cfg)
-    if (name := cal.holiday(day)) is not None:
-        found.append(say("move.holiday", date=shown, name=name))
-    if (label := cal.blackout(day)) is not None:
-        found.append(say("move.blackout", date=shown, name=label))
-    followers = {slot["id"]} | {str(s.get("id")) for s in bootstrap.slot_store().slots_between(
-        old_start - dt.timedelta(hours=12), old_start + dt.timedelta(hours=12)) if s.get("anchor_id") == slot["id"]}
-    for other in bootstrap.slot_store().slots_between(begin - dt.timedelta(days=1), end):
-        if str(other.get("id")) in followers or other.get("status") != "scheduled":
-            continue
-        if other["start"] < end and other["end"] > begin:
-            found.append(say("move.clash", date=shown, title=str(other.get("title") or other["id"]),
-                             when=_when(other, cfg.community.timezone)))
-    return found
-
-
 def _print_changes(result: dict[str, Any]) -> None:
     cfg = bootstrap.config()
     changed = [sid for sid in result.get("changed_slots") or ()]
@@ -224,48 +185,71 @@ def _print_changes(result: dict[str, Any]) -> None:
     print(say("decided.calendar"))
 
 
+def cli_actor() -> Any:
+    """Who runs the CLI, for the audit log: the OS user (the CLI has no sign-in)."""
+    import getpass
+
+    from shared.usecases.audit import Actor
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(f"cli:{user}", user, "cli")
+
+
+def _warning_line(code: str, values: dict[str, Any], day: str | None) -> str:
+    shown = {"date": day, **values} if day else dict(values)
+    if "date" in shown:
+        shown["date"] = texts.fmt_date(locale(), dt.date.fromisoformat(str(shown["date"])))
+    return say(f"move.{code}", **shown)
+
+
 def decide(slot_id: str, action: str, date: str | None = None, start: str | None = None, reason: str = "",
            force: bool = False) -> int:
-    store = bootstrap.slot_store()
+    """move / cancel / restore through the use case the console calls (shared/usecases/operations.py)."""
+    from shared.usecases import operations
+
     try:
-        slot = store.get_slot(slot_id)
+        slot = bootstrap.slot_store().get_slot(slot_id)
     except ValueError:  # not even a document id (a title with "/", ...)
         slot = None
     if slot is None:
         return _unknown_slot(slot_id)
-    if action == "restore":
-        if not store.delete_exception(slot_id):
-            print(say("errors.nothing_to_restore", slot=slot_id), file=sys.stderr)
+    day = clock = None
+    if date:
+        try:
+            day = read_day(date).isoformat()
+        except ValueError:
+            print(say("errors.bad_date", value=date), file=sys.stderr)
             return 2
-    else:
-        data: dict[str, Any] = {"action": action, "reason": reason, "at": dt.datetime.now(dt.UTC)}
-        if date:
-            try:
-                day = read_day(date)
-            except ValueError:
-                print(say("errors.bad_date", value=date), file=sys.stderr)
-                return 2
-            clock = None
-            if start:
-                try:
-                    clock = dt.time.fromisoformat(unicodedata.normalize("NFKC", start).strip())
-                except ValueError:
-                    print(say("errors.bad_time", value=start), file=sys.stderr)
-                    return 2
-                data["start"] = clock.strftime("%H:%M")
-            data["date"] = day.isoformat()
-            warnings = move_warnings(slot, day, clock)
-            for line in warnings:
-                print(f"⚠ {line}", file=sys.stderr)
-            if warnings and not force:
-                print(say("move.refused"), file=sys.stderr)
-                return 2
-            if warnings:
-                print(say("move.forced"), file=sys.stderr)
-        store.put_exception(slot_id, data)
-    result = _reconcile_now()
+    if start:
+        try:
+            clock = dt.time.fromisoformat(unicodedata.normalize("NFKC", start).strip()).strftime("%H:%M")
+        except ValueError:
+            print(say("errors.bad_time", value=start), file=sys.stderr)
+            return 2
+    cfg = bootstrap.config()
+    outcome, decision = operations.schedule_decision(cfg, bootstrap.slot_store(), bootstrap.doc_store(), cli_actor(), slot_id,
+                                                     action, dt.datetime.now(dt.UTC), day=day, start=clock, reason=reason,
+                                                     force=force)
+    if outcome.status == "refused":
+        if outcome.code == "unknown_slot":
+            return _unknown_slot(slot_id)
+        if outcome.code == "nothing_to_restore":
+            print(say("errors.nothing_to_restore", slot=slot_id), file=sys.stderr)
+        else:
+            print(f"{slot_id}: {texts.t(locale(), f'console.refusal.{outcome.code}')}", file=sys.stderr)
+        return 2
+    for w in decision.warnings:
+        print(f"⚠ {_warning_line(w.code, dict(w.values), day)}", file=sys.stderr)
+    if outcome.status == "confirm":
+        print(say("move.refused"), file=sys.stderr)
+        return 2
+    if decision.warnings:
+        print(say("move.forced"), file=sys.stderr)
     print(say(f"decided.recorded.{action}", slot=slot_id))
-    _print_changes(result)
+    _print_changes({"changed_slots": list(decision.changed)})
     return 0
 
 
@@ -437,43 +421,48 @@ def cmd_speakers(args: argparse.Namespace, out: Any = None) -> int:
 
 
 def cmd_propose_speaker(args: argparse.Namespace) -> int:
-    from shared.usecases import assign
+    from shared.usecases import assign, operations
 
     cmd = assign.SpeakerProposal(name=args.name, email=args.email, topic=args.topic, series_id=args.series,
                                  earliest=args.earliest, impossible_dates=tuple(args.not_dates or ()),
                                  talk_minutes=args.minutes, locale=args.locale)
-    try:
-        speaker_id, _ = assign.propose_speaker(_assign_deps(), cmd, dt.datetime.now(dt.UTC))
-    except assign.ProposalError as exc:
-        print(say("errors.not_added", reason=str(exc)), file=sys.stderr)
+    outcome = operations.add_speaker(_assign_deps(), cli_actor(), cmd, dt.datetime.now(dt.UTC))
+    if outcome.status == "refused":
+        print(say("errors.not_added", reason=outcome.message), file=sys.stderr)
         return 2
-    print(say("speakers.added", speaker=speaker_id, name=args.name))
+    print(say("speakers.added", speaker=outcome.code, name=args.name))
     return 0
 
 
 def cmd_priority(args: argparse.Namespace) -> int:
-    from shared.usecases import assign
+    from shared.usecases import operations
 
-    if not assign.set_priority(_assign_deps(), args.speaker, args.priority):
+    outcome = operations.set_priority(_assign_deps(), cli_actor(), args.speaker, args.priority, dt.datetime.now(dt.UTC))
+    if outcome.code == "unknown_speaker":
         print(say("errors.no_speaker", speaker=args.speaker), file=sys.stderr)
+        return 2
+    if not outcome.ok:
+        print(say("errors.priority_range"), file=sys.stderr)
         return 2
     print(say("speakers.priority", speaker=args.speaker, priority=args.priority))
     return 0
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
-    from shared.usecases import assign
+    from shared.usecases import operations
 
-    result = assign.withdraw_speaker(_assign_deps(), args.speaker, dt.datetime.now(dt.UTC), by="organizer")
-    if result.status == "gone":
+    outcome = operations.withdraw_speaker(_assign_deps(), cli_actor(), args.speaker, dt.datetime.now(dt.UTC))
+    if outcome.code == "unknown_speaker":
         print(say("errors.no_speaker_all", speaker=args.speaker), file=sys.stderr)
         return 2
-    print(say("speakers.withdrawn" if result.status == "done" else "speakers.already_withdrawn", speaker=args.speaker))
-    return 0 if result.status == "done" else 1
+    print(say("speakers.withdrawn" if outcome.ok else "speakers.already_withdrawn", speaker=args.speaker))
+    return 0 if outcome.ok else 1
 
 
 def _who(cfg: Any, host_id: Any) -> str:
-    org = cfg.organizers.get(str(host_id)) if host_id else None
+    from shared.usecases import roster
+
+    org = roster.person(cfg, bootstrap.assign_docs(), str(host_id)) if host_id else None
     return f"{org.name} ({host_id})" if org else str(host_id or "-")
 
 
@@ -519,7 +508,7 @@ def cmd_hosts(args: argparse.Namespace, out: Any = None) -> int:
     since = now - dt.timedelta(days=days)
     duties = [d for d in bootstrap.assign_docs().where("host_duties", "start", ">=", since) if d.get("host_id")]
     rows = []
-    for host in assign.host_pool(cfg):
+    for host in assign.host_pool(cfg, bootstrap.assign_docs()):
         mine = [d for d in duties if d["host_id"] == host.id]
         past = [d for d in mine if d["start"] < now]
         weight = host.availability.weight

@@ -186,6 +186,20 @@ class ActionService:
             if actor not in names:
                 return Page(400, self.t("bad"), (self.t("actor_needed"),), extra={"reason": "actor"})
             actor_name = names[actor]
+        return self._decide(action, claims, actor, actor_name, now, single_use=True)
+
+    def decide(self, action_name: str, subject: str, actor: str, actor_name: str, now: dt.datetime) -> Page:
+        """The decision a link's POST makes, for a person who is signed in elsewhere (the console): the
+        same handler behind the same ``decisions/<group>:<subject>`` claim, so the first decision wins
+        whoever clicks where. No token, so no nonce to use up: the caller has checked who the person is."""
+        action = _REGISTRY.get(action_name)
+        if action is None:
+            return Page(404, self.t("bad"), (self.t("unknown"),), extra={"reason": "wrong_action"})
+        claims = tokens.Claims(subject, action_name, now + dt.timedelta(days=1), f"direct:{uuid.uuid4().hex}")
+        return self._decide(action, claims, actor, actor_name, now, single_use=False)
+
+    def _decide(self, action: Action, claims: tokens.Claims, actor: str | None, actor_name: str | None,
+                now: dt.datetime, single_use: bool) -> Page:
         did = decision_id(action.group, claims.subject)
         existing = self.store.get(DECISIONS, did)
         if existing is not None:
@@ -199,7 +213,7 @@ class ActionService:
                   "token": uuid.uuid4().hex, "lease_until": now + LEASE, "expires_at_token": claims.expires_at}
         if not self.store.create(DECISIONS, did, record):
             return self._decided_page(action, claims, 409)
-        if not claim_nonce(self.store, claims, now):  # the decision was released and this token used meanwhile
+        if single_use and not claim_nonce(self.store, claims, now):  # the decision was released and this token used meanwhile
             self.store.delete(DECISIONS, did)
             return self._decided_page(action, claims, 409)
         return self._run(did, action, claims, actor, actor_name, now)

@@ -53,3 +53,8 @@ LOCAL_ONLY = frozenset({
 # Community rhythm (docs/rhythm.md)
 SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"  # Slack incoming webhook for the weekly prompt (secret); unset: outbox slack/*.json
 ICS_FEED_TOKEN = "ICS_FEED_TOKEN"  # noqa: S105 (a variable name) optional fixed ICS feed token (secret); else only the rotated hash in Firestore
+
+# Organizer console (docs/console.md)
+CONSOLE_SESSION_KEY = "CONSOLE_SESSION_KEY"  # signs session cookies, CSRF tokens and sign-in links (secret, >= 32 bytes)
+CONSOLE_OAUTH_CLIENT_ID = "CONSOLE_OAUTH_CLIENT_ID"  # the Google OAuth client id of "Sign in with Google"; unset: mail links only
+CONSOLE_URL = "CONSOLE_URL"  # public URL of the console (links in sign-in mails, Google's login_uri)

@@ -423,8 +423,25 @@ def speaker_answer(deps: Deps, offer_id: str, accept: bool, now: dt.datetime) ->
 # ---------------------------------------------------------------- hosts
 
 
-def host_pool(cfg: Config) -> list[rotation.Host]:
-    return [rotation.Host(oid, o.zoom.licence, cfg.people.host(oid)) for oid, o in cfg.organizers.items() if o.zoom]
+def host_pool(cfg: Config, store: DocStore | None = None) -> list[rotation.Host]:
+    """The config's hosts and, given the store, the hosts added in the console (shared/usecases/roster.py)."""
+    from shared.usecases import roster
+
+    return roster.host_pool(cfg, store)
+
+
+def _host_person(deps: Deps, host_id: str, slot: Mapping[str, Any] | None = None) -> tuple[str, str] | None:
+    """(name, e-mail) of a host: the config, the console's roster, or the copy on the slot."""
+    org = deps.cfg.organizers.get(host_id)
+    if org is not None:
+        return org.name, str(org.email)
+    info = (slot or {}).get("host_info") or {}
+    if info.get("id") == host_id and info.get("email"):
+        return str(info.get("name") or host_id), str(info["email"])
+    from shared.usecases import roster
+
+    person = roster.person(deps.cfg, deps.store, host_id)
+    return (person.name, person.email) if person is not None else None
 
 
 def _duties(deps: Deps, since: dt.datetime) -> list[rotation.Duty]:
@@ -443,11 +460,12 @@ def assign_host(deps: Deps, slot: Mapping[str, Any], now: dt.datetime) -> str | 
     zone = _zone(deps, slot)
     event = rotation.Event(slot_id, slot["start"], slot["end"], bool(slot.get("open_end")))
     window = dt.timedelta(days=cfg.people.host_rotation.window_days)
-    ranking = rotation.rank_hosts(event, host_pool(cfg), _duties(deps, slot["start"] - window), zone, window,
+    pool = host_pool(cfg, store)
+    ranking = rotation.rank_hosts(event, pool, _duties(deps, slot["start"] - window), zone, window,
                                   handed_back=slot.get("host_handbacks") or ())
     lost: dict[str, str] = {}
     chosen: rotation.Host | None = None
-    hosts = {h.id: h for h in host_pool(cfg)}
+    hosts = {h.id: h for h in pool}
     for hid in ranking.ranked:
         units = _take_units(deps, hosts[hid], event, zone, duty_id, now)
         if units is not None:
@@ -465,14 +483,29 @@ def assign_host(deps: Deps, slot: Mapping[str, Any], now: dt.datetime) -> str | 
             store.update("slots", slot_id, {"host_missing_notified": now})
         logger.warning("no host eligible", slot_id=slot_id)
         return None
+    info = _host_info(deps, chosen.id)
     store.update("host_duties", slot_id, {"host_id": chosen.id, "state": "active", "units": units})
-    store.update("slots", slot_id, {"host": chosen.id, "host_duty": duty_id, "host_assigned_at": now})
-    org = cfg.organizers[chosen.id]
+    store.update("slots", slot_id, {"host": chosen.id, "host_duty": duty_id, "host_assigned_at": now, "host_info": info})
     handback = deps.links.url("host_handback", duty_id, slot["start"])
-    _send_rendered(deps, f"host:duty:{duty_id}", [org.email], "host_duty", {**slot, "host": chosen.id}, name=org.name,
-                   handback=handback, prepare=cfg.rhythm.reminders.prepare_host or "")
+    _send_rendered(deps, f"host:duty:{duty_id}", [info["email"]], "host_duty", {**slot, "host": chosen.id, "host_info": info},
+                   name=info["name"], handback=handback, prepare=cfg.rhythm.reminders.prepare_host or "")
     logger.info("host assigned", slot_id=slot_id, host_id=chosen.id)
     return chosen.id
+
+
+def _host_info(deps: Deps, host_id: str) -> dict[str, Any]:
+    """What the slot keeps of its host (name, address, Zoom user): mails and provisioning then work
+    for a host the console added, without reading the roster again."""
+    org = deps.cfg.organizers.get(host_id)
+    if org is not None:
+        return {"id": host_id, "name": org.name, "email": str(org.email), "zoom_user": org.zoom.user if org.zoom else None,
+                "licence": org.zoom.licence if org.zoom else None}
+    from shared.usecases import roster
+
+    person = roster.person(deps.cfg, deps.store, host_id)
+    if person is None:
+        raise LookupError(f"host {host_id} is not on the roster")
+    return person.info()
 
 
 def _take_units(deps: Deps, host: rotation.Host, event: rotation.Event, zone: ZoneInfo, duty_id: str,
@@ -536,6 +569,152 @@ def host_handback(deps: Deps, duty_id: str, now: dt.datetime) -> ActionResult:
         assign_host(deps, slot, now)
     store.update("assign_claims", claim, {"done": True})
     return ActionResult("done", "duty_returned")
+
+
+# ---------------------------------------------------------------- swaps between two hosts
+
+SWAPS = "host_swaps"
+
+
+@dataclass(frozen=True)
+class SwapResult:
+    status: str  # done | already | refused
+    code: str  # done: the swap id (request) or swapped | declined; refused: why (``you:<reason>``, ``changed``, ...)
+
+    def text(self, locale: str | None) -> str:
+        """What the swap links' page says (``actions.outcome.swap_*`` of the catalog)."""
+        if self.status == "done":
+            return texts.t(locale, "actions.outcome.swap_declined" if self.code == "declined" else "actions.outcome.swap_done")
+        if self.status == "already":
+            return texts.t(locale, "actions.outcome.swap_answered")
+        who, _, reason = self.code.partition(":")
+        if reason and texts.has(locale, f"actions.outcome.swap_refused_{who}"):
+            return texts.t(locale, f"actions.outcome.swap_refused_{who}", reason=texts.t(locale, f"console.reason.{reason}"))
+        return texts.t(locale, "actions.outcome.swap_not_possible")
+
+
+def _event(slot: Mapping[str, Any]) -> rotation.Event:
+    return rotation.Event(str(slot["id"]), slot["start"], slot["end"], bool(slot.get("open_end")))
+
+
+def swap_problem(deps: Deps, give_slot: str, take_slot: str, requester: str, now: dt.datetime,
+                 duties: tuple[str, str] | None = None) -> str | None:
+    """Why ``requester`` cannot give their duty on ``give_slot`` for the other host's duty on
+    ``take_slot`` (None: they can). ``duties``: the duty ids that must still hold (when answering)."""
+    store = deps.store
+    give, take = store.get("host_duties", give_slot), store.get("host_duties", take_slot)
+    if give is None or give.get("state") != "active" or give.get("host_id") != requester:
+        return "not_yours"
+    if take is None or take.get("state") != "active" or not take.get("host_id"):
+        return "gone"
+    if duties is not None and (give.get("duty_id"), take.get("duty_id")) != duties:
+        return "changed"
+    other = str(take["host_id"])
+    if other == requester:
+        return "same_host"
+    slots = {sid: store.get("slots", sid) for sid in (give_slot, take_slot)}
+    if any(s is None or s.get("status") != "scheduled" or s["start"] <= now for s in slots.values()):
+        return "past_or_cancelled"
+    pool = {h.id: h for h in host_pool(deps.cfg, store)}
+    if requester not in pool or other not in pool:
+        return "not_in_rotation"
+    window = dt.timedelta(days=deps.cfg.people.host_rotation.window_days)
+    earliest = min(s["start"] for s in slots.values() if s is not None)
+    known = _duties(deps, earliest - window)
+    for host, slot_id, leaves, who in ((requester, take_slot, give_slot, "you"), (other, give_slot, take_slot, "them")):
+        slot = slots[slot_id] or {}
+        mine = [d for d in known if d.host_id == host and d.slot_id != leaves]
+        reason = rotation.ineligible_reason(pool[host], _event(slot), _zone(deps, slot), mine, slot.get("host_handbacks") or ())
+        if reason is not None:
+            return f"{who}:{reason}"
+    return None
+
+
+def request_swap(deps: Deps, requester: str, give_slot: str, take_slot: str, now: dt.datetime) -> SwapResult:
+    """Ask the host of ``take_slot`` to swap with ``requester``'s duty on ``give_slot``. One request per
+    pair of duties (``create()``); the other host answers by link or in the console."""
+    problem = swap_problem(deps, give_slot, take_slot, requester, now)
+    if problem is not None:
+        return SwapResult("refused", problem)
+    store = deps.store
+    give, take = store.get("host_duties", give_slot) or {}, store.get("host_duties", take_slot) or {}
+    swap_id = f"{give['duty_id']}~{take['duty_id'].rsplit('~', 1)[1]}"
+    other = str(take["host_id"])
+    record = {"requester": requester, "other": other, "give_slot": give_slot, "take_slot": take_slot,
+              "give_duty": give["duty_id"], "take_duty": take["duty_id"], "state": "requested", "at": now}
+    if not store.create(SWAPS, swap_id, record) and (store.get(SWAPS, swap_id) or {}).get("state") != "requested":
+        return SwapResult("already", swap_id)
+    slots = {sid: store.get("slots", sid) or {} for sid in (give_slot, take_slot)}
+    asker, asked = _host_person(deps, requester, slots[give_slot]), _host_person(deps, other, slots[take_slot])
+    if asker and asked:
+        expires = min(s["start"] for s in slots.values())
+        _send_rendered(deps, f"host:swap:{swap_id}", [asked[1]], "host_swap_request", name=asked[0], asker=asker[0],
+                       give_title=slots[give_slot].get("title", give_slot), give_when=_local(slots[give_slot], _zone(deps, slots[give_slot])),
+                       take_title=slots[take_slot].get("title", take_slot), take_when=_local(slots[take_slot], _zone(deps, slots[take_slot])),
+                       accept=deps.links.url("host_swap_accept", swap_id, expires),
+                       decline=deps.links.url("host_swap_decline", swap_id, expires))
+    logger.info("host swap requested", slot_id=give_slot, host_id=requester)
+    return SwapResult("done", swap_id)
+
+
+def open_swaps(store: DocStore, host_id: str) -> list[dict[str, Any]]:
+    """Requests waiting for this host's answer, and the ones they asked for."""
+    asked = store.query(SWAPS, [("other", "==", host_id), ("state", "==", "requested")], limit=50)
+    mine = store.query(SWAPS, [("requester", "==", host_id), ("state", "==", "requested")], limit=50)
+    return asked + mine
+
+
+def answer_swap(deps: Deps, swap_id: str, accept: bool, now: dt.datetime) -> SwapResult:
+    """The other host accepts (the duties change hands, each host gets the mail of their new duty)
+    or declines (the asker is told). Both duties must still be as they were asked."""
+    store = deps.store
+    swap = store.get(SWAPS, swap_id)
+    if swap is None or swap.get("state") != "requested":
+        return SwapResult("already", "answered")
+    give_slot, take_slot = str(swap["give_slot"]), str(swap["take_slot"])
+    requester, other = str(swap["requester"]), str(swap["other"])
+    slots = {sid: store.get("slots", sid) or {"id": sid} for sid in (give_slot, take_slot)}
+    if not accept:
+        store.update(SWAPS, swap_id, {"state": "declined", "answered_at": now})
+        asker = _host_person(deps, requester, slots[give_slot])
+        if asker:
+            _send_rendered(deps, f"host:swap:{swap_id}:declined", [asker[1]], "host_swap_declined", name=asker[0],
+                           give_title=slots[give_slot].get("title", give_slot), take_title=slots[take_slot].get("title", take_slot))
+        return SwapResult("done", "declined")
+    problem = swap_problem(deps, give_slot, take_slot, requester, now, (str(swap["give_duty"]), str(swap["take_duty"])))
+    if problem is not None:
+        return SwapResult("refused", problem)  # nothing changes; the request stays open to be declined
+    pool = {h.id: h for h in host_pool(deps.cfg, store)}
+    moves = ((other, give_slot, str(swap["give_duty"])), (requester, take_slot, str(swap["take_duty"])))
+    for _, _, old_duty in moves:
+        _release_units(deps, old_duty)
+    taken: list[tuple[str, str, str, list[str]]] = []
+    for host, slot_id, _old in moves:
+        new_duty = f"{slot_id}~{uuid.uuid4().hex[:10]}"
+        units = _take_units(deps, pool[host], _event(slots[slot_id]), _zone(deps, slots[slot_id]), new_duty, now)
+        if units is None:
+            for _, _, duty, _units in taken:
+                _release_units(deps, duty)
+            for back, sid, old_duty in moves:  # give the seats back to the hosts who held them
+                _take_units(deps, pool[str((store.get("host_duties", sid) or {}).get("host_id") or back)],
+                            _event(slots[sid]), _zone(deps, slots[sid]), old_duty, now)
+            store.update(SWAPS, swap_id, {"state": "failed", "answered_at": now, "problem": rotation.R_LICENCE_BUSY})
+            return SwapResult("refused", f"you:{rotation.R_LICENCE_BUSY}")
+        taken.append((host, slot_id, new_duty, units))
+    for host, slot_id, new_duty, units in taken:
+        info = _host_info(deps, host)
+        store.update("host_duties", slot_id, {"host_id": host, "duty_id": new_duty, "state": "active", "units": units,
+                                              "swapped": swap_id, "at": now})
+        store.update("slots", slot_id, {"host": host, "host_duty": new_duty, "host_assigned_at": now, "host_info": info})
+        store.set("explanations", f"{slot_id}~host~{new_duty.rsplit('~', 1)[1]}", {
+            "slot_id": slot_id, "role": "host", "chosen": host, "at": now, "swap": swap_id, "considered": []})
+        handback = deps.links.url("host_handback", new_duty, slots[slot_id]["start"])
+        _send_rendered(deps, f"host:duty:{new_duty}", [info["email"]], "host_duty",
+                       {**slots[slot_id], "host": host, "host_info": info}, name=info["name"], handback=handback,
+                       prepare=deps.cfg.rhythm.reminders.prepare_host or "")
+    store.update(SWAPS, swap_id, {"state": "done", "answered_at": now})
+    logger.info("host swap done", slot_id=give_slot, host_id=other)
+    return SwapResult("done", "swapped")
 
 
 # ---------------------------------------------------------------- cancelled slots, withdrawals
@@ -608,9 +787,9 @@ def release_slot(deps: Deps, slot: Mapping[str, Any], slots: Sequence[Mapping[st
         _release_units(deps, duty_id)
         if duty is not None and duty.get("duty_id") == duty_id:
             store.delete("host_duties", slot_id)
-        org = deps.cfg.organizers.get(str(host_id))
-        if org is not None:
-            _mail(deps, "host_released", f"host:released:{duty_id}", [org.email], None, slot, name=org.name)
+        contact = _host_person(deps, str(host_id), slot)
+        if contact is not None:
+            _mail(deps, "host_released", f"host:released:{duty_id}", [contact[1]], None, slot, name=contact[0])
         store.update("slots", slot_id, {"host": None, "host_duty": None,
                                         "host_released": {"host_id": host_id, "at": now}})
         store.update("assign_claims", f"release~{duty_id}", {"done": True})
@@ -709,3 +888,14 @@ def register_actions(deps: Callable[[], Deps]) -> None:
         return result.text(ctx.locale)
 
     actions.register("speaker_withdraw", withdraw, group="speaker_withdraw")
+
+    def swap(accept: bool) -> Callable[[actions.ActionContext], str]:
+        def run(ctx: actions.ActionContext) -> str:
+            result = answer_swap(deps(), ctx.claims.subject, accept, ctx.now)
+            if result.status != "done":
+                raise actions.ActionRefused(result.text(ctx.locale))
+            return result.text(ctx.locale)
+        return run
+
+    actions.register("host_swap_accept", swap(True), group="host_swap")
+    actions.register("host_swap_decline", swap(False), group="host_swap")

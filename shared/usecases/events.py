@@ -126,6 +126,8 @@ def view(cfg: Config, slot: Mapping[str, Any], locale: str | None = None) -> dic
     if isinstance(host, Mapping):
         host = host.get("id")
     org = cfg.organizers.get(str(host)) if host else None
+    info: Mapping[str, Any] = slot.get("host_info") or {}  # a host added in the console (docs/console.md)
+    host_name = org.name if org else str(info.get("name") or "") if host and info.get("id") == host else ""
     link = join_url(slot)
     place = venue(cfg, slot)
     minutes = int((end - start).total_seconds() // 60)
@@ -145,7 +147,7 @@ def view(cfg: Config, slot: Mapping[str, Any], locale: str | None = None) -> dic
         ", ".join(p for p in ((place or {}).get("name", ""), (place or {}).get("address", "")) if p) or texts.t(loc, "calendar.offline"),
         "location": location(cfg, slot, link),
         "speaker": str((speaker or {}).get("name") or ""), "topic": str((speaker or {}).get("topic") or ""),
-        "host": org.name if org else "", "description": str(slot.get("description") or ""),
+        "host": host_name, "description": str(slot.get("description") or ""),
         "proposer": str((slot.get("proposer") or {}).get("name") or "") if isinstance(slot.get("proposer"), Mapping) else "",
         "note": str(slot.get("note") or ""),
     }

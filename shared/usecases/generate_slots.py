@@ -158,7 +158,11 @@ def generate_slots(
             current = store.get_slot(sid)  # created concurrently by another run: reconcile with it
             if current is None:
                 continue
-        _reconcile(store, sid, current, want, stamp, report, decided=sid in exceptions)
+        # A same-day series moves and cancels with its anchor: an organizer's decision on the anchor
+        # covers it too (also when the decision is undone: ``follows_decision`` remembers it).
+        follows = want.get("anchor_id") in exceptions
+        _reconcile(store, sid, current, want, stamp, report,
+                   decided=sid in exceptions or follows or bool(current.get("follows_decision")), follows=follows)
 
     for sid, current in existing.items():
         if sid in desired or current.get("key_date", "") > end.isoformat():
@@ -195,7 +199,7 @@ def generate_slots(
 
 
 def _reconcile(store: SlotStore, sid: str, current: Mapping[str, Any], want: Mapping[str, Any],
-               stamp: Mapping[str, Any], report: Report, decided: bool) -> Mapping[str, Any]:
+               stamp: Mapping[str, Any], report: Report, decided: bool, follows: bool = False) -> Mapping[str, Any]:
     """Bring one existing slot to ``want``. ``decided``: an organizer's exception covers it, so the
     change is a person's decision and applies even to an assigned slot."""
     changes = _changed(current, want)
@@ -218,6 +222,8 @@ def _reconcile(store: SlotStore, sid: str, current: Mapping[str, Any], want: Map
             report.unchanged += 1
         return current
     update = {**changes, "gen_flags": {}, "revision": int(current.get("revision", 0)) + 1, **stamp}
+    if follows or current.get("follows_decision"):
+        update["follows_decision"] = follows
     update["gen_hash"] = fingerprint({**current, **update})
     seen = current.get("gen_hash")
     if store.update_slot(sid, update, guard=lambda cur: (decided or not is_assigned(cur)) and cur.get("gen_hash") == seen):

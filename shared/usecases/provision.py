@@ -87,6 +87,7 @@ def template_values(cfg: Config, slot: Mapping[str, Any]) -> dict[str, str]:
     start = _aware(slot["start"]).astimezone(zone)
     speaker = confirmed_speaker(slot)
     host = cfg.organizers.get(str(slot.get("host") or ""))
+    info = slot.get("host_info") or {}
     return {
         "title": str(slot.get("title") or ""),
         "date": start.date().isoformat(),
@@ -96,13 +97,19 @@ def template_values(cfg: Config, slot: Mapping[str, Any]) -> dict[str, str]:
         "kind": str(slot.get("kind") or ""),
         "speaker": str(speaker.get("name") or "") if speaker else _t(cfg, "calendar.tba_short"),
         "topic": str(speaker.get("topic") or "") if speaker else "",
-        "host": host.name if host else "",
+        "host": host.name if host else str(info.get("name") or "") if info.get("id") == slot.get("host") else "",
     }
 
 
 def host_zoom_user(cfg: Config, slot: Mapping[str, Any]) -> str | None:
-    host = cfg.organizers.get(str(slot.get("host") or ""))
-    return host.zoom.user if host and host.zoom else None
+    """The host's Zoom user: the config's, or (a host added in the console) the copy the assignment
+    wrote on the slot (``host_info``, docs/console.md)."""
+    host_id = str(slot.get("host") or "")
+    host = cfg.organizers.get(host_id)
+    if host is not None:
+        return host.zoom.user if host.zoom else None
+    info = slot.get("host_info") or {}
+    return str(info["zoom_user"]) if host_id and info.get("id") == host_id and info.get("zoom_user") else None
 
 
 def desired_meeting(cfg: Config, sid: str, slot: Mapping[str, Any], now: dt.datetime) -> tuple[str, MeetingSpec] | None:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from shared.config import Config
 from shared.domain.ids import calendar_event_id
-from shared.domain.members import consent, consent_path
+from shared.domain.members import CONSENTS, consent, consent_path
 from shared.domain.slots import join_link
 from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
@@ -311,9 +311,12 @@ def _recipients(cfg: Config, store: RhythmStore, slot: Mapping[str, Any]) -> lis
     host = slot.get("host")
     if isinstance(host, Mapping):
         host = host.get("id")
+    info: Mapping[str, Any] = slot.get("host_info") or {}
     if host and str(host) in cfg.organizers:
         org = cfg.organizers[str(host)]
         out.append(("host", str(host), org.name, org.email, cfg.community.locale))
+    elif host and info.get("id") == host and info.get("email"):  # a host added in the console (docs/console.md)
+        out.append(("host", str(host), str(info.get("name") or ""), str(info["email"]), cfg.community.locale))
     prop = slot.get("proposer")
     if isinstance(prop, Mapping) and prop.get("email"):
         pid = hashlib.sha256(str(prop["email"]).lower().encode()).hexdigest()[:12]
@@ -365,8 +368,10 @@ class DigestReport:
 
 
 def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.datetime,
-                   app_links: Callable[[str], Mapping[str, str]] | None = None) -> dict[str, Any]:
-    """What the digest shows; every read is bounded by ``digest.max_items`` or a count aggregation."""
+                   app_links: Callable[[str], Mapping[str, str]] | None = None, weekly: bool = True) -> dict[str, Any]:
+    """What the digest shows; every read is bounded by ``digest.max_items`` or a count aggregation.
+    ``weekly=False`` (the console's Today page): only what waits for a person, without the week's
+    numbers (new members, events held, opt-in counts, referrals), which cost reads the page does not show."""
     dc = cfg.rhythm.digest
     cap = dc.max_items
     waiting = store.query(APPLICATIONS, [("status", "==", "needs_review")], order_by="received_at", limit=cap)
@@ -378,7 +383,7 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
                      "received": fmt_local(a["received_at"], cfg.community.timezone, cfg.community.locale)
                      if isinstance(a.get("received_at"), dt.datetime) else "", **links})
     waiting_total = store.count(APPLICATIONS, [("status", "==", "needs_review")]) if len(waiting) >= cap else len(waiting)
-    incomplete = store.count(APPLICATIONS, [("status", "==", "incomplete")])
+    incomplete = store.count(APPLICATIONS, [("status", "==", "incomplete")]) if weekly else 0
     ahead = slots.slots_between(now, now + dt.timedelta(weeks=dc.horizon_weeks))
     scheduled = [s for s in ahead if s.get("status") == "scheduled"]
     gaps, problems = [], []
@@ -389,12 +394,36 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         if s.get("online") and not s.get("host") and s.get("zoom_mode") != "own":
             missing.append("host")
         if missing:
-            gaps.append({**event_view(cfg, s), "missing": [texts.t(cfg.community.locale, f"digest.missing.{m}") for m in missing]})
+            gaps.append({**event_view(cfg, s), "missing_codes": missing,
+                         "missing": [texts.t(cfg.community.locale, f"digest.missing.{m}") for m in missing]})
     for s in ahead:
         found = slot_problems(s)
         if found:
             problems.append({**event_view(cfg, s), "problems": [_problem_text(cfg.community.locale, p) for p in found]})
     pending = store.query(PROPOSALS, [("status", "==", "pending_confirmation")], limit=cap)
+    # mail intents a person must look at (docs/applications.md): stuck = may or may not have gone out, never resent;
+    # failed = refused by the provider (tried again hourly); given_up = refused every time (sent again only when
+    # the same intent is sent again)
+    mail_problems = [{"intent": str(m.get("intent") or m["id"]), "status": status, "attempts": int(m.get("attempts") or 1),
+                      "error": str(m.get("error") or "")}
+                     for status in ("stuck", "given_up", "failed")
+                     for m in store.query("mail_intents", [("status", "==", status)], limit=cap)]
+    # form responses the poller could not handle (shared/usecases/poll_form_responses.py): open ones are
+    # tried again every run, given-up ones wait for a person; ids and the reason only
+    set_aside = [{"form_id": str(r.get("form_id") or ""), "response_id": str(r.get("response_id") or ""),
+                  "status": str(r.get("status") or ""), "attempts": int(r.get("attempts") or 0),
+                  "reason": str(r.get("reason") or "")}
+                 for r in store.query("form_set_aside", [("status", "in", ["open", "given_up"])], limit=cap)]
+    if not weekly:
+        listed = {s: sum(1 for m in mail_problems if m["status"] == s) for s in ("stuck", "given_up", "failed")}
+        numbers = {"applications_waiting": waiting_total, "upcoming": len(scheduled), "mails_stuck": listed["stuck"]
+                   if listed["stuck"] < cap else store.count("mail_intents", [("status", "==", "stuck")]),
+                   "mails_failed": listed["failed"] + listed["given_up"]}
+        return {"referrals": [], "applications": apps, "more_applications": max(0, waiting_total - len(apps)),
+                "gaps": gaps[:cap], "upcoming": [event_view(cfg, s) for s in scheduled[:cap]],
+                "more_upcoming": max(0, len(scheduled) - cap), "problems": problems[:cap],
+                "pending_proposals": [{"id": p["id"], "title": p.get("title", ""), "kind": p.get("kind", "")} for p in pending],
+                "numbers": numbers, "mail_problems": mail_problems[:cap], "set_aside": set_aside}
     week_ago = now - dt.timedelta(days=7)
     past = [s for s in slots.slots_between(week_ago, now) if s.get("status") == "scheduled"]
     numbers = {
@@ -409,19 +438,6 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
         "mails_failed": store.count("mail_intents", [("status", "in", ["failed", "given_up"])]),
     }
-    # mail intents a person must look at (docs/applications.md): stuck = may or may not have gone out, never resent;
-    # failed = refused by the provider (tried again hourly); given_up = refused every time (sent again only when
-    # the same intent is sent again)
-    mail_problems = [{"intent": str(m.get("intent") or m["id"]), "status": status, "attempts": int(m.get("attempts") or 1),
-                      "error": str(m.get("error") or "")}
-                     for status in ("stuck", "given_up", "failed")
-                     for m in store.query("mail_intents", [("status", "==", status)], limit=cap)]
-    # form responses the poller could not handle (shared/usecases/poll_form_responses.py): open ones are
-    # tried again every run, given-up ones wait for a person; ids and the reason only
-    set_aside = [{"form_id": str(r.get("form_id") or ""), "response_id": str(r.get("response_id") or ""),
-                  "status": str(r.get("status") or ""), "attempts": int(r.get("attempts") or 0),
-                  "reason": str(r.get("reason") or "")}
-                 for r in store.query("form_set_aside", [("status", "in", ["open", "given_up"])], limit=cap)]
     from shared.usecases import referrals
 
     monthly = [referrals.month_summary(cfg, store, m, cap) for m in referrals.months(now, cfg.community.timezone, 2)]
@@ -482,6 +498,22 @@ def export_directory_csv(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE)
     writer.writerow([texts.t(locale, f"directory.columns.{c}") for c in DIRECTORY_COLUMNS])
     for e in directory_entries(store):
         writer.writerow([_cell(e[c]) for c in DIRECTORY_COLUMNS])
+    return buf.getvalue()
+
+
+MEMBER_COLUMNS = ("name", "email", "affiliation", "joined", *CONSENTS)
+
+
+def export_members_csv(store: RhythmStore, zone: str = "Asia/Tokyo") -> str:
+    """Every member with their opt-ins, by name: the same Excel and formula rules as the directory."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(MEMBER_COLUMNS)
+    for m in store.query(MEMBERS, order_by="name", limit=MAX_MEMBERS):
+        joined = m.get("joined_at")
+        writer.writerow([_cell(str(m.get("name") or "")), _cell(str(m.get("email") or "")), _cell(str(m.get("affiliation") or "")),
+                         joined.astimezone(ZoneInfo(zone)).date().isoformat() if isinstance(joined, dt.datetime) else "",
+                         *("yes" if consent(m, name) else "no" for name in CONSENTS)])
     return buf.getvalue()
 
 

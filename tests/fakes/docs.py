@@ -2,7 +2,7 @@
 
 ``create`` is atomic under a lock, documents are copied in and out, reads carry the ``id`` and every
 operation is counted in an :class:`~shared.adapters.firestore.OpCounter` the way Firestore bills it.
-Implements the create/get/update/set/delete/where part of :class:`shared.ports.DocStore`.
+Implements the create/get/update/set/delete/where/query part of :class:`shared.ports.DocStore`.
 """
 
 from __future__ import annotations
@@ -73,3 +73,12 @@ class MemoryDocs:
                    if field in d and d[field] is not None and test(d[field], value)]
             self.ops.read(len(out))
             return out
+
+    def query(self, col: str, where: Any = (), order_by: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = [{**copy.deepcopy(d), "id": i} for i, d in self._col(col).items()
+                    if all(f in d and d[f] is not None and _OPS[op](d[f], v) for f, op, v in where)]
+            rows.sort(key=lambda d: (str(d.get(order_by)) if order_by else d["id"]))
+            rows = rows[:limit]
+            self.ops.read(len(rows))
+            return rows

@@ -108,6 +108,26 @@ def test_cancelling_an_anchor_names_what_changed_and_why(generated, capsys):
     assert "slot(s) changed" not in out
 
 
+def test_a_move_onto_a_holiday_or_another_event_warns_and_needs_force(generated, capsys, db):
+    """The CLI and the console share the use case (shared/usecases/operations.py): the same warnings,
+    nothing written until confirmed, and the change in the audit log with the OS user."""
+    store = generated
+    # 2027-01-11 is 成人の日 (a Monday holiday); the lunch of 2027-01-21 moved onto the mokumoku of 2027-02-18 clashes.
+    assert cli.main(["move", "speaker_night_2027-01-12", "--date", "2027-01-11"]) == 2
+    err = capsys.readouterr().err
+    assert "祝日" in err and "成人の日" in err and "--force" in err
+    assert store.exceptions() == {} and list(db.collection("audit").stream()) == []
+    assert cli.main(["move", "speaker_night_2027-01-12", "--date", "2027-01-11", "--force"]) == 0
+    assert store.get_slot("speaker_night_2027-01-12")["date"] == "2027-01-11"
+    (entry,) = [d.to_dict() for d in db.collection("audit").stream()]
+    assert entry["action"] == "slot.move" and entry["via"] == "cli" and entry["actor_id"].startswith("cli:")
+    assert entry["before"]["speaker_night_2027-01-12"]["date"] == "2027-01-12"
+
+    assert cli.main(["move", "lunch_2027-01-21", "--date", "2027-02-18", "--start", "10:30"]) == 2
+    assert "「オンラインもくもく会 2/18」" in capsys.readouterr().err  # the co-working of 2027-02-18, 10:00-12:00
+    assert "lunch_2027-01-21" not in store.exceptions()
+
+
 def test_check_config_explains_the_mistake(write_config, capsys):
     path = write_config("""
         community: {name: テスト}

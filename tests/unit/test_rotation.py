@@ -82,6 +82,16 @@ def test_availability_weekdays_hours_blackouts_monthly_max() -> None:
     assert reasons == {"ok": None} | {k: k for k in cases}
 
 
+def test_a_date_the_host_marked_in_the_console_makes_them_ineligible_that_day_only() -> None:
+    ev = rotation.Event("x", dt.datetime(2027, 2, 9, 20, 0, tzinfo=TOKYO), dt.datetime(2027, 2, 9, 22, 0, tzinfo=TOKYO))
+    away = rotation.Host("away", "pro", HostAvailability(weight=10), frozenset({dt.date(2027, 2, 9)}))
+    ranking = rotation.rank_hosts(ev, [away, rotation.Host("ok", "pro")], [], TOKYO, WINDOW)
+    assert ranking.ranked == ("ok",)
+    assert {e["host_id"]: e["reason"] for e in ranking.explanation("ok")}["away"] == rotation.R_UNAVAILABLE
+    next_week = rotation.Event("y", ev.start + dt.timedelta(days=7), ev.end + dt.timedelta(days=7))
+    assert rotation.rank_hosts(next_week, [away, rotation.Host("ok", "pro")], [], TOKYO, WINDOW).best == "away"
+
+
 def random_events(seed: int, n: int = 60) -> list[rotation.Event]:
     rnd = random.Random(seed)
     base = dt.datetime(2027, 3, 1, 9, 0, tzinfo=TOKYO)

@@ -69,7 +69,7 @@ def test_every_text_fills_in(locale: str) -> None:
         if isinstance(value, list):
             assert all(isinstance(v, str) and v for v in value), key
             continue
-        values = {f: f"{NAME}\n二行目" for f in fields(value)}
+        values = {f: f"{NAME}\n二行目" for f in fields(value) if f != "count"}  # count: the loop below
         if key.startswith("format."):
             continue  # filled in by fmt_date/fmt_datetime (below)
         for count in (0, 1, 2):

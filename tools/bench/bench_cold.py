@@ -56,7 +56,29 @@ def _subjects(ctx: BenchContext) -> dict[str, dict[str, Any]]:
     out["ics_feed"].update(method="GET", headers=None, path=f"/{FEED}")
     out["actions"].update(method="GET", headers=None, path="/?t=not-a-token", accept=(200, 500))  # the refusal page
     out["poll_form_responses"].update(accept=(200, 600))  # no Forms API offline: the first answer, whatever it says
+    out["console"].update(method="GET", headers=lambda i: {"Cookie": f"__Host-console-s={_console_cookie()}"}, path="/")
     return out
+
+
+CONSOLE_KEY, CONSOLE_SID = "bench-console-session-key-0123456789abcdef", "bench-console-session-0123456789"
+
+
+def _console_cookie() -> str:
+    from shared.entrypoints.web.security import SignedValues
+
+    return SignedValues(CONSOLE_KEY.encode(), "console:session").dumps({"sid": CONSOLE_SID})
+
+
+def _console_session(project: str) -> None:
+    """A signed-in organizer, so the console's first request is a real page (Today, Firestore reads)."""
+    import hashlib
+
+    from google.cloud import firestore
+
+    now = dt.datetime.now(dt.UTC)
+    firestore.Client(project=project).collection("console_sessions").document(
+        hashlib.sha256(CONSOLE_SID.encode()).hexdigest()[:40]).set(
+        {"person_id": "tanaka", "via": "google", "created_at": now, "expires_at": now + dt.timedelta(days=1)})
 
 
 def _bundle_imports(ctx: BenchContext, names: list[str]) -> dict[str, float]:
@@ -95,10 +117,12 @@ def run(ctx: BenchContext) -> list[Figure]:
     outbox = ctx.tempdir("outbox-cold")
     env = {"GOOGLE_CLOUD_PROJECT": project, "OUTBOX_DIR": str(outbox), "LOG_LEVEL": "ERROR",
            "COMMUNITY_CONFIG": str(ctx.root / "config/community.example.yaml"), "FORM_WEBHOOK_SECRET": SECRET,
-           "ACTION_LINK_KEY": KEY, "ZOOM_WEBHOOK_SECRET": ZOOM_SECRET, "ICS_FEED_TOKEN": FEED,
+           "ACTION_LINK_KEY": KEY, "ZOOM_WEBHOOK_SECRET": ZOOM_SECRET, "ICS_FEED_TOKEN": FEED, "CONSOLE_SESSION_KEY": CONSOLE_KEY,
            # cron_dispatch: an idle tick (most of its 8,640 ticks a month call nothing)
            "CRON_PLAN": json.dumps({"jobs": {"generate_slots": {"schedule": "0 0 1 1 *", "url": "http://127.0.0.1:9/"}}})}
     subjects = _subjects(ctx)
+    with ctx.environ(FIRESTORE_EMULATOR_HOST=ctx.emulator_host):
+        _console_session(project)
     figures: list[Figure] = []
     medians: dict[str, float] = {}
     for fn, s in subjects.items():

@@ -1,0 +1,98 @@
+"""The organizer console in tests: its environment, a Google sign-in as Google's button would post
+it (an ID token signed by a local key, served by a local certs endpoint), and the CSRF token of a page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.helpers import oidc
+
+SESSION_KEY = "console-session-key-for-tests-0123456789abcdef"
+ACTION_KEY = "action-link-key-for-console-tests-012345"
+CLIENT_ID = "1234567890-console.apps.googleusercontent.com"
+SESSION_COOKIE = "__Host-console-s"
+ORGANIZER = "organizer1@example.com"  # tanaka in config/community.example.yaml (pro licence)
+SECOND = "organizer2@example.com"  # suzuki (business licence)
+NO_ZOOM = "organizer3@example.com"  # sato: an organizer, never a host
+
+
+def environment(certs_url: str, base_url: str | None = None) -> dict[str, str]:
+    env = {"CONSOLE_SESSION_KEY": SESSION_KEY, "ACTION_LINK_KEY": ACTION_KEY, "CONSOLE_OAUTH_CLIENT_ID": CLIENT_ID,
+           "OIDC_CERTS_URL": certs_url}
+    if base_url:
+        env["CONSOLE_URL"] = base_url
+        env["ACTIONS_BASE_URL"] = base_url.rstrip("/") + "/actions-not-served-here"
+    return env
+
+
+def google_form(key: oidc.KeyPair, email: str, *, audience: str = CLIENT_ID, csrf: str = "gcsrf-0123456789",
+                **claims: Any) -> dict[str, str]:
+    """What Google's button posts to the login_uri (redirect mode): credential + g_csrf_token."""
+    return {"credential": oidc.id_token(key, audience, email, **claims), "g_csrf_token": csrf}
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def sign_in(client: Any, key: oidc.KeyPair, email: str = ORGANIZER) -> Any:
+    """Sign ``client`` (a Flask test client of the console) in with Google; returns the answer."""
+    client.set_cookie("g_csrf_token", "gcsrf-0123456789")
+    res = client.post("/login/google", data=google_form(key, email))
+    assert res.status_code == 303, res.get_data(as_text=True)[:500]
+    return res
+
+
+def form_of(client: Any, path: str) -> str:
+    """The CSRF token of the page at ``path``."""
+    res = client.get(path)
+    assert res.status_code == 200, (path, res.status_code)
+    return csrf_of(res.get_data(as_text=True))
+
+
+def seed(now: Any) -> dict[str, Any]:
+    """A community a few weeks into its life, made through the use cases (the example config):
+    the next months' slots, hosts on the online ones, three speakers (one confirmed, one offered,
+    one queued), two applications waiting, a handful of members. Returns what tests look for."""
+    import datetime as dt
+
+    from shared import bootstrap
+    from shared.domain.applications import parse_submission
+    from shared.domain.members import consent_records
+    from shared.usecases import applications, assign
+    from shared.usecases.generate_slots import generate_slots
+    from tests.fakes import form_submissions as fs
+
+    cfg = bootstrap.config()
+    today = now.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+    generate_slots(cfg, bootstrap.slot_store(), today, now, "seed")
+    deps = bootstrap.assign_deps()
+    for i, (name, topic) in enumerate((("山田　花子", "アルムナイの起業\n二年目の学び"), ("Ken Suzuki", "Hardware startups"),
+                                       ("佐々木　一郎", "研究開発の現場から"))):
+        assign.propose_speaker(deps, assign.SpeakerProposal(name=name, email=f"speaker{i}@example.jp", topic=topic,
+                                                            series_id="speaker_night"), now + dt.timedelta(seconds=i))
+    assign.assign_pass(deps, now, "seed")
+    offered = [d for d in deps.store.where("speakers", "status", "==", "offered")]
+    if offered:
+        assign.speaker_answer(deps, str(offered[0]["current_offer"]), True, now)
+        assign.assign_pass(deps, now, "seed-2")
+    assign.propose_speaker(deps, assign.SpeakerProposal(name="中村　優", email="speaker9@example.jp", topic="コミュニティの10年",
+                                                        series_id="speaker_night"), now)  # stays in the queue
+    app_deps = bootstrap.application_deps()
+    apps = []
+    for rid, name, company in (("seed-1", "高橋　美咲", "ソニー株式会社"), ("seed-2", "John Smith", "Sony Interactive Entertainment")):
+        sub = parse_submission(fs.submission(rid, name=name, email=f"{rid}@example.jp", affiliation=company))
+        apps.append(applications.submit(app_deps, sub, now)["applicationId"])
+    store = bootstrap.doc_store()
+    for i, (name, company) in enumerate((("青木　健", "ソニーグループ株式会社"), ("伊藤　さくら", "株式会社アルファ"),
+                                         ("Emma Brown", "Beta Ltd."), ("=HYPERLINK(\"x\")", "+evil"), ("渡辺　翔", "ガンマ合同会社"))):
+        joined = now - dt.timedelta(days=30 * (i + 1))
+        store.set("members", f"m{i}", {"name": name, "email": f"member{i}@example.jp", "affiliation": company, "joined_at": joined,
+                                       "consents": consent_records({"weekly_prompt": i % 2 == 0, "directory": i != 1,
+                                                                    "announcements": True}, joined, "form"),
+                                       "directory": {"company": company, "role": "CEO", "link": "", "intro": ""}})
+    duties = sorted((d for d in store.where("host_duties", "state", "==", "active")), key=lambda d: d["start"])
+    return {"applications": apps, "duties": duties, "speakers": deps.store.query("speakers", limit=10)}

@@ -1,0 +1,300 @@
+"""The console's pages against the emulator, through the functions-framework test client: what each
+page shows, what each change does in Firestore, the outbox and the audit log, and the refusals
+(a host on organizer pages, another host's duty by id): refused, nothing changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import functions_framework
+import pytest
+
+from shared import bootstrap
+from tests.conftest import ROOT
+from tests.fakes.mailbox import link_urls, mails
+from tests.helpers import console as c
+from tests.helpers import oidc
+
+SOURCE = str(ROOT / "functions/console/main.py")
+
+
+@pytest.fixture(scope="module")
+def key() -> oidc.KeyPair:
+    return oidc.make_key("k-pages")
+
+
+@pytest.fixture(scope="module")
+def certs(key: oidc.KeyPair) -> Iterator[oidc.CertsServer]:
+    with oidc.certs_server(key) as server:
+        yield server
+
+
+@pytest.fixture
+def world(project, outbox, example_config, certs, monkeypatch):  # type: ignore[no-untyped-def]
+    for name, value in c.environment(certs.url, "https://console.example.test/").items():
+        monkeypatch.setenv(name, value)
+    return c.seed(dt.datetime.now(dt.UTC))
+
+
+def client() -> Any:
+    return functions_framework.create_app("console", SOURCE).test_client()
+
+
+def signed_in(key: oidc.KeyPair, email: str = c.ORGANIZER) -> Any:
+    app = client()
+    c.sign_in(app, key, email)
+    return app
+
+
+def audit(db: Any) -> list[dict[str, Any]]:
+    return sorted((d.to_dict() for d in db.collection("audit").stream()), key=lambda e: -e["seq"])  # oldest first
+
+
+def test_every_page_renders_in_both_languages(world, key):
+    app = signed_in(key)
+    slot_id = world["duties"][0]["slot_id"]
+    pages = ["/", "/schedule", f"/schedule/{slot_id}", "/applications", f"/applications/{world['applications'][0]}",
+             "/speakers", "/hosts", "/members", "/audit"]
+    for lang, word in (("ja", "予定"), ("en", "Schedule")):
+        app.get(f"/lang/{lang}")
+        for path in pages:
+            res = app.get(path)
+            html = res.get_data(as_text=True)
+            assert res.status_code == 200, (path, html[:300])
+            assert f'<html lang="{lang}">' in html and word in html, path
+            assert "<script" not in html and "style=" not in html
+
+
+def test_approving_in_the_console_and_by_the_mail_link_is_one_decision(world, key, db, outbox):
+    app_id = world["applications"][0]
+    app = signed_in(key)
+    token = c.form_of(app, f"/applications/{app_id}")
+    res = app.post(f"/applications/{app_id}", data={"decision": "approve", "csrf": token})
+    assert res.status_code == 303
+    assert db.collection("applications").document(app_id).get().to_dict()["status"] == "approved"
+    assert [k for k in mails(outbox) if k.endswith(":welcome")] != []
+    (entry,) = audit(db)
+    assert entry["action"] == "application.approve" and entry["actor_id"] == "tanaka"
+    assert entry["before"] == {"status": "needs_review"} and entry["after"]["status"] == "approved"
+
+    # The reject link in the organizer mail now shows who decided, and decides nothing.
+    from shared.entrypoints import action_handlers
+    from shared.platform import actions, tokens
+
+    action_handlers.load()
+    reject = link_urls(mails(outbox)[f"application:{app_id}:review"])["reject_application"]
+    token_value = reject.split("t=", 1)[1]
+    service = actions.ActionService(db_store(), tokens.key_from_env(), "ja")
+    page = service.perform(token_value, "suzuki", dt.datetime.now(dt.UTC))
+    assert page.status == 409 and "田中　太郎" in " ".join(page.lines)
+    assert db.collection("applications").document(app_id).get().to_dict()["status"] == "approved"
+
+    # ... and the other way round: a link decision first, then the console's button.
+    other = world["applications"][1]
+    approve = link_urls(mails(outbox)[f"application:{other}:review"])["approve_application"].split("t=", 1)[1]
+    assert service.perform(approve, "suzuki", dt.datetime.now(dt.UTC)).status == 200
+    res = app.post(f"/applications/{other}", data={"decision": "reject", "csrf": c.form_of(app, f"/applications/{other}")})
+    assert res.status_code == 409 and "鈴木　花子" in res.get_data(as_text=True)
+    assert db.collection("applications").document(other).get().to_dict()["status"] == "approved"
+    assert len(audit(db)) == 1
+
+
+def db_store() -> Any:
+    return bootstrap.doc_store()
+
+
+def test_moving_onto_a_holiday_warns_first_and_the_same_day_series_follows(world, key, db):
+    app = signed_in(key)
+    slots = bootstrap.slot_store()
+    lunch = next(s for s in slots.slots_between(dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+                                                dt.datetime.now(dt.UTC) + dt.timedelta(days=90))
+                 if s["series_id"] == "lunch" and s["status"] == "scheduled")
+    holiday = _next_weekday_holiday(lunch["start"].date())
+    token = c.form_of(app, f"/schedule/{lunch['id']}")
+    res = app.post(f"/schedule/{lunch['id']}", data={"action": "move", "date": holiday.isoformat(), "csrf": token})
+    assert res.status_code == 409
+    assert "祝日" in res.get_data(as_text=True)
+    assert slots.exceptions() == {} and audit(db) == []  # warned: nothing written yet
+    res = app.post(f"/schedule/{lunch['id']}", data={"action": "move", "date": holiday.isoformat(), "force": "1",
+                                                      "reason": "会場の都合", "csrf": token})
+    assert res.status_code == 303
+    moved = slots.get_slot(lunch["id"])
+    assert moved["date"] == holiday.isoformat() and "会場の都合" in moved["note"]
+    dependent = next(s for s in slots.slots_between(moved["start"] - dt.timedelta(hours=6), moved["start"])
+                     if s.get("anchor_id") == lunch["id"])
+    assert dependent["date"] == holiday.isoformat()  # the co-working follows its anchor
+    (entry,) = audit(db)
+    assert entry["action"] == "slot.move" and set(entry["after"]) == {lunch["id"], dependent["id"]}
+    assert entry["before"][lunch["id"]]["date"] == lunch["date"] and entry["after"][lunch["id"]]["date"] == holiday.isoformat()
+
+    assert app.post(f"/schedule/{lunch['id']}", data={"action": "restore", "csrf": token}).status_code == 303
+    assert slots.get_slot(lunch["id"])["date"] == lunch["date"]
+
+
+def _next_weekday_holiday(after: dt.date) -> dt.date:
+    import jpholiday
+
+    day = after + dt.timedelta(days=1)
+    while not (jpholiday.is_holiday(day) and day.weekday() < 5):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def test_a_host_hands_back_a_duty_and_the_next_host_is_asked(world, key, db, outbox):
+    duty = world["duties"][0]
+    holder = {"tanaka": c.ORGANIZER, "suzuki": c.SECOND}[duty["host_id"]]
+    app = signed_in(key, holder)
+    token = c.form_of(app, "/hosts")
+    res = app.post(f"/hosts/duty/{duty['slot_id']}", data={"action": "hand_back", "csrf": token})
+    assert res.status_code == 303
+    after = db.collection("host_duties").document(duty["slot_id"]).get().to_dict()
+    assert after["host_id"] != duty["host_id"] and after["state"] == "active"
+    assert f"host:duty:{after['duty_id']}" in mails(outbox)
+    slot = db.collection("slots").document(duty["slot_id"]).get().to_dict()
+    assert duty["host_id"] in slot["host_handbacks"]
+    (entry,) = audit(db)
+    assert entry["action"] == "host.hand_back" and entry["after"] == {"host": after["host_id"]}
+
+
+def test_another_hosts_duty_by_id_and_organizer_pages_are_refused_for_a_host(world, key, db, outbox):
+    duty = world["duties"][0]
+    other = {"tanaka": c.SECOND, "suzuki": c.ORGANIZER}[duty["host_id"]]
+    app = signed_in(key, other)
+    before = db.collection("host_duties").document(duty["slot_id"]).get().to_dict()
+    files = set(mails(outbox))
+    res = app.post(f"/hosts/duty/{duty['slot_id']}", data={"action": "hand_back", "csrf": c.form_of(app, "/hosts")})
+    assert res.status_code == 403
+    assert db.collection("host_duties").document(duty["slot_id"]).get().to_dict() == before
+    assert set(mails(outbox)) == files and audit(db) == []
+
+    # A host added in the console signs in (by mail) and sees only the host pages.
+    store = bootstrap.doc_store()
+    from shared.usecases import roster
+
+    roster.add_host(bootstrap.config(), store, roster.NewHost("kimura", "木村　次郎", "kimura@example.jp", "kimura@example.jp"),
+                    "tanaka", dt.datetime.now(dt.UTC))
+    host = signed_in(key, "kimura@example.jp")
+    assert host.get("/hosts").status_code == 200 and host.get("/").status_code == 200
+    for path in ("/applications", f"/applications/{world['applications'][0]}", "/members", "/members/export/members.csv",
+                 "/speakers", "/audit", f"/schedule/{duty['slot_id']}"):
+        assert host.get(path).status_code == 403, path
+    token = c.form_of(host, "/hosts")
+    res = host.post(f"/applications/{world['applications'][0]}", data={"decision": "approve", "csrf": token})
+    assert res.status_code == 403
+    assert db.collection("applications").document(world["applications"][0]).get().to_dict()["status"] == "needs_review"
+
+
+def test_two_hosts_swap_duties(world, key, db, outbox):
+    duties = world["duties"]
+    mine = next(d for d in duties if d["host_id"] == "tanaka")
+    theirs = next(d for d in duties if d["host_id"] == "suzuki")
+    tanaka = signed_in(key, c.ORGANIZER)
+    res = tanaka.post(f"/hosts/duty/{mine['slot_id']}", data={"action": "swap", "take": theirs["slot_id"],
+                                                              "csrf": c.form_of(tanaka, "/hosts")})
+    assert res.status_code == 303, res.get_data(as_text=True)[:400]
+    (swap,) = [d.to_dict() | {"id": d.id} for d in db.collection("host_swaps").stream()]
+    assert swap["state"] == "requested" and f"host:swap:{swap['id']}" in mails(outbox)
+    suzuki = signed_in(key, c.SECOND)
+    assert "交代" in suzuki.get("/hosts").get_data(as_text=True)
+    # tanaka cannot answer their own request
+    assert tanaka.post(f"/hosts/swap/{swap['id']}", data={"answer": "accept", "csrf": c.form_of(tanaka, "/hosts")}).status_code == 403
+    res = suzuki.post(f"/hosts/swap/{swap['id']}", data={"answer": "accept", "csrf": c.form_of(suzuki, "/hosts")})
+    assert res.status_code == 303, res.get_data(as_text=True)[:400]
+    a = db.collection("host_duties").document(mine["slot_id"]).get().to_dict()
+    b = db.collection("host_duties").document(theirs["slot_id"]).get().to_dict()
+    assert (a["host_id"], b["host_id"]) == ("suzuki", "tanaka")
+    assert db.collection("slots").document(mine["slot_id"]).get().to_dict()["host"] == "suzuki"
+    assert {f"host:duty:{a['duty_id']}", f"host:duty:{b['duty_id']}"} <= set(mails(outbox))
+    assert [e["action"] for e in audit(db)] == ["host.swap_request", "host.swap_accept"]
+    # the swap link in the mail now says it was answered
+    again = suzuki.post(f"/hosts/swap/{swap['id']}", data={"answer": "decline", "csrf": c.form_of(suzuki, "/hosts")})
+    assert again.status_code == 409
+
+
+def test_a_new_host_added_without_a_redeploy_takes_duties_and_marked_dates_are_honoured(world, key, db):
+    from shared.usecases import assign
+
+    app = signed_in(key)
+    res = app.post("/hosts/add", data={"id": "kimura", "name": "木村　次郎", "email": "kimura@example.jp",
+                                       "zoom_user": "kimura@example.jp", "licence": "pro", "weight": "5",
+                                       "csrf": c.form_of(app, "/hosts")})
+    assert res.status_code == 303
+    assert db.collection("hosts").document("kimura").get().to_dict()["zoom_user"] == "kimura@example.jp"
+    refused = app.post("/hosts/add", data={"id": "tanaka", "name": "x", "email": "x@example.jp", "zoom_user": "x@example.jp",
+                                           "licence": "pro", "weight": "1", "csrf": c.form_of(app, "/hosts")})
+    assert refused.status_code == 400 and "すでに使われています" in refused.get_data(as_text=True)
+    pool = {h.id for h in assign.host_pool(bootstrap.config(), bootstrap.doc_store())}
+    assert pool == {"tanaka", "suzuki", "kimura"}
+
+    # kimura marks the date of the first duty as one they cannot host; with weight 5 they would win it.
+    kimura = signed_in(key, "kimura@example.jp")
+    first = world["duties"][0]
+    day = db.collection("slots").document(first["slot_id"]).get().to_dict()["start"].astimezone(
+        dt.timezone(dt.timedelta(hours=9))).date()
+    res = kimura.post("/hosts/unavailable", data={"date": day.isoformat(), "unavailable": "1", "csrf": c.form_of(kimura, "/hosts")})
+    assert res.status_code == 303
+    holder = {"tanaka": c.ORGANIZER, "suzuki": c.SECOND}[first["host_id"]]
+    owner = signed_in(key, holder)
+    owner.post(f"/hosts/duty/{first['slot_id']}", data={"action": "hand_back", "csrf": c.form_of(owner, "/hosts")})
+    after = db.collection("host_duties").document(first["slot_id"]).get().to_dict()
+    assert after["host_id"] not in ("kimura", first["host_id"])
+    (why,) = [e for e in assign.explain(bootstrap.doc_store(), first["slot_id"]) if e.get("chosen") == after["host_id"]]
+    reasons = {x["host_id"]: x["reason"] for x in why["considered"]}
+    assert reasons["kimura"] == "marked_unavailable" and reasons[first["host_id"]] == "handed_back"
+    assert [e["action"] for e in audit(db)] == ["host.add", "host.unavailable", "host.hand_back"]
+
+
+def test_members_directory_pages_and_csv_exports_follow_the_cli_rules(world, key):
+    app = signed_in(key)
+    html = app.get("/members").get_data(as_text=True)
+    assert "伊藤　さくら" in html and "Emma Brown" in html
+    found = app.get("/members", query_string={"q": "伊藤"}).get_data(as_text=True)
+    assert "伊藤　さくら" in found and "Emma Brown" not in found
+    res = app.get("/members/export/members.csv")
+    assert res.status_code == 200 and res.mimetype == "text/csv"
+    body = res.get_data()
+    assert body.startswith("\ufeff".encode())  # Excel reads the UTF-8 with a BOM
+    text = body.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'+evil" in text  # formulas neutralised
+    assert "attachment" in res.headers["Content-Disposition"]
+    directory = app.get("/members/export/directory.csv").get_data().decode("utf-8-sig")
+    assert "伊藤　さくら" not in directory and "青木　健" in directory  # only those who opted in
+    assert app.get("/members/export/secrets.csv").status_code == 404
+
+
+def test_the_audit_log_shows_every_change_newest_first(world, key, db):
+    app = signed_in(key)
+    token = c.form_of(app, "/hosts")
+    for day in ("2099-01-05", "2099-01-06"):
+        app.post("/hosts/unavailable", data={"date": day, "unavailable": "1", "csrf": token})
+    html = app.get("/audit").get_data(as_text=True)
+    cards = html.split('<li class="card"')[1:]
+    assert len(cards) == 2 and "田中　太郎" in cards[0]
+    assert "2099-01-06" in cards[0] and "2099-01-06" not in cards[1]  # newest first
+
+
+def test_a_member_event_waiting_for_an_organizer_is_confirmed_on_today(world, key, db):
+    from shared.entrypoints.jobs_rhythm import proposal_deps
+    from shared.usecases.proposals import parse_proposal, propose_event
+
+    day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=60)).date()
+    while day.weekday() != 5:  # a Saturday afternoon: no series there
+        day += dt.timedelta(days=1)
+    out = propose_event(proposal_deps(), parse_proposal({
+        "proposal_id": "collab-1", "title": "企業とのコラボ　勉強会", "kind": "company_collab", "date": day.isoformat(),
+        "start": "14:00", "duration_minutes": 90, "online": False, "location": "本社", "description": "共同開催",
+        "proposer": {"name": "山本　さくら", "email": "sakura@example.com"}}), dt.datetime.now(dt.UTC))
+    assert out.status == "pending_confirmation"
+    app = signed_in(key)
+    html = app.get("/").get_data(as_text=True)
+    assert "企業とのコラボ　勉強会" in html
+    res = app.post(f"/proposals/{out.proposal_id}", data={"csrf": c.csrf_of(html)})
+    assert res.status_code == 303
+    record = db.collection("proposals").document(out.proposal_id).get().to_dict()
+    assert record["status"] == "scheduled" and bootstrap.slot_store().get_slot(record["slot_id"]) is not None
+    assert [e["action"] for e in audit(db)] == ["proposal.confirm"]
+    again = app.post(f"/proposals/{out.proposal_id}", data={"csrf": c.csrf_of(html)})
+    assert again.status_code == 409 and len(audit(db)) == 1
+    assert app.post("/proposals/nope", data={"csrf": c.csrf_of(html)}).status_code == 404
