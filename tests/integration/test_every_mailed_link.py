@@ -106,6 +106,13 @@ def test_every_link_kind_a_mail_carries_opens_and_performs(world, db):
                                           location="本社会議室"))
     cron("send_digest", now)
     cron("send_newsletter", now)  # the organizers' preview, with its approve link
+    from shared.entrypoints.jobs_newsletter import interview_deps
+    from shared.usecases import interviews
+
+    ideps = interview_deps()
+    for i in (1, 2):  # two interview requests: one agreed to, the other declined (one answer per piece)
+        db.collection("members").document(f"iv{i}").set({"name": f"取材　{i}子", "email": f"iv{i}@example.jp"})
+        interviews.move(ideps, interviews.add(ideps.store, f"iv{i}", f"アルムナイの起業 {i}", now), "asked", now)
 
     from shared.entrypoints import action_handlers
 
