@@ -1,4 +1,5 @@
-"""``autopilot members ...``: the organizer side of the members' own settings (docs/members.md)."""
+"""``autopilot members ...`` and ``autopilot interviews ...``: the organizer side of the members' own
+settings (docs/members.md) and of the interview pipeline (docs/newsletter.md)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,41 @@ def cmd_members(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Any] = {"members": cmd_members}
+def cmd_interviews(args: argparse.Namespace) -> int:
+    from shared.domain.applications import email_key
+    from shared.entrypoints.jobs_newsletter import interview_deps
+    from shared.usecases import interviews as iv
+
+    deps = interview_deps()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        if args.action == "add":
+            if not (args.email and args.angle):
+                print(say("interviews.add_needs"), file=sys.stderr)
+                return 2
+            print(iv.add(deps.store, email_key(args.email), args.angle, now, title=args.title or "", by=args.by))
+            return 0
+        if args.action == "move":
+            if not (args.id and args.state):
+                print(say("interviews.move_needs"), file=sys.stderr)
+                return 2
+            piece = iv.move(deps, args.id, args.state, now, by=args.by, link=args.link or "")
+            state = say(f"interviews.state.{piece['state']}")
+            print(say("interviews.moved_asked" if piece["state"] == "asked" else "interviews.moved", id=args.id, state=state))
+            return 0
+    except iv.InterviewError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for p in iv.pipeline(deps.store):
+        consent = p.get("consent") or {}
+        state = say(f"interviews.state.{p.get('state') or 'idea'}")
+        agreed = say("interviews.consent", answer=say("members.yes") if consent.get("value") else say("members.no"))
+        print(f"{p['id']}  {state:9}  {p.get('member_name', '')}  {p.get('angle', '')}"
+              + (f"  {agreed}" if consent else "") + (f"  {p['link']}" if p.get("link") else ""))
+    return 0
+
+
+COMMANDS: dict[str, Any] = {"members": cmd_members, "interviews": cmd_interviews}
 
 
 def add_commands(command: Any, h: Any) -> None:
@@ -55,3 +90,12 @@ def add_commands(command: Any, h: Any) -> None:
     c.add_argument("action", choices=("show", "link", "revoke-link", "migrate"), help=h("members_action"))
     c.add_argument("email", nargs="?", help=h("members_email"))
     c.add_argument("--no-mail", action="store_true", help=h("members_no_mail"))
+    c = command("interviews")
+    c.add_argument("action", nargs="?", choices=("list", "add", "move"), default="list", help=h("interviews_action"))
+    c.add_argument("id", nargs="?", help=h("interview_id"))
+    c.add_argument("state", nargs="?", help=h("interview_state"))
+    c.add_argument("--email", help=h("interview_email"))
+    c.add_argument("--angle", help=h("interview_angle"))
+    c.add_argument("--title", help=h("interview_title"))
+    c.add_argument("--link", help=h("interview_link"))
+    c.add_argument("--by", help=h("interview_by"))

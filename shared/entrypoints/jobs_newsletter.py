@@ -31,6 +31,20 @@ def deps() -> Any:
                            approve, general_link(base), _to_address())
 
 
+def interview_deps() -> Any:
+    """The interview pipeline (docs/newsletter.md): the consent links in the request mail."""
+    from shared.platform import actions, tokens
+    from shared.usecases import interviews
+
+    base = os.environ.get(env.ACTIONS_BASE_URL)
+    key = tokens.key_from_env()
+
+    def consent_link(iid: str, action: str, now: dt.datetime) -> str:
+        return actions.link(key, iid, action, now, dt.timedelta(days=30), base)
+
+    return interviews.Deps(bootstrap.config(), bootstrap.doc_store(), bootstrap.mailer(), consent_link)
+
+
 def send_newsletter(run: CronRun) -> dict[str, Any]:
     from shared.usecases import newsletter
 
@@ -38,7 +52,7 @@ def send_newsletter(run: CronRun) -> dict[str, Any]:
 
 
 def register_actions() -> None:
-    """The organizers' approve link in the preview mail."""
+    """The organizers' approve link in the preview mail; the member's answer to an interview request."""
     from shared.platform import actions, texts
     from shared.usecases import newsletter
 
@@ -53,3 +67,20 @@ def register_actions() -> None:
     actions.register(newsletter.APPROVE, handler, group="newsletter",
                      describe=lambda c, loc: texts.t(loc, "actions.outcome.newsletter_describe", month=c.subject),
                      actors=organizers)
+
+    from shared.usecases import interviews
+
+    def answer(agree: bool) -> Any:
+        def handle(ctx: actions.ActionContext) -> str:
+            if not interviews.answer(bootstrap.doc_store(), ctx.claims.subject, agree, ctx.now):
+                raise actions.ActionRefused(texts.t(ctx.locale, "actions.outcome.interview_missing"))
+            return texts.t(ctx.locale, "actions.outcome.interview_agreed" if agree else "actions.outcome.interview_declined")
+        return handle
+
+    def describe(claims: Any, locale: str) -> str:
+        piece = bootstrap.doc_store().get(interviews.INTERVIEWS, claims.subject) or {}
+        return texts.t(locale, "actions.outcome.interview_describe", angle=str(piece.get("angle") or ""))
+
+    # one answer per piece: agree and decline share the group, the first one stands
+    actions.register(interviews.AGREE, answer(True), group="interview", describe=describe)
+    actions.register(interviews.DECLINE, answer(False), group="interview", describe=describe)

@@ -106,6 +106,14 @@ def test_every_link_kind_a_mail_carries_opens_and_performs(world, db):
                                           location="本社会議室"))
     cron("send_digest", now)
     cron("send_newsletter", now)  # the organizers' preview, with its approve link
+    _ask_two_swaps(deps, db, now)  # one to accept, one to decline
+    from shared.entrypoints.jobs_newsletter import interview_deps
+    from shared.usecases import interviews
+
+    ideps = interview_deps()
+    for i in (1, 2):  # two interview requests: one agreed to, the other declined (one answer per piece)
+        db.collection("members").document(f"iv{i}").set({"name": f"取材　{i}子", "email": f"iv{i}@example.jp"})
+        interviews.move(ideps, interviews.add(ideps.store, f"iv{i}", f"アルムナイの起業 {i}", now), "asked", now)
 
     from shared.entrypoints import action_handlers
 
@@ -134,6 +142,21 @@ def test_every_link_kind_a_mail_carries_opens_and_performs(world, db):
             used_subjects.add((group.group, subject))
             done[kind] = status
     assert set(done) == (set(actions.names()) - NOT_MAILED) | {"settings_page"}, sorted(done)
+
+
+def _ask_two_swaps(deps, db, now):
+    """Two swap requests between hosts (the same duty may be offered to two others), on duties the
+    first hand-back (the first host mail, in name order) does not touch."""
+    from shared.usecases import assign
+
+    duties = sorted((d.to_dict() for d in db.collection("host_duties").stream()), key=lambda d: d["duty_id"])
+    free = [d for d in duties[1:] if d.get("state") == "active"]
+    pairs = [(g, t) for g in free for t in free if g["host_id"] != t["host_id"]]
+    asked = []
+    for give, take in pairs:
+        if len(asked) < 2 and assign.request_swap(deps, give["host_id"], give["slot_id"], take["slot_id"], now).status == "done":
+            asked.append((give["slot_id"], take["slot_id"]))
+    assert len(asked) == 2, f"two swaps need duties of two hosts: {[(d['slot_id'], d['host_id']) for d in free]}"
 
 
 def _subject(token):
