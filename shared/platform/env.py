@@ -49,3 +49,6 @@ LOCAL_ONLY = frozenset({
 # Community rhythm (docs/rhythm.md)
 SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"  # Slack incoming webhook for the weekly prompt (secret); unset: outbox slack/*.json
 ICS_FEED_TOKEN = "ICS_FEED_TOKEN"  # noqa: S105 (a variable name) optional fixed ICS feed token (secret); else only the rotated hash in Firestore
+
+# Public events pages and RSVP (docs/events.md)
+EVENTS_BASE_URL = "EVENTS_BASE_URL"  # public URL of the `events` function (event pages, links in RSVP mails)
