@@ -19,9 +19,9 @@ from shared.config.base import (
     bounded,
     check_template,
 )
+from shared.config.events import Events
 from shared.config.members import Members
 from shared.config.newsletter import Newsletter
-from shared.config.events import Events
 from shared.config.people import People
 from shared.config.provisioning import Provisioning
 from shared.config.rhythm import Rhythm

@@ -143,8 +143,7 @@ def _invitations(deps: Deps, slot: dict[str, Any], seats: S.Seats, settings: Map
     """Moved, changed or cancelled since the invitations went out: an update to each attendee."""
     cfg, sid = deps.config, str(slot["id"])
     cancelled = slot.get("status") != "scheduled"
-    probe = rsvp.invitation_entry(cfg, slot, deps.links, "probe", 0, cancelled=cancelled)
-    version = rsvp.invitation_hash(probe)
+    version = rsvp.invitation_version(slot)
     if settings.get("invite_hash") == version or slot["end"] <= now:
         return 0
     sent = 0
@@ -154,18 +153,18 @@ def _invitations(deps: Deps, slot: dict[str, Any], seats: S.Seats, settings: Map
         if invite is None or to is None or invite.get("status") == "cancelled" or invite.get("hash") == version:
             continue  # not invited yet (its own entry does that), or up to date
         seq = int(invite.get("seq") or 0) + 1
-        entry = rsvp.invitation_entry(cfg, slot, deps.links, str(invite["uid"]), seq, cancelled=cancelled)
-        method = "CANCEL" if cancelled else "REQUEST"
         locale = str(doc.get("locale") or cfg.community.locale)
+        entry = rsvp.invitation_entry(cfg, slot, deps.links, str(invite["uid"]), seq, cancelled=cancelled, locale=locale)
+        method = "CANCEL" if cancelled else "REQUEST"
         round_ = int(doc.get("round") or 1)
         subject, text = render_text("rsvp_update", locale, name=str(doc.get("name") or ""), community=cfg.community.name,
-                                    event=rsvp.mail_view(cfg, slot, deps.links, seated=not cancelled),
+                                    event=rsvp.mail_view(cfg, slot, deps.links, seated=not cancelled, locale=locale),
                                     **rsvp.person_links(deps, slot, rsvp.rsvp_id(sid, who), round_, now))
         ics = deps.invitations.render(entry, method, deps.organizer, to, str(doc.get("name") or ""))
         if deps.mailer.send(OutgoingMail(to=(to,), subject=subject, text=text, intent=f"rsvp-invite:{invite['uid'][5:37]}:{seq}",
                                          locale=locale, calendar=ics, calendar_method=method)):
             sent += 1
-        deps.store.update(RSVPS, rsvp.rsvp_id(sid, who), {"invite": {**invite, "seq": seq, "hash": rsvp.invitation_hash(entry),
+        deps.store.update(RSVPS, rsvp.rsvp_id(sid, who), {"invite": {**invite, "seq": seq, "hash": version,
                                                                      "status": "cancelled" if cancelled else "sent", "at": now}})
     rsvp.upsert_settings(deps.store, sid, {"invite_hash": version})
     return sent
@@ -183,7 +182,7 @@ def _reminders(deps: Deps, slot: dict[str, Any], seats: S.Seats, settings: Mappi
             continue
         locale = str(doc.get("locale") or cfg.community.locale)
         subject, text = render_text("rsvp_reminder", locale, name=str(doc.get("name") or ""), community=cfg.community.name,
-                                    event=rsvp.mail_view(cfg, slot, deps.links, seated=True),
+                                    event=rsvp.mail_view(cfg, slot, deps.links, seated=True, locale=locale),
                                     **rsvp.person_links(deps, slot, rsvp.rsvp_id(sid, who), int(doc.get("round") or 1), now))
         if deps.mailer.send(OutgoingMail(to=(to,), subject=subject, text=text, locale=locale,
                                          intent=f"rsvp-reminder:{sid}:{who[:16]}:{_stamp(slot['start'])}")):
@@ -232,7 +231,7 @@ def _thanks(deps: Deps, slot: dict[str, Any], seats: S.Seats, settings: Mapping[
             continue
         locale = str(doc.get("locale") or cfg.community.locale)
         subject, text = render_text("rsvp_thanks", locale, name=str(doc.get("name") or ""), community=cfg.community.name,
-                                    event=rsvp.mail_view(cfg, slot, deps.links, seated=False), survey_url=survey,
+                                    event=rsvp.mail_view(cfg, slot, deps.links, seated=False, locale=locale), survey_url=survey,
                                     recording_url=recording, events_url=deps.links.base_url + "/")
         if deps.mailer.send(OutgoingMail(to=(to,), subject=subject, text=text, locale=locale, intent=f"rsvp-thanks:{sid}:{who[:16]}")):
             sent += 1
@@ -250,7 +249,7 @@ def _recording(deps: Deps, slot: dict[str, Any], seats: S.Seats, url: str, now: 
             continue
         locale = str(doc.get("locale") or cfg.community.locale)
         subject, text = render_text("rsvp_recording", locale, name=str(doc.get("name") or ""), community=cfg.community.name,
-                                    event=rsvp.mail_view(cfg, slot, deps.links, seated=False), recording_url=url)
+                                    event=rsvp.mail_view(cfg, slot, deps.links, seated=False, locale=locale), recording_url=url)
         if deps.mailer.send(OutgoingMail(to=(to,), subject=subject, text=text, locale=locale,
                                          intent=f"rsvp-recording:{sid}:{who[:16]}:{tag}")):
             sent += 1
@@ -404,7 +403,7 @@ def _send_plan(deps: Deps, plan: Mapping[str, Any], now: dt.datetime) -> int:
         if not _ticket(deps, now):
             return sent  # today's budget is spent; the next run after midnight goes on from here
         locale = str(member.get("locale") or cfg.community.locale)
-        views = [{**rsvp.mail_view(cfg, s, deps.links, seated=False), "rsvp": rsvp.kind_rules(cfg, s).rsvp != "none"}
+        views = [{**rsvp.mail_view(cfg, s, deps.links, seated=False, locale=locale), "rsvp": rsvp.kind_rules(cfg, s).rsvp != "none"}
                  for s in live]
         headers, unsubscribe_url = unsubscribe_headers(deps.links, who, now)
         common = {"name": str(member.get("name") or ""), "community": cfg.community.name, "unsubscribe_url": unsubscribe_url,

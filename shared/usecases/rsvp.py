@@ -33,7 +33,7 @@ from shared.config.events import KindEvents, kind_label
 from shared.domain import seats as S
 from shared.domain.applications import email_key
 from shared.domain.event_pages import venue_of
-from shared.platform import log, tokens
+from shared.platform import log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import CalendarEntry, DocStore, InvitationRenderer, RsvpLog, SlotStore
 
@@ -286,22 +286,32 @@ def _settings(deps: Deps, event_id: str) -> dict[str, Any] | None:
     return deps.store.get(EVENTS, event_id)
 
 
+def _nested(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1}`` as ``{"a": {"b": 1}}``: field paths for a document that does not exist yet."""
+    out: dict[str, Any] = {}
+    for path, value in changes.items():
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
 def upsert_settings(store: DocStore, event_id: str, changes: Mapping[str, Any]) -> None:
-    """Field changes on ``rsvp_events/<event>`` (created when missing)."""
+    """Field changes (dotted paths allowed) on ``rsvp_events/<event>``, created when missing."""
     for _ in range(3):
-        if store.update(EVENTS, event_id, changes) or store.create(EVENTS, event_id, {"event": event_id, **changes}):
+        if store.update(EVENTS, event_id, changes) or store.create(EVENTS, event_id, {"event": event_id, **_nested(changes)}):
             return
 
 
 # --- mails ---------------------------------------------------------------------------------------
 
 
-def fmt_when(cfg: Config, slot: Mapping[str, Any], moment: dt.datetime | None = None) -> str:
+def fmt_when(cfg: Config, slot: Mapping[str, Any], moment: dt.datetime | None = None, locale: str | None = None) -> str:
+    """A moment (default: the start) as the reader's locale writes it, in the event's zone."""
     zone = str(slot.get("timezone") or cfg.community.timezone)
-    local = (moment or slot["start"]).astimezone(ZoneInfo(zone))
-    if cfg.community.locale == "ja":
-        return f"{local.year}年{local.month}月{local.day}日({'月火水木金土日'[local.weekday()]}) {local:%H:%M}"
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+    return texts.fmt_datetime(locale or cfg.community.locale, moment or slot["start"], zone)
 
 
 def join_url(slot: Mapping[str, Any]) -> str:
@@ -312,14 +322,15 @@ def join_url(slot: Mapping[str, Any]) -> str:
     return ""
 
 
-def mail_view(cfg: Config, slot: Mapping[str, Any], links: Links, *, seated: bool) -> dict[str, Any]:
-    """What a mail says about the event; the join link only for someone with a seat."""
+def mail_view(cfg: Config, slot: Mapping[str, Any], links: Links, *, seated: bool, locale: str | None = None) -> dict[str, Any]:
+    """What a mail says about the event (in the reader's locale); the join link only for someone with a seat."""
+    locale = locale or cfg.community.locale
     venue = venue_of(slot)
     label = kind_label(cfg.events, cfg.rhythm.event_kinds, str(slot.get("kind") or ""))
     zone = str(slot.get("timezone") or cfg.community.timezone)
     end = slot["end"].astimezone(ZoneInfo(zone))
-    return {"id": slot["id"], "title": str(slot.get("title") or ""), "kind": label, "when": fmt_when(cfg, slot),
-            "until": f"{end:%H:%M}", "online": bool(slot.get("online")), "url": links.event(str(slot["id"])),
+    return {"id": slot["id"], "title": str(slot.get("title") or ""), "kind": label, "when": fmt_when(cfg, slot, locale=locale),
+            "until": texts.fmt_time(locale, end), "online": bool(slot.get("online")), "url": links.event(str(slot["id"])),
             "venue": venue.line() if venue else "", "map_url": venue.map_url if venue else "",
             "join_url": join_url(slot) if seated and slot.get("online") else "",
             "cancelled": slot.get("status") != "scheduled"}
@@ -332,8 +343,8 @@ def invitation_uid(event_id: str, who: str, round_: int) -> str:
 
 
 def invitation_entry(cfg: Config, slot: Mapping[str, Any], links: Links, uid: str, sequence: int,
-                     cancelled: bool = False) -> CalendarEntry:
-    view = mail_view(cfg, slot, links, seated=not cancelled)
+                     cancelled: bool = False, locale: str | None = None) -> CalendarEntry:
+    view = mail_view(cfg, slot, links, seated=not cancelled, locale=locale)
     lines = [view["kind"]] if view["kind"] else []
     raw = slot.get("speaker")
     sp: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
@@ -350,8 +361,12 @@ def invitation_entry(cfg: Config, slot: Mapping[str, Any], links: Links, uid: st
                          sequence=sequence)
 
 
-def invitation_hash(entry: CalendarEntry) -> str:
-    raw = "|".join((entry.title, entry.start.isoformat(), entry.end.isoformat(), entry.location, entry.description, entry.status))
+def invitation_version(slot: Mapping[str, Any]) -> str:
+    """What an invitation depends on, in any language: title, times, place, join link, status. A
+    new version is an update (REQUEST with the next SEQUENCE), or a CANCEL for a cancelled event."""
+    venue = venue_of(slot)
+    raw = "|".join((str(slot.get("title") or ""), slot["start"].isoformat(), slot["end"].isoformat(),
+                    venue.line() if venue else "", join_url(slot) if slot.get("online") else "", str(slot.get("status"))))
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -394,10 +409,10 @@ def _mail_effect(deps: Deps, slot: Mapping[str, Any], n: str, effect: S.Effect, 
     locale = str(doc.get("locale") or cfg.community.locale)
     round_ = int(doc.get("round") or 1)
     seated = effect.kind in S.HOLDS_SEAT
-    view = mail_view(cfg, slot, deps.links, seated=seated)
+    view = mail_view(cfg, slot, deps.links, seated=seated, locale=locale)
     context: dict[str, Any] = {"name": str(doc.get("name") or ""), "event": view, "community": cfg.community.name,
                                "kind": effect.kind, "position": effect.position, "was": effect.was,
-                               "until": fmt_when(cfg, slot, effect.until) if effect.until else "",
+                               "until": fmt_when(cfg, slot, effect.until, locale) if effect.until else "",
                                **person_links(deps, slot, rid, round_, now)}
     template = {"confirmed": "rsvp_confirmed", "promoted": "rsvp_confirmed", "accepted": "rsvp_confirmed",
                 "waitlisted": "rsvp_waitlisted", "offered": "rsvp_offered", "cancelled": "rsvp_cancelled",
@@ -408,14 +423,14 @@ def _mail_effect(deps: Deps, slot: Mapping[str, Any], n: str, effect: S.Effect, 
     before = doc.get("invite") if isinstance(doc.get("invite"), Mapping) and doc["invite"].get("uid") == uid else None
     if seated and slot.get("status") == "scheduled":
         seq = int(before["seq"]) + 1 if before else 0
-        ics_entry = invitation_entry(cfg, slot, deps.links, uid, seq)
+        ics_entry = invitation_entry(cfg, slot, deps.links, uid, seq, locale=locale)
         calendar = deps.invitations.render(ics_entry, "REQUEST", deps.organizer, to, str(doc.get("name") or ""))
-        invite = {"uid": uid, "seq": seq, "hash": invitation_hash(ics_entry), "status": "sent", "at": now}
+        invite = {"uid": uid, "seq": seq, "hash": invitation_version(slot), "status": "sent", "at": now}
     elif effect.kind == "cancelled" and effect.was == "confirmed":
         seq = (int(before["seq"]) if before else 0) + 1  # above any REQUEST of this UID, even one still in flight
-        ics_entry = invitation_entry(cfg, slot, deps.links, uid, seq, cancelled=True)
+        ics_entry = invitation_entry(cfg, slot, deps.links, uid, seq, cancelled=True, locale=locale)
         calendar, method = deps.invitations.render(ics_entry, "CANCEL", deps.organizer, to, str(doc.get("name") or "")), "CANCEL"
-        invite = {"uid": uid, "seq": seq, "hash": invitation_hash(ics_entry), "status": "cancelled", "at": now}
+        invite = {"uid": uid, "seq": seq, "hash": invitation_version(slot), "status": "cancelled", "at": now}
     intent = f"rsvp:{slot['id']}:{n}:{effect.kind}:{effect.who[:16]}"
     went = deps.mailer.send(OutgoingMail(to=(to,), subject=subject, text=text, intent=intent, locale=locale,
                                          calendar=calendar, calendar_method=method))
@@ -469,7 +484,7 @@ def request(deps: Deps, event_id: str, email: str, name: str, notes: str, now: d
     rid = rsvp_id(event_id, who)
     pending = {"name": clean_text(name, MAX_NAME) or str((member or {}).get("name") or ""),
                "notes": clean_text(notes, MAX_NOTES, multiline=True) if rules.ask_notes else "", "at": now}
-    lang = locale if locale in ("ja", "en") else str((member or {}).get("locale") or cfg.community.locale)
+    lang = texts.normalise(locale or str((member or {}).get("locale") or cfg.community.locale))
     doc = deps.store.get(RSVPS, rid)
     if doc is None:
         fresh = {"event": event_id, "who": who, "email": address, "name": pending["name"], "notes": pending["notes"],
@@ -491,7 +506,7 @@ def request(deps: Deps, event_id: str, email: str, name: str, notes: str, now: d
         return Requested(event_id, "limit")
     changes["requests"] = count + 1
     deps.store.update(RSVPS, rid, changes)
-    view = mail_view(cfg, slot, deps.links, seated=False)
+    view = mail_view(cfg, slot, deps.links, seated=False, locale=lang)
     links = person_links(deps, slot, rid, round_, now)
     if active:
         place, position = seats.place(who)
@@ -697,14 +712,25 @@ def check_in(deps: Deps, event_id: str, who: str, present: bool, now: dt.datetim
 
 
 def set_followup(deps: Deps, event_id: str, now: dt.datetime, *, recording_url: str | None = None,
-                 survey_url: str | None = None, by: str = "") -> None:
-    """Links for the mails after the event: a recording or article, a survey (https only)."""
+                 survey_url: str | None = None, label: str = "", by: str = "") -> None:
+    """Links for after the event (https only): a recording or article reaches the attendees (in
+    the thank-you, or in a mail of its own when added later) and, as ``slots.links``, the monthly
+    newsletter; a survey link goes into the thank-you. An empty string removes a link."""
+    for value in (recording_url, survey_url):
+        if value and (not value.startswith("https://") or len(value) > 500 or any(c.isspace() for c in value)):
+            raise RsvpRefused("url", "url", 400)
+    slot = deps.slots.get_slot(event_id)
+    if slot is None:
+        raise RsvpRefused("not_found", "not_found", 404)
     changes: dict[str, Any] = {}
-    for name, value in (("recording_url", recording_url), ("survey_url", survey_url)):
-        if value is not None:
-            if value and not value.startswith("https://"):
-                raise RsvpRefused("url", "url", 400)
-            changes[f"followup.{name}"] = value or None
+    if recording_url is not None:
+        kept = [x for x in (slot.get("links") or []) if isinstance(x, Mapping) and x.get("kind") != "recording"]
+        if recording_url:
+            kept.append({"label": clean_text(label, 100), "url": recording_url, "kind": "recording"})
+        deps.slots.update_slot(event_id, {"links": kept})
+        changes["followup.recording_url"] = recording_url or None
+    if survey_url is not None:
+        changes["followup.survey_url"] = survey_url or None
     if changes:
         upsert_settings(deps.store, event_id, {**changes, "followup.by": by, "followup.at": now})
 
