@@ -15,6 +15,7 @@ the number of entries (a page view, a writer's first step). Entries are listed o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,7 +83,8 @@ class FirestoreRsvpLog(_Base):
         return self.client.collection(EVENTS, event_id, "leases").document(f"{entry_id(n)}.{generation}")
 
     def lease(self, event_id: str, n: int, generation: int, at: Any) -> bool:
-        return self._create(self._lease(event_id, n, generation), {"at": at})
+        expires = at + dt.timedelta(days=2) if isinstance(at, dt.datetime) else None
+        return self._create(self._lease(event_id, n, generation), {"at": at, "expires_at": expires})
 
     def lease_time(self, event_id: str, n: int, generation: int) -> Any:
         doc = self._get(self._lease(event_id, n, generation))

@@ -162,11 +162,10 @@ def google_calendar_link(ev: PublicEvent, details: str, location: str) -> str:
     return "https://calendar.google.com/calendar/render?" + urlencode(params)
 
 
-def open_graph(ev: PublicEvent, url: str, site: str, description: str, image: str | None, locale: str) -> list[tuple[str, str]]:
+def open_graph(title: str, url: str, site: str, description: str, image: str | None, locale: str) -> list[tuple[str, str]]:
     """(property, content) pairs: Open Graph for Facebook, then the Twitter card."""
-    title = ev.title or ev.kind_label
     og = [("og:type", "website"), ("og:title", title), ("og:description", description), ("og:url", url),
-          ("og:site_name", site), ("og:locale", "ja_JP" if locale == "ja" else "en_US")]
+          ("og:site_name", site), ("og:locale", {"ja": "ja_JP", "en-US": "en_US"}.get(locale, "en_GB" if locale.startswith("en") else locale))]
     if image:
         og.append(("og:image", image))
     tw = [("twitter:card", "summary_large_image" if image else "summary"), ("twitter:title", title),
