@@ -75,7 +75,7 @@ def _label(kind: str) -> str:
 def view(ctx: Ctx, slot: Mapping[str, Any], summary: Any | None) -> dict[str, Any]:
     """The template's values for one event: only what the public may see."""
     from shared.domain.event_pages import public_event
-    from shared.usecases.rsvp import kind_rules
+    from shared.usecases.rsvp_rules import kind_rules
 
     cfg = bootstrap.config()
     rules = kind_rules(cfg, slot)
@@ -97,15 +97,16 @@ def view(ctx: Ctx, slot: Mapping[str, Any], summary: Any | None) -> dict[str, An
 
 
 def _summary(slot: Mapping[str, Any]) -> Any | None:
-    from shared.usecases.rsvp import kind_rules, summary
+    from shared.usecases.rsvp_rules import kind_rules, seat_summary
 
-    if kind_rules(bootstrap.config(), slot).rsvp == "none":
+    cfg = bootstrap.config()
+    if kind_rules(cfg, slot).rsvp == "none":
         return None
-    return summary(deps(), slot)
+    return seat_summary(cfg, bootstrap.rsvp_log(), slot)
 
 
 def _visible(slot: Mapping[str, Any]) -> bool:
-    from shared.usecases.rsvp import kind_rules
+    from shared.usecases.rsvp_rules import kind_rules
 
     return kind_rules(bootstrap.config(), slot).visibility != "hidden" and slot.get("status") in ("scheduled", "cancelled")
 
@@ -138,11 +139,13 @@ def home(ctx: Ctx) -> Response:
 @app.route("/e/<slot_id>", methods=("GET", "POST"), name="event")
 def event(ctx: Ctx) -> Response:
     from shared.domain.event_pages import google_calendar_link, json_ld, json_ld_script, open_graph
-    from shared.usecases import rsvp
+    from shared.usecases.rsvp_rules import kind_rules
 
     cfg = bootstrap.config()
     slot = _slot(ctx.params["slot_id"])
     if ctx.method == "POST":
+        from shared.usecases import rsvp
+
         email, name, notes = ctx.form("email", 320), ctx.form("name", 200), ctx.form("notes", 1000)
         try:
             rsvp.request(deps(), slot["id"], email, name, notes, ctx.now, ctx.locale)
@@ -152,7 +155,7 @@ def event(ctx: Ctx) -> Response:
     summary = _summary(slot)
     ev = view(ctx, slot, summary)
     public = ev.pop("_public")
-    rules = rsvp.kind_rules(cfg, slot)
+    rules = kind_rules(cfg, slot)
     canonical = ctx.absolute_url("event", slot_id=slot["id"])
     place = "" if public.online else (public.venue.line() if public.venue else "")
     summary_text = " ".join(p for p in (ev["when"], public.topic, public.description) if p)[:300]
@@ -170,7 +173,7 @@ def event(ctx: Ctx) -> Response:
 
 @app.route("/e/<slot_id>/sent", name="sent")
 def sent(ctx: Ctx) -> Response:
-    from shared.usecases.rsvp import kind_rules
+    from shared.usecases.rsvp_rules import kind_rules
 
     slot = _slot(ctx.params["slot_id"])
     return ctx.render("events/sent.html", title=ctx.t("events.sent.title"), event_id=slot["id"],
@@ -181,7 +184,7 @@ def _public_entry(ctx: Ctx, slot: Mapping[str, Any]) -> Any:
     from shared.domain.event_pages import public_event
     from shared.domain.ids import calendar_event_id
     from shared.ports import CalendarEntry
-    from shared.usecases.rsvp import kind_rules
+    from shared.usecases.rsvp_rules import kind_rules
 
     cfg = bootstrap.config()
     rules = kind_rules(cfg, slot)

@@ -36,6 +36,10 @@ from shared.domain.event_pages import venue_of
 from shared.platform import log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import CalendarEntry, DocStore, InvitationRenderer, RsvpLog, SlotStore
+from shared.usecases.rsvp_rules import Summary as Summary
+from shared.usecases.rsvp_rules import configured_capacity as configured_capacity
+from shared.usecases.rsvp_rules import kind_rules as kind_rules
+from shared.usecases.rsvp_rules import seat_summary
 
 logger = log.get("events")
 
@@ -93,21 +97,6 @@ class Deps:
 
 
 # --- rules per event -----------------------------------------------------------------------------
-
-
-def kind_rules(cfg: Config, slot: Mapping[str, Any]) -> KindEvents:
-    return cfg.events.kind(str(slot.get("kind") or ""))
-
-
-def configured_capacity(cfg: Config, slot: Mapping[str, Any], settings: Mapping[str, Any] | None) -> int | None:
-    """An organizer's capacity for this event, else the series' (the venue), else the kind's."""
-    if settings and "capacity" in settings:
-        cap = settings["capacity"]
-        return None if cap is None else int(cap)
-    series = cfg.events.series.get(str(slot.get("series_id") or ""))
-    if series is not None and series.capacity is not None:
-        return series.capacity
-    return kind_rules(cfg, slot).capacity
 
 
 def policy(cfg: Config, slot: Mapping[str, Any]) -> S.Policy:
@@ -735,23 +724,6 @@ def set_followup(deps: Deps, event_id: str, now: dt.datetime, *, recording_url: 
         upsert_settings(deps.store, event_id, {**changes, "followup.by": by, "followup.at": now})
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What the public page shows: counts only."""
-
-    capacity: int | None
-    confirmed: int
-    waiting: int
-
-    @property
-    def free(self) -> int | None:
-        return None if self.capacity is None else max(0, self.capacity - self.confirmed)
-
-
 def summary(deps: Deps, slot: Mapping[str, Any]) -> Summary:
-    """Seat counts of an event: one read (the last entry), whatever the number of RSVPs."""
-    last = deps.log.last(str(slot["id"]))
-    if last is None:
-        return Summary(configured_capacity(deps.config, slot, None), 0, 0)
-    seats = S.from_doc(last["state"])
-    return Summary(seats.capacity, seats.held, len(seats.waiting))
+    """Seat counts of an event: one read (its head), whatever the number of RSVPs."""
+    return seat_summary(deps.config, deps.log, slot)

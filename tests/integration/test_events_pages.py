@@ -104,7 +104,7 @@ def test_rsvp_from_the_page_to_the_waitlist_position_and_back(client: Any, db: A
         page = client.get("/e/lunch_x").get_data(as_text=True)
         res = client.post("/e/lunch_x", data={"csrf": csrf_of(page), "email": mail, "name": name, "notes": "なし"})
         assert res.status_code == 303 and res.headers["Location"].endswith("/e/lunch_x/sent")
-        confirm = link_urls([m for n, m in mails(outbox).items() if ":request:" in n and m["To"] == mail][0])["rsvp_confirm"]
+        confirm = link_urls(next(m for n, m in mails(outbox).items() if ":request:" in n and m["To"] == mail))["rsvp_confirm"]
         path = urlparse(confirm)
         shown = client.get(f"{path.path}?{path.query}")
         assert shown.status_code == 200 and "参加を確定する" in shown.get_data(as_text=True)
@@ -119,7 +119,7 @@ def test_rsvp_from_the_page_to_the_waitlist_position_and_back(client: Any, db: A
     listing = client.get("/").get_data(as_text=True)
     assert "満席" in listing
     # the first cancels from the link in their mail; the third is promoted, with its mail
-    first = [m for n, m in mails(outbox).items() if ":confirmed:" in n and m["To"] == "a@example.com"][0]
+    first = next(m for n, m in mails(outbox).items() if ":confirmed:" in n and m["To"] == "a@example.com")
     cancel = urlparse(link_urls(first)["rsvp_cancel"])
     shown = client.get(f"{cancel.path}?{cancel.query}").get_data(as_text=True)
     out = client.post(cancel.path, data={"csrf": csrf_of(shown), "t": parse_qs(cancel.query)["t"][0]})
@@ -150,7 +150,7 @@ def test_one_click_unsubscribe_is_a_post_without_cookies(client: Any, db: Any):
     who = email_key("a@example.com")
     db.collection("members").document(who).set({"email": "a@example.com",
                                                 "consents": {"announcements": {"value": True, "at": future(0), "source": "form"}}})
-    headers, url = event_mail.unsubscribe_headers(bootstrap.rsvp_deps().links, who, future(0))
+    headers, _url = event_mail.unsubscribe_headers(bootstrap.rsvp_deps().links, who, future(0))
     target = urlparse(headers["List-Unsubscribe"].strip("<>"))
     fresh = functions_framework.create_app("events", str(ROOT / "functions/events/main.py")).test_client()
     res = fresh.post(f"{target.path}?{target.query}", data="List-Unsubscribe=One-Click",

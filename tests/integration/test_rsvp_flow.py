@@ -64,7 +64,7 @@ def test_double_opt_in_then_waitlist_then_a_cancel_promotes_with_an_invitation(p
     assert rsvp.confirm(deps, token_of(confirm), NOW).kind == "already"
     # a second person waits, told their position
     rsvp.request(deps, slot["id"], "taro@example.com", "田中　太郎", "", NOW)
-    taro = [m for n, m in mails(outbox).items() if ":request:" in n and m["To"] == "taro@example.com"][0]
+    taro = next(m for n, m in mails(outbox).items() if ":request:" in n and m["To"] == "taro@example.com")
     second = rsvp.confirm(deps, token_of(link_urls(taro)["rsvp_confirm"]), NOW)
     assert (second.kind, second.position) == ("waitlisted", 1)
     waitlisted = only(outbox, ":waitlisted:")
