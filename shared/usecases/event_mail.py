@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.config import Config
 from shared.domain import seats as S
 from shared.domain.event_pages import venue_of
 from shared.platform import log
 from shared.platform.mail import OutgoingMail, render_text
+from shared.ports import DocStore, RsvpLog, SlotStore
 from shared.usecases import rsvp
 from shared.usecases.rsvp import EVENTS, RSVPS, Deps
 
@@ -433,27 +435,33 @@ class Attendance:
     no_show_rate: float | None  # in person with a check-in list: confirmed who did not come / confirmed
 
 
-def attendance(deps: Deps, since: dt.datetime, until: dt.datetime) -> list[Attendance]:
+def attendance(cfg: Config, slots: SlotStore, store: DocStore, log: RsvpLog, since: dt.datetime,
+               until: dt.datetime) -> list[Attendance]:
     """Per event held in [since, until): confirmed, attended and the no-show rate (docs/events.md).
 
-    Online events count Zoom's unique participants (the webhook keeps counts, never identities), so
-    their no-show rate is not known per person: they show the participants only."""
+    In person, a check-in list kept in the console gives who came; online events count Zoom's
+    unique participants (the webhook keeps counts, never identities), so their no-show rate is not
+    known per person and stays empty. Reads: the week's events, their heads, the confirmed RSVPs
+    of events in person that kept a check-in list."""
     out = []
-    for slot in deps.slots.slots_between(since, until):
+    for slot in slots.slots_between(since, until):
         if slot.get("status") != "scheduled" or slot["end"] > until:
             continue
         sid = str(slot["id"])
-        last = deps.log.last(sid)
+        if rsvp.kind_rules(cfg, slot).rsvp == "none" and not slot.get("online"):
+            continue
+        last = log.last(sid)
         seats = S.from_doc(last["state"]) if last else S.initial(None)
         online = bool(slot.get("online"))
-        zoom = ((slot.get("provision") or {}).get("attendance") or {}) if isinstance(slot.get("provision"), Mapping) else {}
+        raw = slot.get("provision")
+        zoom = ((raw or {}).get("attendance") or {}) if isinstance(raw, Mapping) else {}
         if online:
             count = zoom.get("total", zoom.get("participants"))
             out.append(Attendance(sid, str(slot.get("title") or ""), True, len(seats.confirmed),
                                   int(count) if isinstance(count, int | float) else None, None))
             continue
-        docs = _confirmed_docs(deps, sid, seats) if seats.confirmed else []
-        checked = [d for _, d in docs if isinstance(d.get("checked_in"), Mapping)]
+        docs = [d for d in (store.get(RSVPS, rsvp.rsvp_id(sid, w)) for w in seats.confirmed) if d is not None]
+        checked = [d for d in docs if isinstance(d.get("checked_in"), Mapping)]
         present = sum(1 for d in checked if d["checked_in"].get("present"))
         rate = (len(docs) - present) / len(docs) if checked and docs else None
         out.append(Attendance(sid, str(slot.get("title") or ""), False, len(seats.confirmed), present if checked else None,

@@ -257,7 +257,8 @@ def test_reminder_headcount_thanks_and_a_recording_added_later(project: str, db:
     assert db.collection("slots").document(slot["id"]).get().to_dict()["links"] == [
         {"label": "録画", "url": "https://www.youtube.com/watch?v=abc", "kind": "recording"}]
     # attendance for the digest: 3 confirmed, 2 came, one in three did not
-    [row] = event_mail.attendance(deps, START - dt.timedelta(days=1), after + dt.timedelta(days=3))
+    [row] = event_mail.attendance(deps.config, deps.slots, deps.store, deps.log, START - dt.timedelta(days=1),
+                                   after + dt.timedelta(days=3))
     assert (row.confirmed, row.attended, row.no_show_rate) == (3, 2, pytest.approx(0.333, abs=0.001))
     with pytest.raises(rsvp.RsvpRefused):
         rsvp.set_followup(deps, slot["id"], after, recording_url="javascript:alert(1)")
@@ -306,3 +307,27 @@ def test_per_event_announcements_skip_what_was_known_before(project: str, db: An
     assert "新しいイベント" in msg["Subject"] and msg["List-Unsubscribe"]
     raw = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
     assert raw["To"] == E.address(0)
+
+
+def test_the_organizer_digest_shows_attendance_and_the_no_show_rate(project: str, db: Any, outbox: Path):
+    from shared.usecases import rhythm
+
+    deps = E.deps(db, outbox, E.events_config(capacity=5))
+    slot = E.put_slot(db)
+    rids = [E.pending_rsvp(db, slot["id"], i) for i in range(4)]
+    for rid in rids:
+        rsvp.confirm(deps, E.token(rsvp.CONFIRM, rid, NOW), NOW)
+    for rid, came in zip(rids, (True, True, True, False), strict=True):
+        rsvp.check_in(deps, slot["id"], rid.rpartition("~")[2], came, START)
+    E.put_slot(db, "speaker_night_x", kind="speaker_night", online=True, start=START + dt.timedelta(days=1),
+               title="登壇イベント", provision={"attendance": {"participants": 31, "total": 31}})
+    week_later = START + dt.timedelta(days=5)
+
+    def attendance_of(since: dt.datetime, until: dt.datetime) -> list[Any]:
+        return event_mail.attendance(deps.config, deps.slots, deps.store, deps.log, since, until)
+
+    rhythm.send_digest(deps.config, deps.slots, deps.store, deps.mailer, week_later, None, attendance_of)
+    digest = text_of(next(m for n, m in mails(outbox).items() if n.startswith("digest:")))
+    assert "ランチ交流会 3/18: 申込 4名 / 参加 3名(受付) / 欠席率 25%" in digest
+    assert "登壇イベント: 申込 0名 / 参加 31名(Zoom)" in digest
+    assert "会場開催の欠席率(申込のうち来なかった割合): 25%" in digest
