@@ -98,6 +98,26 @@ variable "functions" {
       secret_files = ["GOOGLE_API_CREDENTIALS"]
       timeout      = 60
     }
+    events = {
+      kind          = "http"
+      description   = "Public events pages (JSON-LD, Open Graph), RSVP with seats and waitlist, the public feed, one-click unsubscribe"
+      public        = true # anyone reads the events; RSVP links carry an HMAC token, forms a CSRF token
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "EVENTS_BASE_URL"]
+      secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 60
+      max_instances = 10 # an RSVP burst: the seats are decided by create() claims, whatever the instances
+    }
+    event_sweep = {
+      kind          = "cron"
+      description   = "Around events: lapsed offers, invitation updates, reminders, headcounts, thank-yous, announcements"
+      schedule      = "10 * * * *" # hourly: an offer's deadline, the day-before reminder, the roundup's hour
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "EVENTS_BASE_URL"]
+      secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
+      secret_files  = ["GOOGLE_API_CREDENTIALS"]
+      timeout       = 540
+      max_instances = 1
+    }
     zoom_webhook = {
       kind          = "http"
       description   = "Zoom events (URL validation, meeting ended/deleted), signature-checked"
@@ -214,7 +234,9 @@ locals {
   # Firestore collections whose documents carry `expires_at` as a retention time: a TTL policy
   # deletes them (within ~24 h after that time). Collections whose `expires_at` means something
   # else (a deadline that must not delete the document) go to firestore_no_ttl with the reason.
-  ttl_collections = ["idempotency", "claims", "console_sessions", "console_signin", "console_signin_nonces"]
+  # inbox and leases: the RSVP chain's per-event subcollections (a TTL policy applies to a collection
+  # group), kept 60 days after the event; the day's mail tickets and announcement plans
+  ttl_collections = ["idempotency", "claims", "console_sessions", "console_signin", "console_signin_nonces", "inbox", "leases", "rsvp_undelivered", "rsvp_mail_budget", "announce_tickets", "announce_plans"]
   firestore_no_ttl = {
   }
 

@@ -25,6 +25,11 @@ output "console_url" {
   value       = try(module.function["console"].url, "(console is not deployed)")
 }
 
+output "events_base_url" {
+  description = "Public URL of the events pages (set it as settings.EVENTS_BASE_URL and apply again; share it)."
+  value       = try(module.function["events"].url, "(events is not deployed)")
+}
+
 output "ics_feed_url" {
   description = "Public URL of the ICS feed (members add ?token=...)."
   value       = try(module.function["ics_feed"].url, "(ics_feed is not deployed)")

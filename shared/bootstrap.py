@@ -15,10 +15,11 @@ if TYPE_CHECKING:
     from shared.adapters.firestore import FirestoreIdempotencyStore, FirestoreSlotStore, OpCounter
     from shared.platform.idempotency import Idempotency
     from shared.platform.mail import ExactlyOnceMailer
-    from shared.ports import Calendar, Chat, DocStore, Meetings, MemberDirectory
+    from shared.ports import Calendar, Chat, DocStore, Meetings, MemberDirectory, RsvpLog
     from shared.usecases.applications import Deps as AppDeps
     from shared.usecases.assign import Deps as AssignDeps
     from shared.usecases.members import Deps as MemberDeps
+    from shared.usecases.rsvp import Deps as RsvpDeps
 
 
 @cache
@@ -198,6 +199,39 @@ def member_directory() -> MemberDirectory:
 
 
 @cache
+def rsvp_log() -> RsvpLog:
+    """The per-event chains of seat entries (docs/events.md)."""
+    from shared.adapters.rsvp_log import FirestoreRsvpLog
+
+    return FirestoreRsvpLog(ops=ops())
+
+
+def events_base_url() -> str:
+    import os
+
+    from shared.platform import env
+
+    return (os.environ.get(env.EVENTS_BASE_URL) or "http://localhost:8080/").rstrip("/")
+
+
+def rsvp_deps() -> RsvpDeps:
+    """RSVP, seats and the mails around them (docs/events.md)."""
+    from shared.adapters.ics import IcsInvitations
+    from shared.platform import tokens
+    from shared.platform.mail import parse_address
+    from shared.usecases.rsvp import Deps, Links
+
+    mailer_ = mailer()
+    sender = getattr(mailer_.transport, "sender", "") or "no-reply@example.invalid"
+    try:
+        organizer = parse_address(sender).addr_spec
+    except ValueError:
+        organizer = "no-reply@example.invalid"
+    return Deps(config(), slot_store(), doc_store(), rsvp_log(), mailer_, Links(tokens.key_from_env(), events_base_url()),
+                IcsInvitations(), organizer)
+
+
+@cache
 def chat() -> Chat:
     """Slack incoming webhook when SLACK_WEBHOOK_URL is set, else the outbox (slack/*.json).
 
@@ -226,3 +260,4 @@ def reset() -> None:
     calendar.cache_clear()
     member_directory.cache_clear()
     chat.cache_clear()
+    rsvp_log.cache_clear()

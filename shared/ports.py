@@ -226,3 +226,59 @@ class ChatRefused(Exception):
 class Chat(Protocol):
     def post(self, text: str, intent: str) -> str:
         """Post now; raise :class:`ChatRefused` when it certainly did not go."""
+
+
+# --- RSVP: the per-event chain of seat entries (docs/events.md) ----------------------------------
+
+
+class RsvpLog(Protocol):
+    """Per event: an inbox of actions and the chain of entries ``1, 2, 3, ...`` that applies them.
+
+    A request drops its action into the inbox (its own document: no contention) together with an
+    undelivered marker, then commits: entry ``n + 1`` holds every action still pending, in arrival
+    order, and the state after them. ``commit`` is the one exclusive write: one batch that creates
+    the entry (Firestore create(): exactly one writer wins each number) and marks each action
+    applied; the batch fails as a whole when the number is taken. Entries are never changed. The
+    marker goes once the action's effects were mailed; the sweep finishes what a crash left."""
+
+    def last(self, event_id: str) -> dict[str, Any] | None:
+        """The entry with the highest ``n`` (None: nothing committed yet)."""
+
+    def get(self, event_id: str, n: int) -> dict[str, Any] | None: ...
+
+    def enqueue(self, event_id: str, action_id: str, data: Mapping[str, Any]) -> None:
+        """Drop an action into the inbox (``applied`` 0 until an entry takes it) with its marker."""
+
+    def action(self, event_id: str, action_id: str) -> dict[str, Any] | None:
+        """One inbox action with its ``applied`` entry number (0: still pending)."""
+
+    def pending(self, event_id: str, limit: int = 400) -> list[dict[str, Any]]:
+        """Pending actions in arrival order (server create time, then id), each with its ``id``."""
+
+    def commit(self, event_id: str, n: int, entry: Mapping[str, Any], applied: Mapping[str, Mapping[str, Any]]) -> bool:
+        """Create entry ``n`` and write each applied action's result (``applied``: its entry number,
+        its effects) onto it, in one batch; False when ``n`` exists."""
+
+    def lease(self, event_id: str, n: int, generation: int, at: Any) -> bool:
+        """Claim the writing of entry ``n`` (create()): the others wait instead of racing; a later
+        generation passes over a writer that went silent. A liveness aid only: correctness rests
+        on ``commit``'s create()."""
+
+    def lease_time(self, event_id: str, n: int, generation: int) -> Any:
+        """When that lease was claimed (None: not claimed)."""
+
+    def entries(self, event_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+        """Entries in order of ``n`` (history, tests, the benchmark's audit)."""
+
+    def undelivered(self, limit: int) -> list[dict[str, Any]]:
+        """Markers of actions whose effects may not have gone out: ``event``, ``action``, ``at``."""
+
+    def delivered(self, event_id: str, action_id: str) -> None:
+        """The action's effects went out: drop its marker."""
+
+
+class InvitationRenderer(Protocol):
+    """iCalendar (RFC 5545) bodies for iTIP messages by mail (RFC 5546 / RFC 6047)."""
+
+    def render(self, entry: CalendarEntry, method: str, organizer: str, attendee: str, attendee_name: str = "") -> str:
+        """One VCALENDAR with ``METHOD`` (REQUEST | CANCEL | PUBLISH) and one VEVENT."""

@@ -19,6 +19,7 @@ import argparse
 import ast
 import importlib.metadata as md
 import importlib.util
+import os
 import re
 import shutil
 import sys
@@ -220,7 +221,7 @@ class Bundle:
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache"))
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".compiled"))
 
 
 def _write_zip(directory: Path, archive: Path) -> None:
@@ -232,6 +233,15 @@ def _write_zip(directory: Path, archive: Path) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes())
     tmp.replace(archive)
+
+
+def _compile_pages(directory: Path) -> None:
+    """The web pages' templates, generated into the bundle (shared/entrypoints/web/render.py): a
+    cold first request reads them instead of compiling them."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", "from shared.entrypoints.web.render import precompile; precompile()"],
+                   cwd=directory, check=True, env={**os.environ, "PYTHONPATH": str(directory)})
 
 
 def build(function: str, root: Path = ROOT, out: Path = BUILD) -> Bundle:
@@ -246,6 +256,8 @@ def build(function: str, root: Path = ROOT, out: Path = BUILD) -> Bundle:
     directory.mkdir(parents=True)
     shutil.copy2(main, directory / "main.py")
     _copy_tree(root / "shared", directory / "shared")
+    if "shared.entrypoints.web.render" in reached.modules:
+        _compile_pages(directory)
     (directory / "config").mkdir()
     for name in ("community.example.yaml", "community.yaml"):
         if (root / "config" / name).is_file():

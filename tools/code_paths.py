@@ -10,6 +10,8 @@ code it can reach from its handler, so this follows references from the handler 
   edge (called or passed on: ``cron.handle(request, "x", jobs.provision_events)`` reaches both);
 - a class reaches all its methods (whoever holds an instance may call any of them), ``self.x``
   inside a class its own method ``x``;
+- a module-level object reaches the defs registered on it by a decorator (``@app.route(...)``):
+  whoever holds a web app runs its routes;
 - reaching anything in a module also runs that module's top level, and an ``import`` (lazy ones
   inside functions too, never under ``if TYPE_CHECKING:``) runs the imported module's top level;
 - a function a project decorator receives is reached from its module's top level (the decorator
@@ -62,6 +64,17 @@ def _import_targets(node: ast.AST, module: str, is_package: bool) -> Iterator[tu
             base = ".".join([*parts[:keep], *([base] if base else [])])
         for a in node.names:
             yield a.asname or a.name, base, a.name
+
+
+def _registered_on(fn: ast.FunctionDef | ast.AsyncFunctionDef, binding: str) -> bool:
+    """``@binding.something(...)`` (or ``@binding.something``) among the def's decorators."""
+    for dec in fn.decorator_list:
+        node = dec.func if isinstance(dec, ast.Call) else dec
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        if isinstance(node, ast.Name) and node.id == binding and not isinstance(dec, ast.Name):
+            return True
+    return False
 
 
 def _walk_runtime(node: ast.AST) -> Iterator[ast.AST]:
@@ -208,6 +221,9 @@ class CodeGraph:
             node = mod.nodes.get(unit[1])
             if isinstance(node, ast.ClassDef):
                 out.update((mod.name, q) for q in mod.nodes if q.startswith(f"{unit[1]}."))
+            elif node is not None and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.update((mod.name, q) for q, d in mod.nodes.items()
+                           if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and _registered_on(d, unit[1]))
         if unit[1] == TOP:
             out.update(self._registered(mod))
         for top in self.body(unit):

@@ -11,9 +11,11 @@ non-UTF-8 bytes, deep nesting, full-width Japanese, control characters), plus ac
 Measured, per function and in total:
 - ``tried``: requests sent; ``by_status``: how they were answered;
 - ``server_errors``: answers >= 500 (target 0);
-- ``writes_after_refusal``: 4xx answers after which a Firestore document changed (every collection
-  this process has ever referenced is snapshotted before and after with its documents' update times;
-  the npm emulator cannot list collections, so references are recorded as the code creates them);
+- ``writes_after_refusal``: 4xx answers after which a Firestore document changed: every Commit RPC
+  of the process goes through a hook (``CommitRecorder``) that records the writes of each commit
+  that succeeded (a create() that lost its race wrote nothing). A document a refused request created
+  and deleted again (a claim it released) is unchanged; any other write is a change. This sees every
+  collection, also those no code named before, and costs no extra read;
 - ``outbox_after_refusal``: 4xx answers after which a file under OUTBOX_DIR appeared or changed.
 
 Used by ``tests/fuzz/test_fuzz.py`` (short, seeded) and ``tools/bench/bench_fuzz.py`` (longer), and
@@ -53,16 +55,18 @@ ZOOM_SECRET = "fuzz-zoom-webhook-secret-abcdef"
 ACTION_KEY = "fuzz-action-link-key-0123456789abcdef"
 FEED_TOKEN = "fuzz-feed-token-Xy9"
 CRON_FUNCTIONS = ("generate_slots", "provision_events", "assign_speakers", "poll_form_responses",
-                  "send_digest", "send_reminders", "weekly_prompt", "send_newsletter", "cron_dispatch")
+                  "send_digest", "send_reminders", "weekly_prompt", "send_newsletter", "event_sweep", "cron_dispatch")
 CONSOLE_KEY = "fuzz-console-session-key-0123456789abcdef"
 CONSOLE_SID = "fuzz-session-id-of-tanaka-0123456789"
-WEBHOOKS = ("form_webhook", "propose_event", "zoom_webhook", "actions", "ics_feed", "console")
+WEBHOOKS = ("form_webhook", "propose_event", "zoom_webhook", "actions", "ics_feed", "console", "events")
 FUNCTIONS = WEBHOOKS + CRON_FUNCTIONS
 # Collections known to exist (the recorder adds every one the code references while fuzzing).
 KNOWN_COLLECTIONS = ("slots", "slot_exceptions", "idempotency", "claims", "applications", "application_emails",
                      "mail_intents", "members", "decisions", "action_nonces", "settings", "speakers", "poller_state",
                      "consent_events", "audit", "hosts", "host_duties", "host_swaps", "console_sessions", "console_signin",
-                     "console_signin_nonces")
+                     "console_signin_nonces", "rsvps", "rsvp_events", "rsvp_heads", "rsvp_undelivered", "rsvp_mail_budget",
+                     "announce_plans", "announce_tickets", "announce_state")
+FRESH_CSRF = "@fresh-csrf"  # a form field the harness replaces by a real token from the page (docs/proof.md)
 
 
 def environment() -> dict[str, str]:
@@ -153,6 +157,57 @@ class CollectionRecorder:
             yield self
         finally:
             CollectionReference.__init__ = original  # type: ignore[method-assign]
+
+
+class CommitRecorder:
+    """Every Firestore write this process commits (the GAPIC client's Commit): (document, op)."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str, str]] = []
+
+    @contextmanager
+    def installed(self) -> Iterator[CommitRecorder]:
+        from google.cloud.firestore_v1.services.firestore.client import FirestoreClient
+
+        original = FirestoreClient.commit
+        written = self.written
+
+        def commit(api: Any, *args: Any, **kwargs: Any) -> Any:
+            response = original(api, *args, **kwargs)  # raises when nothing was written (e.g. AlreadyExists)
+            request = kwargs.get("request", args[0] if args else None)
+            writes = request.get("writes", []) if isinstance(request, dict) else getattr(request, "writes", [])
+            for w in writes:
+                written.append(_write_of(w))
+            return response
+
+        FirestoreClient.commit = commit  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            FirestoreClient.commit = original  # type: ignore[method-assign]
+
+    def take(self) -> list[tuple[str, str]]:
+        out = list(self.written)
+        self.written.clear()
+        return out
+
+
+def _write_of(w: Any) -> tuple[str, str]:
+    """(document path, "create" | "update" | "delete") of one Write message (proto-plus or raw)."""
+    pb = getattr(w, "_pb", w)
+    if pb.delete:
+        return pb.delete.rsplit("/documents/", 1)[-1], "delete"
+    name = pb.update.name or pb.transform.document or "?"
+    create = pb.HasField("current_document") and pb.current_document.HasField("exists") and not pb.current_document.exists
+    return name.rsplit("/documents/", 1)[-1], "create" if create else "update"
+
+
+def changed_documents(writes: list[tuple[str, str]]) -> list[str]:
+    """Documents whose state differs after ``writes``: all but those created and deleted again."""
+    ops: dict[str, list[str]] = {}
+    for path, op in writes:
+        ops.setdefault(path, []).append(op)
+    return [p for p, seq in ops.items() if not (seq[0] == "create" and seq[-1] == "delete")]
 
 
 def snapshot(client: Any, paths: set[tuple[str, ...]]) -> dict[str, tuple[Any, str]]:
@@ -573,6 +628,68 @@ def cron_request(draw: Any) -> FuzzRequest:
     return req
 
 
+EVENT_SLOTS = ("lunch_fuzz", "speaker_night_fuzz", "company_collab_fuzz", "lunch_past_fuzz", "no_such_event")
+EVENT_PATHS = ("/", "/feed.ics", "/newsletters", "/newsletters/2026-11", "/newsletters/x", "/sitemap.xml", "/robots.txt",
+               "/u", "/r/confirm", "/r/cancel", "/r/accept", "/r/status", "/r/other", "/lang/en", "/lang/xx",
+               "/assets/site-0.css", "/e", "/e/", "//e/lunch_fuzz", "/e/lunch_fuzz/../..", "/e/%E3%83%A9%E3%83%B3%E3%83%81",
+               "/" + "e/" * 300)
+
+
+def events_request(subjects: list[str]) -> st.SearchStrategy[FuzzRequest]:
+    """The public events function: every route, signed RSVP links (good, expired, forged, for the
+    wrong action), the RSVP form with a real CSRF token (``FRESH_CSRF``) or without, odd paths.
+    The strategies are built once (hypothesis draws from them thousands of times)."""
+    from shared.platform import tokens
+
+    now = dt.datetime.now(dt.UTC)
+    key = ACTION_KEY.encode()
+    actions = {"/r/confirm": "rsvp_confirm", "/r/cancel": "rsvp_cancel", "/r/accept": "rsvp_accept",
+               "/r/status": "rsvp_status", "/u": "unsubscribe_announcements"}
+    plain = ("rsvp_status", "unsubscribe_announcements")
+    subject = st.sampled_from([*subjects, "m1", subjects[0] + "x", "~", "a~b~c"])
+    good = {a: st.builds(lambda s, r, a=a: tokens.issue(key, s if a in plain else f"{s}|{r}", a, now, dt.timedelta(days=3)),
+                         subject, st.sampled_from([1, 1, 2, 0])) for a in actions.values()}
+    bad = _tokens([*actions.values()], [*subjects, "m1"])
+    paths = st.one_of(st.sampled_from(EVENT_PATHS),
+                      st.sampled_from(EVENT_SLOTS).map(lambda sid: f"/e/{sid}"),
+                      st.sampled_from(EVENT_SLOTS).flatmap(lambda sid: st.sampled_from(
+                          [f"/e/{sid}/sent", f"/e/{sid}/event.ics", f"/e/{sid}/x"])))
+    field_value = st.one_of(st.sampled_from(["member@example.com", "new.person@example.jp", "a@b", "", "x" * 400 + "@example.com",
+                                             "山田　花子", "卵アレルギー\r\n遅れます", "a@example.com\r\nBcc: x@y.z"]), ODD_TEXT)
+
+    @st.composite
+    def one(draw: Any) -> FuzzRequest:
+        path = draw(paths)
+        method = draw(st.sampled_from(["GET", "GET", "GET", "POST", "POST", "HEAD", "PUT", "DELETE"]))
+        action = actions.get(path, "rsvp_confirm")
+        token = draw(st.one_of(good[action], good[action], bad, HEADER_TEXT))
+        req = FuzzRequest(method, path, {}, draw(extra_headers()))
+        if draw(st.booleans()):
+            req.query["t"] = token
+        if draw(st.integers(0, 4)) == 0:
+            req.query[draw(st.sampled_from(["done", "next", "lang"]))] = draw(st.one_of(st.sampled_from(
+                ["confirmed", "waitlisted", "/e/lunch_fuzz", "//evil.example", "en"]), ODD_TEXT))
+        if method != "POST":
+            return req
+        form: dict[str, str] = {}
+        if draw(st.integers(0, 3)):
+            form["csrf"] = draw(st.sampled_from([FRESH_CSRF, FRESH_CSRF, FRESH_CSRF, "x", ""]))
+        if path.startswith("/r/"):
+            form["t"] = token
+        for name in ("email", "name", "notes"):
+            if draw(st.integers(0, 3)):
+                form[name] = draw(field_value)
+        if draw(st.integers(0, 5)) == 0:
+            req.body = draw(encode(draw(JSON_ANY)))
+        else:
+            req.form = form
+        if draw(st.integers(0, 5)) == 0:
+            req.headers["Origin"] = draw(st.sampled_from(["https://evil.example", "null", "http://localhost"]))
+        return req
+
+    return one()
+
+
 # ------------------------------------------------------------------ the harness
 
 
@@ -592,13 +709,13 @@ def _reason(res: Any) -> str:
 class Harness:
     """Sends fuzz requests to the functions in this process and checks each answer against the state."""
 
-    def __init__(self, client: Any, outbox: Path, recorder: CollectionRecorder) -> None:
+    def __init__(self, client: Any, outbox: Path, recorder: CollectionRecorder, commits: CommitRecorder | None = None) -> None:
         import functions_framework
 
         self.client, self.outbox, self.recorder = client, outbox, recorder
+        self.commits = commits or CommitRecorder()
         self.apps: dict[str, Any] = {}
         self.stats: dict[str, Stats] = {}
-        self._state: dict[str, tuple[Any, str]] | None = None
         self._factory = functions_framework.create_app
 
     def app(self, function: str) -> Any:
@@ -608,11 +725,16 @@ class Harness:
 
     def send(self, function: str, req: FuzzRequest) -> int:
         stats = self.stats.setdefault(function, Stats())
-        if self._state is None:
-            self._state = snapshot(self.client, self.recorder.paths)
-        # Nothing else writes between two requests: the state after one is the state before the next.
-        before, files_before = self._state, outbox_state(self.outbox)
+        files_before = outbox_state(self.outbox)
+        self.commits.take()  # what earlier requests (or seeding) wrote is not this request's
         kwargs: dict[str, Any] = {"method": req.method, "path": req.path, "query_string": req.query, "headers": req.headers}
+        if req.form is not None and req.form.get("csrf") == FRESH_CSRF:
+            # As a browser would: the page with the form first (a GET: it writes nothing), its token then.
+            import re
+
+            page = self.app(function).get("/e/lunch_fuzz").get_data(as_text=True)
+            found = re.search(r'name="csrf" value="([^"]+)"', page)
+            req.form = {**req.form, "csrf": found.group(1) if found else ""}
         if req.form is not None:
             kwargs["data"] = req.form
         elif req.body:
@@ -625,7 +747,7 @@ class Harness:
         except Exception as exc:  # an exception escaping the app is what the runtime answers with 500
             status = 500
             stats.findings.append(Finding(function, "server_error", 500, req.describe(), f"{type(exc).__name__}: {exc}"[:300]))
-        self._state = after = snapshot(self.client, self.recorder.paths)
+        written = self.commits.take()
         stats.tried += 1
         stats.by_status[status] = stats.by_status.get(status, 0) + 1
         if status >= 500:
@@ -634,7 +756,7 @@ class Harness:
                 stats.findings.append(Finding(function, "server_error", status, req.describe()))
         elif 400 <= status < 500:
             stats.refusals += 1
-            changed = diff(before, after)
+            changed = changed_documents(written)
             if changed:
                 stats.writes_after_refusal += 1
                 stats.findings.append(Finding(function, "write_after_refusal", status, req.describe(), ", ".join(changed[:5])))
@@ -677,6 +799,7 @@ class Context:
     subjects: list[str]
     meeting_ids: list[str]
     kinds: list[str]
+    rsvps: list[str] = field(default_factory=lambda: ["lunch_fuzz~x"])
 
 
 def seed_state(client: Any) -> Context:
@@ -713,8 +836,32 @@ def seed_state(client: Any) -> Context:
     client.collection("console_sessions").document(hashlib.sha256(CONSOLE_SID.encode()).hexdigest()[:40]).set({
         "person_id": "tanaka", "via": "google", "created_at": now, "expires_at": now + dt.timedelta(days=2)})
     action_handlers.load()
+    rsvps = seed_events(client, now)
     return Context(now, form_ids, titles or ["お名前"], sorted(_REGISTRY), ["app_fuzz", "speaker_night_fuzz", "m1"],
-                   ["85012345678"], sorted(cfg.rhythm.event_kinds) or ["member_event"])
+                   ["85012345678"], sorted(cfg.rhythm.event_kinds) or ["member_event"], rsvps)
+
+
+def seed_events(client: Any, now: dt.datetime) -> list[str]:
+    """Events the events function's requests reach: a lunch in person, a members-only event, a past
+    one (the speaker night is above), and RSVPs of the seeded member waiting for their link."""
+    from shared.domain.applications import email_key
+
+    base = {"timezone": "Asia/Tokyo", "open_end": False, "status": "scheduled", "speaker": None, "host": None,
+            "revision": 0, "gen_flags": {}, "online": False, "venue": {"name": "会場　ファズ", "address": "東京都"}}
+    for sid, kind, days in (("lunch_fuzz", "lunch", 12), ("company_collab_fuzz", "company_collab", 20), ("lunch_past_fuzz", "lunch", -3)):
+        start = (now + dt.timedelta(days=days)).replace(minute=0, second=0)
+        client.collection("slots").document(sid).set({**base, "series_id": kind, "kind": kind, "title": f"{kind}　ファズ",
+                                                      "key_date": start.date().isoformat(), "date": start.date().isoformat(),
+                                                      "start": start, "end": start + dt.timedelta(hours=1)})
+    who = email_key("member@example.com")
+    rids = []
+    for sid in ("lunch_fuzz", "speaker_night_fuzz", "lunch_past_fuzz"):
+        rid = f"{sid}~{who}"
+        client.collection("rsvps").document(rid).set({"event": sid, "who": who, "email": "member@example.com",
+                                                      "name": "会員　一郎", "notes": "", "locale": "ja", "round": 1,
+                                                      "requests": 1, "status": "pending"})
+        rids.append(rid)
+    return rids
 
 
 def strategy(function: str, ctx: Context) -> st.SearchStrategy[FuzzRequest]:
@@ -730,6 +877,8 @@ def strategy(function: str, ctx: Context) -> st.SearchStrategy[FuzzRequest]:
         return ics_request()
     if function == "console":
         return console_request("speaker_night_fuzz", "app_fuzz")
+    if function == "events":
+        return events_request(ctx.rsvps)
     if function in CRON_FUNCTIONS:
         return cron_request()
     raise ValueError(f"no strategy for {function}")
@@ -768,13 +917,13 @@ def fuzzing(client: Any, outbox: Path) -> Iterator[tuple[Harness, Context]]:
     seed a little state, shorten the wait for a crashed twin, and yield a harness."""
     from shared.entrypoints import cron
 
-    recorder = CollectionRecorder()
+    recorder, commits = CollectionRecorder(), CommitRecorder()
     saved_wait = cron.WAIT_FOR_TWIN_SECONDS
     cron.WAIT_FOR_TWIN_SECONDS = 1.0  # a twin of a crashed run would otherwise wait 25 s per example
     try:
-        with recorder.installed():
+        with recorder.installed(), commits.installed():
             ctx = seed_state(client)
-            yield Harness(client, outbox, recorder), ctx
+            yield Harness(client, outbox, recorder, commits), ctx
     finally:
         cron.WAIT_FOR_TWIN_SECONDS = saved_wait
 

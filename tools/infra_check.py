@@ -50,7 +50,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # token itself (docs/rhythm.md). Any other public function is an error.
 # propose_event uses form_webhook's signed-webhook contract.
 # console: opened in people's browsers, which cannot send OIDC; it signs people in itself (docs/console.md)
-PUBLIC_ALLOWED = frozenset({"form_webhook", "zoom_webhook", "actions", "ics_feed", "propose_event", "console"})
+# events: the public pages are for anyone (search engines, Facebook's link previews); RSVP links carry
+# an HMAC token and forms a CSRF token (docs/events.md)
+PUBLIC_ALLOWED = frozenset({"form_webhook", "zoom_webhook", "actions", "ics_feed", "propose_event", "console", "events"})
 TTL_FIELD = "expires_at"
 QUERY_METHODS = frozenset({"where", "order_by", "limit", "limit_to_last", "select", "offset"})
 
@@ -476,13 +478,40 @@ def _collections_in(scope: ast.AST) -> dict[str, str]:
 
 
 def _collection_call(call: ast.AST, defaults: dict[str, str]) -> str | None:
+    """The collection (group) id of ``x.collection("a")`` or ``x.collection("a", doc, "b")`` (-> "b":
+    a subcollection's TTL policy is set on its group id); names resolve through ``defaults``."""
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("collection", "collection_group") \
-            and call.args:
-        arg = call.args[0]
+            and call.args and len(call.args) % 2 == 1:
+        arg = call.args[-1]
         if _str(arg) is not None:
             return _str(arg)
         if isinstance(arg, ast.Name) and arg.id in defaults:
             return defaults[arg.id]
+    return None
+
+
+DOC_STORE_METHODS = frozenset({"create", "get", "update", "set", "delete", "query", "where", "count"})
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = "text"`` (also ``A, B = "a", "b"``): collection names held in constants."""
+    out: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+            pairs = zip(target.elts, value.elts, strict=False) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) \
+                else [(target, value)]
+            for t, v in pairs:
+                if isinstance(t, ast.Name) and t.id.isupper() and _str(v) is not None:
+                    out[t.id] = _str(v) or ""
+    return out
+
+
+def _doc_store_collection(call: ast.AST, constants: dict[str, str]) -> str | None:
+    """``<store>.create(RSVPS, ...)`` and the like (shared.ports.DocStore takes the collection first)."""
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in DOC_STORE_METHODS \
+            and call.args and isinstance(call.args[0], ast.Name) and call.args[0].id in constants:
+        return constants[call.args[0].id]
     return None
 
 
@@ -495,31 +524,15 @@ def _shared_files(root: Path) -> Iterator[Path]:
     yield from (p for p in sorted((root / "shared").rglob("*.py")) if "__pycache__" not in p.parts)
 
 
-DOCSTORE_METHODS = frozenset({"create", "get", "update", "set", "delete", "where", "query", "count"})
-
-
-def _docstore_collections(tree: ast.Module) -> set[str]:
-    """Collections named through the DocStore port: ``store.create(SESSIONS, ...)`` with a module-level
-    string constant (or a literal) as the first argument."""
-    constants = {t.id: _str(n.value) for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
-                 if isinstance(t, ast.Name) and t.id.isupper() and _str(n.value)}
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DOCSTORE_METHODS \
-                and node.args and isinstance(node.args[0], ast.Name) and constants.get(node.args[0].id):
-            found.add(str(constants[node.args[0].id]))
-    return found
-
-
 def collections_used(root: Path) -> set[str]:
     names: set[str] = set()
     for path in _shared_files(root):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        names.update(_docstore_collections(tree))
+        constants = _constants(tree)
         for scope in _scopes(tree):
             names.update(_collections_in(scope).values())
             for node in ast.walk(scope):
-                n = _collection_call(node, {})
+                n = _collection_call(node, constants) or _doc_store_collection(node, constants)
                 if n:
                     names.add(n)
     return names

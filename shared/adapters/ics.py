@@ -65,3 +65,43 @@ def _vtimezone(tzid: str) -> Any:
     except ValueError:
         return None
 
+
+
+class IcsInvitations:
+    """:class:`shared.ports.InvitationRenderer` with icalendar: one VEVENT per message, the attendee
+    alone (each member gets their own message: no attendee list leaves the community).
+
+    RFC 5546 3.2.2 (REQUEST) and 3.2.5 (CANCEL): ORGANIZER, ATTENDEE, UID, SEQUENCE and DTSTAMP in
+    both; CANCEL carries ``STATUS:CANCELLED`` and a SEQUENCE above the last REQUEST's, so calendar
+    clients (Gmail / Google Calendar among them) replace or remove the entry with the same UID."""
+
+    def render(self, entry: CalendarEntry, method: str, organizer: str, attendee: str, attendee_name: str = "") -> str:
+        import icalendar
+
+        method = method.upper()
+        if method not in ("REQUEST", "CANCEL", "PUBLISH"):
+            raise ValueError(f"method {method!r} is not REQUEST, CANCEL or PUBLISH")
+        cal = icalendar.Calendar()
+        cal.add("prodid", PRODID)
+        cal.add("version", "2.0")
+        cal.add("calscale", "GREGORIAN")
+        cal.add("method", method)
+        ev = _event(entry)
+        ev["uid"] = icalendar.vText(entry.uid)  # the invitation's own UID, as given (not the feed's)
+        if method == "CANCEL":
+            ev["status"] = icalendar.vText("CANCELLED")
+        org = icalendar.vCalAddress(f"mailto:{organizer}")
+        ev.add("organizer", org)
+        if method != "PUBLISH":
+            who = icalendar.vCalAddress(f"mailto:{attendee}")
+            who.params["ROLE"] = icalendar.vText("REQ-PARTICIPANT")
+            who.params["PARTSTAT"] = icalendar.vText("ACCEPTED")  # they RSVPed: the seat is theirs
+            who.params["RSVP"] = icalendar.vText("FALSE")  # answers go through the event page, not iTIP REPLY
+            if attendee_name:
+                who.params["CN"] = icalendar.vText(attendee_name)
+            ev.add("attendee", who)
+        cal.add_component(ev)
+        tz = _vtimezone(entry.timezone)
+        if tz is not None:
+            cal.subcomponents.insert(0, tz)
+        return bytes(cal.to_ical()).decode("utf-8")

@@ -30,6 +30,7 @@ def cross_checks(cfg: Config) -> list[tuple[str, str]]:
             problems.append((f"series.{sid}.venue", f"{s.venue!r} is not a venue of this config (known: {known})"))
     problems.extend(_people(cfg))
     problems.extend(_rhythm(cfg))
+    problems.extend(_events(cfg))
     return problems
 
 
@@ -61,4 +62,12 @@ def _rhythm(cfg: Config) -> list[tuple[str, str]]:
     for i, sid in enumerate(cfg.rhythm.flagship_series or ()):
         if sid not in cfg.series:
             problems.append((f"rhythm.flagship_series.{i}", f"{sid!r} is not a series in this config"))
+    return problems
+
+
+def _events(cfg: Config) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for sid in cfg.events.series:
+        if sid not in cfg.series:
+            problems.append((f"events.series.{sid}", f"{sid!r} is not a series in this config (known: {', '.join(cfg.series)})"))
     return problems

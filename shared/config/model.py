@@ -20,6 +20,7 @@ from shared.config.base import (
     check_template,
     set_normalised,
 )
+from shared.config.events import Events
 from shared.config.members import Members
 from shared.config.newsletter import Newsletter
 from shared.config.people import People
@@ -241,6 +242,7 @@ class Config(Model):
     provisioning: Provisioning = msgspec.field(default_factory=Provisioning)  # Zoom meetings and calendar entries (shared/config/provisioning.py)
     members: Members = msgspec.field(default_factory=Members)  # the member's own settings page (shared/config/members.py)
     newsletter: Newsletter = msgspec.field(default_factory=Newsletter)  # the monthly newsletter (shared/config/newsletter.py)
+    events: Events = msgspec.field(default_factory=Events)  # public pages, RSVP, seats, announcements (shared/config/events.py)
 
     def check(self) -> None:
         for key in self.series:

@@ -65,10 +65,16 @@ def send_reminders(run: CronRun) -> dict[str, Any]:
 
 
 def send_digest(run: CronRun) -> dict[str, Any]:
+    from shared.usecases.event_mail import attendance
     from shared.usecases.rhythm import send_digest as digest
 
-    return digest(bootstrap.config(), bootstrap.slot_store(), bootstrap.rhythm_store(), bootstrap.mailer(),
-                  run.schedule_time, _app_links(run.schedule_time)).summary()
+    cfg, slots, store = bootstrap.config(), bootstrap.slot_store(), bootstrap.rhythm_store()
+
+    def attendance_of(since: dt.datetime, until: dt.datetime) -> list[Any]:
+        return list(attendance(cfg, slots, store, bootstrap.rsvp_log(), since, until))
+
+    return digest(cfg, slots, store, bootstrap.mailer(), run.schedule_time, _app_links(run.schedule_time),
+                  attendance_of).summary()
 
 
 def proposal_deps() -> Any:

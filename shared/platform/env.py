@@ -58,3 +58,6 @@ ICS_FEED_TOKEN = "ICS_FEED_TOKEN"  # noqa: S105 (a variable name) optional fixed
 CONSOLE_SESSION_KEY = "CONSOLE_SESSION_KEY"  # signs session cookies, CSRF tokens and sign-in links (secret, >= 32 bytes)
 CONSOLE_OAUTH_CLIENT_ID = "CONSOLE_OAUTH_CLIENT_ID"  # the Google OAuth client id of "Sign in with Google"; unset: mail links only
 CONSOLE_URL = "CONSOLE_URL"  # public URL of the console (links in sign-in mails, Google's login_uri)
+
+# Public events pages and RSVP (docs/events.md)
+EVENTS_BASE_URL = "EVENTS_BASE_URL"  # public URL of the `events` function (event pages, links in RSVP mails)

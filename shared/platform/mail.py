@@ -99,6 +99,10 @@ class OutgoingMail:
     reply_to: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     bcc: tuple[str, ...] = ()
+    # An iTIP message (RFC 6047): the iCalendar text, sent as a text/calendar alternative with its
+    # ``method`` and again as an ``invite.ics`` attachment (some clients read only one of the two).
+    calendar: str | None = None
+    calendar_method: str = "REQUEST"
 
     def __post_init__(self) -> None:
         for name in ("to", "bcc"):
@@ -182,6 +186,12 @@ def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = Non
     msg.set_content(mail.text, charset="utf-8", cte="base64")
     if mail.html is not None:
         msg.add_alternative(mail.html, subtype="html", charset="utf-8", cte="base64")
+    if mail.calendar is not None:
+        ics = mail.calendar.encode("utf-8")  # bytes: the CRLF line ends of RFC 5545 stay as written
+        method = clean_header(mail.calendar_method).upper()
+        msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
+                            params={"method": method, "charset": "utf-8"})
+        msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
     return msg
 
 
@@ -292,9 +302,10 @@ MAX_STORED_CHARS = 300_000  # a bigger message is not kept in its record (Firest
 def mail_doc(mail: OutgoingMail) -> dict[str, Any] | None:
     """What :func:`mail_from_doc` needs to rebuild ``mail``; None when too big to keep."""
     doc = {"to": list(mail.to), "subject": mail.subject, "text": mail.text, "html": mail.html,
-           "locale": mail.locale, "reply_to": mail.reply_to, "headers": dict(mail.headers), "bcc": list(mail.bcc)}
+           "locale": mail.locale, "reply_to": mail.reply_to, "headers": dict(mail.headers), "bcc": list(mail.bcc),
+           "calendar": mail.calendar, "calendar_method": mail.calendar_method}
     size = len(mail.text) + len(mail.html or "") + len(mail.subject) + sum(len(a) for a in (*mail.to, *mail.bcc)) + \
-        sum(len(k) + len(v) for k, v in mail.headers.items())
+        sum(len(k) + len(v) for k, v in mail.headers.items()) + len(mail.calendar or "")
     return doc if size <= MAX_STORED_CHARS else None
 
 
@@ -305,7 +316,8 @@ def mail_from_doc(intent: str, doc: Mapping[str, Any]) -> OutgoingMail:
         bcc += [a.strip() for a in headers.pop(name).split(",") if a.strip()]
     return OutgoingMail(to=tuple(str(a) for a in doc["to"]), subject=str(doc["subject"]), text=str(doc["text"]),
                         intent=intent, html=doc.get("html"), locale=str(doc.get("locale") or "ja"),
-                        reply_to=doc.get("reply_to"), headers=headers, bcc=tuple(bcc))
+                        reply_to=doc.get("reply_to"), headers=headers, bcc=tuple(bcc),
+                        calendar=doc.get("calendar"), calendar_method=str(doc.get("calendar_method") or "REQUEST"))
 
 
 def _utcnow() -> dt.datetime:

@@ -368,10 +368,12 @@ class DigestReport:
 
 
 def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.datetime,
-                   app_links: Callable[[str], Mapping[str, str]] | None = None, weekly: bool = True) -> dict[str, Any]:
+                   app_links: Callable[[str], Mapping[str, str]] | None = None, weekly: bool = True,
+                   attendance_of: Callable[[dt.datetime, dt.datetime], list[Any]] | None = None) -> dict[str, Any]:
     """What the digest shows; every read is bounded by ``digest.max_items`` or a count aggregation.
     ``weekly=False`` (the console's Today page): only what waits for a person, without the week's
-    numbers (new members, events held, opt-in counts, referrals), which cost reads the page does not show."""
+    numbers (new members, events held, opt-in counts, referrals), which cost reads the page does not show.
+    ``attendance_of(since, until)``: the week's events with RSVPs and who came (docs/events.md)."""
     dc = cfg.rhythm.digest
     cap = dc.max_items
     waiting = store.query(APPLICATIONS, [("status", "==", "needs_review")], order_by="received_at", limit=cap)
@@ -438,10 +440,17 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
         "mails_failed": store.count("mail_intents", [("status", "in", ["failed", "given_up"])]),
     }
+    held = [{"title": a.title, "online": a.online, "confirmed": a.confirmed, "attended": a.attended,
+             "no_show_pct": None if a.no_show_rate is None else round(a.no_show_rate * 100)}
+            for a in (attendance_of(week_ago, now) if attendance_of else [])][:cap]
+    rated = [a for a in held if a["no_show_pct"] is not None]
+    # confirmed-weighted: 1 of 20 and 1 of 2 are not the same night
+    no_show: int | None = round(sum(a["no_show_pct"] * a["confirmed"] for a in rated) / max(1, sum(a["confirmed"] for a in rated))) \
+        if rated else None
     from shared.usecases import referrals
 
     monthly = [referrals.month_summary(cfg, store, m, cap) for m in referrals.months(now, cfg.community.timezone, 2)]
-    return {"referrals": monthly,
+    return {"referrals": monthly, "attendance_events": held, "no_show_pct": no_show,
             "applications": apps, "more_applications": max(0, waiting_total - len(apps)), "gaps": gaps[:cap],
             "upcoming": [event_view(cfg, s) for s in scheduled[:cap]], "more_upcoming": max(0, len(scheduled) - cap),
             "problems": problems[:cap], "pending_proposals": [{"id": p["id"], "title": p.get("title", ""), "kind": p.get("kind", "")}
@@ -450,10 +459,11 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
 
 
 def send_digest(cfg: Config, slots: SlotStore, store: RhythmStore, mailer: Mailer, now: dt.datetime,
-                app_links: Callable[[str], Mapping[str, str]] | None = None) -> DigestReport:
+                app_links: Callable[[str], Mapping[str, str]] | None = None,
+                attendance_of: Callable[[dt.datetime, dt.datetime], list[Any]] | None = None) -> DigestReport:
     week = iso_week(now, cfg.community.timezone)
     report = DigestReport(week)
-    report.content = digest_content(cfg, slots, store, now, app_links)
+    report.content = digest_content(cfg, slots, store, now, app_links, attendance_of)
     locale = cfg.community.locale
     local = now.astimezone(ZoneInfo(cfg.community.timezone)).date()
     monday = local - dt.timedelta(days=local.weekday())

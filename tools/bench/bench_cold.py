@@ -54,6 +54,7 @@ def _subjects(ctx: BenchContext) -> dict[str, dict[str, Any]]:
     out["propose_event"].update(headers=signed(proposal), body=proposal, accept=(200, 500))
     out["zoom_webhook"].update(headers=zoom_headers, body=zoom_body)
     out["ics_feed"].update(method="GET", headers=None, path=f"/{FEED}")
+    out["events"].update(method="GET", headers=None, path="/")  # the public list of upcoming events
     out["actions"].update(method="GET", headers=None, path="/?t=not-a-token", accept=(200, 500))  # the refusal page
     out["poll_form_responses"].update(accept=(200, 600))  # no Forms API offline: the first answer, whatever it says
     out["console"].update(method="GET", headers=lambda i: {"Cookie": f"__Host-console-s={_console_cookie()}"}, path="/")
