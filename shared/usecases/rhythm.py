@@ -463,7 +463,7 @@ def send_digest(cfg: Config, slots: SlotStore, store: RhythmStore, mailer: Maile
                 attendance_of: Callable[[dt.datetime, dt.datetime], list[Any]] | None = None) -> DigestReport:
     week = iso_week(now, cfg.community.timezone)
     report = DigestReport(week)
-    report.content = digest_content(cfg, slots, store, now, app_links, attendance_of)
+    report.content = digest_content(cfg, slots, store, now, app_links, attendance_of=attendance_of)
     locale = cfg.community.locale
     local = now.astimezone(ZoneInfo(cfg.community.timezone)).date()
     monday = local - dt.timedelta(days=local.weekday())
