@@ -105,7 +105,10 @@ _MAIL = (MAIL_FROM, SMTP_PASSWORD)
 NEEDS: dict[str, tuple[str, ...]] = {
     "actions": (ACTION_LINK_KEY, *_MAIL),
     "assign_speakers": (ACTION_LINK_KEY, *_MAIL),
+    "console": (ACTION_LINK_KEY, *_MAIL),  # sessions derive their key from it without CONSOLE_SESSION_KEY; sign-in mails
     "cron_dispatch": (),
+    "event_sweep": (ACTION_LINK_KEY, *_MAIL),  # RSVP links in offers, reminders, thank-you mails
+    "events": (ACTION_LINK_KEY, *_MAIL),
     "form_webhook": (FORM_WEBHOOK_SECRET, ACTION_LINK_KEY, *_MAIL),
     "generate_slots": (),
     "ics_feed": (),

@@ -69,7 +69,7 @@ def _is_module(dotted: str) -> bool:
 
 
 def shared_files() -> list[Path]:
-    return sorted(p for p in (ROOT / "shared").rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(p for p in (ROOT / "shared").rglob("*.py") if "__pycache__" not in p.parts and ".compiled" not in p.parts)
 
 
 def layer_of(module: str) -> str | None:
