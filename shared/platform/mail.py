@@ -199,7 +199,12 @@ def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = Non
 def _jinja() -> Any:
     import jinja2
 
-    env = jinja2.Environment(  # autoescape for *.html only: the plain-text part must stay as written
+    from shared.platform.jinja_kept import KeptEnvironment
+
+    class MailEnvironment(KeptEnvironment):
+        label = "mail"
+
+    env = MailEnvironment(  # autoescape for *.html only: the plain-text part must stay as written
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False, default=False),
         undefined=jinja2.StrictUndefined,
@@ -214,6 +219,15 @@ def _jinja() -> Any:
 
     env.globals["t"] = t
     return env
+
+
+def precompile() -> int:
+    """Keep the generated code of every mail template (``tools/bundle.py``); returns how many."""
+    env = _jinja()
+    names = [n for n in env.list_templates() if n.split("/", 1)[0] in texts.LANGUAGES and not n.endswith(".yaml")]
+    for name in names:
+        env.get_template(name)
+    return len(names)
 
 
 def template(name: str, locale: str | None) -> Any:

@@ -5,8 +5,11 @@ Budget = (bare hello-world cold start + the import of google-cloud-firestore) x 
 function that reads Firestore cannot avoid, plus 10 % for its own work (docs/benchmarks.md).
 
 Cold start = ``Popen(functions-framework --target F --source main.py)`` to the first answer of a
-realistic first request (Scheduler headers for cron functions, a signed body for webhooks). Three
-rounds per function (median), each with a hello-world start next to it. Bundle import = ``python -c
+realistic first request (Scheduler headers for cron functions, a signed body for webhooks), minus
+the same request answered again by the now warm process (a new Scheduler run for cron functions):
+what being cold costs, without the request's own work (the digest's two dozen queries, the feed's
+events), which a warm instance pays as well. Both are in the figure's note. Three rounds per
+function (median), each with a hello-world start next to it. Bundle import = ``python -c
 "import main"`` inside ``build/bundles/<fn>/`` (only the bundle on the path) minus a bare interpreter.
 """
 
@@ -133,7 +136,7 @@ def run(ctx: BenchContext) -> list[Figure]:
     for fn, s in subjects.items():
         medians[fn] = ctx.cold_start(fn, ctx.root / "functions" / fn / "main.py", s["method"], headers=s["headers"],
                                      body=s["body"], env=env, path=s["path"], runs=RUNS, accept=s["accept"],
-                                     with_imports=["google.cloud.firestore"])
+                                     with_imports=["google.cloud.firestore"], warm=True)
     hello = ctx.hello_cold_start()
     firestore_import = ctx.import_time("google.cloud.firestore")
     budget = (hello + firestore_import) * BUDGET_FACTOR
@@ -141,11 +144,15 @@ def run(ctx: BenchContext) -> list[Figure]:
                           hello, note=f"hello {ctx.spread('cold:hello')}; firestore import {firestore_import * 1000:.0f} ms "
                                       f"(imports took {ctx.spread('import:google.cloud.firestore')} in all)"))
     imports = _bundle_imports(ctx, list(subjects))
-    for fn, value in medians.items():
+    penalty = {fn: ctx.cold_penalty(fn) for fn in medians}
+    for fn, value in penalty.items():
         what = "first answer" if subjects[fn]["accept"] != (200, 300) else "first 2xx"
-        figures.append(Figure(f"{fn}: cold start ({what})", value, "s", "budget", budget, target="<= 1.00 x budget",
-                              ok=value <= budget, note=f"bundle import {imports[fn] * 1000:.0f} ms; {ctx.spread('cold:' + fn)}"))
-    worst = max(medians, key=lambda k: medians[k])
-    figures.append(Figure("slowest cold start", medians[worst], "s", "budget", budget, target="<= 1.00 x budget",
-                          ok=medians[worst] <= budget, note=worst))
+        warm = statistics.median(ctx.samples[f"warm:cold:{fn}"])
+        figures.append(Figure(f"{fn}: cold start ({what} minus the same request warm)", value, "s", "budget", budget,
+                              target="<= 1.00 x budget", ok=value <= budget,
+                              note=f"first answer {medians[fn] * 1000:.0f} ms ({ctx.spread('cold:' + fn)}), warm "
+                                   f"{warm * 1000:.0f} ms; bundle import {imports[fn] * 1000:.0f} ms"))
+    worst = max(penalty, key=lambda k: penalty[k])
+    figures.append(Figure("slowest cold start", penalty[worst], "s", "budget", budget, target="<= 1.00 x budget",
+                          ok=penalty[worst] <= budget, note=worst))
     return figures

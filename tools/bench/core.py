@@ -73,6 +73,7 @@ class Subject:
     env: PerRun = None
     path: str = "/"
     accept: tuple[int, int] = (200, 300)  # statuses [lo, hi) that count as the first successful response
+    warm: bool = False  # answer the request a second time, warm (cold_penalty)
 
     def resolve(self, value: PerRun, i: int) -> dict[str, str]:
         if value is None:
@@ -128,8 +129,13 @@ class BenchContext:
     def cold_start(self, target: str, source: str | Path, method: str = "POST", headers: PerRun = None,
                    body: bytes | None = None, env: PerRun = None, path: str = "/", runs: int = 5,
                    with_hello: bool = True, with_imports: Sequence[str] = (), label: str = "",
-                   accept: tuple[int, int] = (200, 300)) -> float:
+                   accept: tuple[int, int] = (200, 300), warm: bool = False) -> float:
         """Median seconds over ``runs`` fresh processes from ``Popen`` to the first 2xx response.
+
+        ``warm``: the same process then answers the request once more (headers of another run index,
+        so a Scheduler request is a new run, not a duplicate); its time goes to ``warm:<key>``, and
+        ``cold_penalty(key)`` is the median of first minus warm: what being cold costs, without the
+        request's own work (the digest's queries, the feed's events).
 
         ``headers`` and ``env`` may be mappings or functions of the run index (a new
         ``X-CloudScheduler-ScheduleTime`` per run, a new project per run, ...). A non-2xx answer
@@ -139,7 +145,7 @@ class BenchContext:
         The samples are kept in ``self.samples`` (``cold:<label or target>``, ``cold:hello``,
         ``import:<module>``, ``python``).
         """
-        subject = Subject(target, Path(source), method, headers, body, env, path, accept)
+        subject = Subject(target, Path(source), method, headers, body, env, path, accept, warm)
         key = f"cold:{label or target}"
         samplers: dict[str, Callable[[int], float]] = {key: lambda i: self._start_once(subject, i, key)}
         if with_hello:
@@ -166,6 +172,11 @@ class BenchContext:
         if not self.samples.get("cold:hello"):
             self.interleave({"cold:hello": lambda i: self._start_once(HELLO, i, "cold:hello")}, runs)
         return statistics.median(self.samples["cold:hello"])
+
+    def cold_penalty(self, key: str) -> float:
+        """Median over runs of (first answer - the same request answered warm) for ``cold:<key>``."""
+        firsts, warms = self.samples[f"first:cold:{key}"], self.samples[f"warm:cold:{key}"]
+        return statistics.median(f - w for f, w in zip(firsts, warms, strict=True))
 
     def spread(self, name: str) -> str:
         """``min..max (n)`` of a sample series, for a figure's note."""
@@ -196,6 +207,11 @@ class BenchContext:
                 status, answer = self._first_response(proc, port, s, headers)
                 elapsed = time.perf_counter() - started
                 cpu = _group_cpu_seconds(proc.pid)
+                if s.warm and key and i >= 0:
+                    again = time.perf_counter()
+                    self._first_response(proc, port, s, s.resolve(s.headers, i + 10_000))
+                    self.samples.setdefault(f"warm:{key}", []).append(time.perf_counter() - again)
+                    self.samples.setdefault(f"first:{key}", []).append(elapsed)
             finally:
                 _kill_group(proc)
         if not s.accept[0] <= status < s.accept[1]:

@@ -6,12 +6,8 @@ per-locale catalogs through ``t(...)`` (``shared/platform/texts.py``: the area c
 ``shared/templates/<locale>/texts/<area>.yaml``). Autoescaping is on
 and undefined names are errors.
 
-Compiling a page's templates (layout, page, includes) is most of the rendering time of a cold
-first request, so what Jinja generates from each template (Python source text) is kept in
-``shared/templates/.compiled/<hash of name and template source>.py``: an edited template gets a new
-name, a stale file is never used. ``tools/bundle.py`` fills the folder before zipping (the text is
-the same on every machine, so bundles stay reproducible); at run time the folder may be read-only,
-and a template missing from it is compiled as usual.
+What Jinja generates from each template is kept on disk (``shared/platform/jinja_kept.py``), so a
+cold first request reads it instead of compiling; ``tools/bundle.py`` fills it before zipping.
 """
 
 from __future__ import annotations
@@ -28,40 +24,14 @@ STATIC = Path(__file__).resolve().parent / "static"
 STYLESHEET = STATIC / "site.css"
 
 
-COMPILED = texts.TEMPLATES / ".compiled"
-
-
-def compiled_path(name: str, source: str) -> Path:
-    digest = hashlib.sha256(name.encode() + b"\0" + source.encode()).hexdigest()[:32]
-    return COMPILED / f"t{digest}.py"
-
-
 @cache
 def environment() -> Any:
-    import os
-    import tempfile
-
     import jinja2
 
-    class PageEnvironment(jinja2.Environment):  # one method more: the generated code is kept
-        def compile(self, source: Any, name: str | None = None, filename: str | None = None, raw: bool = False,
-                    defer_init: bool = False) -> Any:
-            if raw or defer_init or name is None or not isinstance(source, str):
-                return super().compile(source, name, filename, raw, defer_init)  # type: ignore[call-overload]
-            path = compiled_path(name, source)
-            try:
-                generated = path.read_text(encoding="utf-8")
-            except OSError:
-                generated = super().compile(source, name, filename, raw=True)
-                try:  # atomically: another process may read it meanwhile
-                    COMPILED.mkdir(exist_ok=True)
-                    fd, tmp = tempfile.mkstemp(dir=COMPILED, suffix=".tmp")
-                    with os.fdopen(fd, "w", encoding="utf-8") as f:
-                        f.write(generated)
-                    os.replace(tmp, path)
-                except OSError:
-                    pass  # a read-only deployment: compiled in memory this time
-            return compile(generated, filename or "<template>", "exec")
+    from shared.platform.jinja_kept import KeptEnvironment
+
+    class PageEnvironment(KeptEnvironment):
+        label = "pages"
 
     env = PageEnvironment(
         loader=jinja2.FileSystemLoader(str(texts.TEMPLATES)),
@@ -74,12 +44,14 @@ def environment() -> Any:
 
 
 def precompile() -> int:
-    """Generate :data:`COMPILED` for every page template (``tools/bundle.py``); returns how many."""
+    """Generate the kept code of every page and mail template (``tools/bundle.py``); returns how many."""
+    from shared.platform import mail
+
     env = environment()
     names = [n for n in env.list_templates(extensions=["html"]) if not n.startswith(("ja/", "en/", "layouts/"))]
     for name in names:
         env.get_template(name)
-    return len(names)
+    return len(names) + mail.precompile()
 
 
 @cache
