@@ -65,6 +65,23 @@ def test_ties_go_to_whoever_hosted_least_recently() -> None:
     assert rotation.rank_hosts(ev[0], hosts, duties, TOKYO, WINDOW).best == "b"
 
 
+def test_the_explanation_names_the_tie_break_that_decided() -> None:
+    """``why`` used to say "higher load or more recent" for a host with the same numbers as the
+    chosen one: each passed-over host now gets the rule that actually decided."""
+    hosts = [rotation.Host(h, "pro") for h in ("a", "b", "c", "d")]
+    ev = weekly_events()[0]
+    day = dt.timedelta(days=1)
+    duties = [rotation.Duty("a", "o1", ev.start - 30 * day, ev.start - 30 * day),  # a and b: one duty, same day
+              rotation.Duty("b", "o2", ev.start - 30 * day, ev.start - 30 * day),
+              rotation.Duty("c", "o3", ev.start - 10 * day, ev.start - 10 * day),  # c: one duty, more recent
+              rotation.Duty("d", "o4", ev.start - 40 * day, ev.start - 40 * day),  # d: two duties
+              rotation.Duty("d", "o5", ev.start - 35 * day, ev.start - 35 * day)]
+    ranking = rotation.rank_hosts(ev, hosts, duties, TOKYO, WINDOW)
+    assert ranking.best == "a"
+    reasons = {e["host_id"]: e["reason"] for e in ranking.explanation("a")}
+    assert reasons == {"a": None, "b": rotation.R_ID_ORDER, "c": rotation.R_MORE_RECENT, "d": rotation.R_HIGHER_LOAD}
+
+
 def test_availability_weekdays_hours_blackouts_monthly_max() -> None:
     ev = rotation.Event("x", dt.datetime(2027, 2, 9, 20, 0, tzinfo=TOKYO), dt.datetime(2027, 2, 9, 22, 0, tzinfo=TOKYO))
     cases = {
