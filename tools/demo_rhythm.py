@@ -30,6 +30,19 @@ def _show_mail(outbox: Path, intent_prefix: str) -> None:
         print(f"--- {f.name}\nSubject: {msg['Subject']}\n{body.get_content() if body else ''}".rstrip()[:1500])
 
 
+def _prompt_day(cfg: Any, now: dt.datetime) -> dt.datetime:
+    """This ISO week's prompt run (``rhythm.prompt.weekday`` at its time, in the community's zone): a
+    run earlier in the week waits for that day (docs/rhythm.md), so the demo delivers the run of the
+    prompt day itself, whatever weekday it is started on."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(cfg.community.timezone)
+    today = now.astimezone(zone).date()
+    day = today + dt.timedelta(days=int(cfg.rhythm.prompt.weekday) - today.weekday())
+    at = cfg.rhythm.prompt.time
+    return dt.datetime.combine(day, dt.time(at.hour, at.minute), zone).astimezone(dt.UTC)
+
+
 def demo_rhythm(ctx: dict[str, Any]) -> None:
     from shared import bootstrap
 
@@ -75,11 +88,13 @@ def demo_rhythm(ctx: dict[str, Any]) -> None:
           f"{words['proposal']['title'].replace(',', chr(92) + ',') in feed.replace(chr(13) + chr(10) + ' ', '')}; without the token: "
           f"HTTP {_client(root, 'ics_feed').get('/wrong').status_code}")
 
-    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0).isoformat().replace("+00:00", "Z")
-    for name in ("weekly_prompt", "send_digest"):
+    cfg = bootstrap.config()
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    for name, at in (("weekly_prompt", _prompt_day(cfg, now)), ("send_digest", now)):
         banner(f"{name} (twice: the duplicate delivery sends nothing)")
         c = _client(root, name)
-        headers = {"X-CloudScheduler-JobName": f"{name}-demo", "X-CloudScheduler-ScheduleTime": now}
+        headers = {"X-CloudScheduler-JobName": f"{name}-demo",
+                   "X-CloudScheduler-ScheduleTime": at.isoformat().replace("+00:00", "Z")}
         for label in ("first delivery", "duplicate delivery"):
             res = c.post("/", headers=headers)
             print(f"{label}: HTTP {res.status_code} {json.dumps(res.get_json(), ensure_ascii=False)}")

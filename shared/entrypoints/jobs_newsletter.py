@@ -40,7 +40,7 @@ def interview_deps() -> Any:
     key = tokens.key_from_env()
 
     def consent_link(iid: str, action: str, now: dt.datetime) -> str:
-        return actions.link(key, iid, action, now, dt.timedelta(days=30), base)
+        return actions.link(key, iid, action, now, interviews.CONSENT_TTL, base)
 
     return interviews.Deps(bootstrap.config(), bootstrap.doc_store(), bootstrap.mailer(), consent_link)
 

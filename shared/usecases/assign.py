@@ -648,7 +648,12 @@ def request_swap(deps: Deps, requester: str, give_slot: str, take_slot: str, now
     asker, asked = _host_person(deps, requester, slots[give_slot]), _host_person(deps, other, slots[take_slot])
     if asker and asked:
         expires = min(s["start"] for s in slots.values())
+        loc = deps.cfg.community.locale
+        first = min(slots.values(), key=lambda s: s["start"])
         _send_rendered(deps, f"host:swap:{swap_id}", [asked[1]], "host_swap_request", name=asked[0], asker=asker[0],
+                       give=events.view(deps.cfg, {"id": give_slot, **slots[give_slot]}, loc),
+                       take=events.view(deps.cfg, {"id": take_slot, **slots[take_slot]}, loc),
+                       answer_by=texts.fmt_datetime(loc, expires, _zone(deps, first)),
                        give_title=slots[give_slot].get("title", give_slot), give_when=_local(slots[give_slot], _zone(deps, slots[give_slot])),
                        take_title=slots[take_slot].get("title", take_slot), take_when=_local(slots[take_slot], _zone(deps, slots[take_slot])),
                        accept=deps.links.url("host_swap_accept", swap_id, expires),
@@ -678,7 +683,9 @@ def answer_swap(deps: Deps, swap_id: str, accept: bool, now: dt.datetime) -> Swa
         store.update(SWAPS, swap_id, {"state": "declined", "answered_at": now})
         asker = _host_person(deps, requester, slots[give_slot])
         if asker:
-            _send_rendered(deps, f"host:swap:{swap_id}:declined", [asker[1]], "host_swap_declined", name=asker[0],
+            loc = deps.cfg.community.locale
+            give = events.view(deps.cfg, slots[give_slot], loc) if slots[give_slot].get("start") else None
+            _send_rendered(deps, f"host:swap:{swap_id}:declined", [asker[1]], "host_swap_declined", name=asker[0], give=give,
                            give_title=slots[give_slot].get("title", give_slot), take_title=slots[take_slot].get("title", take_slot))
         return SwapResult("done", "declined")
     problem = swap_problem(deps, give_slot, take_slot, requester, now, (str(swap["give_duty"]), str(swap["take_duty"])))

@@ -17,9 +17,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shared.config import Config
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
 
@@ -28,6 +29,7 @@ STATES = ("idea", "asked", "agreed", "drafted", "published")
 DECLINED = "declined"
 AGREE, DECLINE = "interview_agree", "interview_decline"
 logger = log.get("interviews")
+CONSENT_TTL = dt.timedelta(days=30)  # how long the request mail's consent links work (the mail says until when)
 
 
 class InterviewError(ValueError):
@@ -96,8 +98,9 @@ def _ask(deps: Deps, iid: str, piece: Mapping[str, Any], now: dt.datetime) -> No
         return
     locale = str(member.get("locale") or deps.config.community.locale)
     links = {a: deps.consent_link(iid, a, now) if deps.consent_link else "" for a in (AGREE, DECLINE)}
+    answer_by = texts.fmt_date(locale, (now + CONSENT_TTL).astimezone(ZoneInfo(deps.config.community.timezone)).date())
     r = render("interview_request", locale, community=deps.config.community.name, name=str(member.get("name") or ""),
-               angle=str(piece.get("angle") or ""), agree_url=links[AGREE], decline_url=links[DECLINE])
+               angle=str(piece.get("angle") or ""), agree_url=links[AGREE], decline_url=links[DECLINE], answer_by=answer_by)
     deps.mailer.send(OutgoingMail(to=(str(member["email"]),), subject=r.subject, text=r.text, html=r.html,
                                   intent=f"interview:{iid}:ask", locale=locale))
 

@@ -421,7 +421,7 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         numbers = {"applications_waiting": waiting_total, "upcoming": len(scheduled), "mails_stuck": listed["stuck"]
                    if listed["stuck"] < cap else store.count("mail_intents", [("status", "==", "stuck")]),
                    "mails_failed": listed["failed"] + listed["given_up"]}
-        return {"referrals": [], "applications": apps, "more_applications": max(0, waiting_total - len(apps)),
+        return {"referrals": [], "attendance_events": [], "no_show_pct": None, "applications": apps, "more_applications": max(0, waiting_total - len(apps)),
                 "gaps": gaps[:cap], "upcoming": [event_view(cfg, s) for s in scheduled[:cap]],
                 "more_upcoming": max(0, len(scheduled) - cap), "problems": problems[:cap],
                 "pending_proposals": [{"id": p["id"], "title": p.get("title", ""), "kind": p.get("kind", "")} for p in pending],

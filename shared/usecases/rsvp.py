@@ -36,6 +36,7 @@ from shared.domain.event_pages import venue_of
 from shared.platform import log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render_text
 from shared.ports import CalendarEntry, DocStore, InvitationRenderer, RsvpLog, SlotStore
+from shared.usecases import events
 from shared.usecases.rsvp_rules import Summary as Summary
 from shared.usecases.rsvp_rules import configured_capacity as configured_capacity
 from shared.usecases.rsvp_rules import kind_rules as kind_rules
@@ -312,17 +313,24 @@ def join_url(slot: Mapping[str, Any]) -> str:
 
 
 def mail_view(cfg: Config, slot: Mapping[str, Any], links: Links, *, seated: bool, locale: str | None = None) -> dict[str, Any]:
-    """What a mail says about the event (in the reader's locale); the join link only for someone with a seat."""
+    """What a mail says about the event (in the reader's locale): the shared event context
+    (``events.view``: date with its weekday, times, length, venue or online) plus the event page, the
+    kind's label as the events pages say it, and the join link only for someone with a seat. The
+    speaker's name only once they confirmed (an offer is not news for members)."""
     locale = locale or cfg.community.locale
-    venue = venue_of(slot)
-    label = kind_label(cfg.events, cfg.rhythm.event_kinds, str(slot.get("kind") or ""))
+    view = events.view(cfg, slot, locale)
+    own = venue_of(slot)
+    place = {"name": own.name, "address": own.address, "map_url": own.map_url} if own else view["venue"]
+    speaker = events.confirmed_speaker(slot)
     zone = str(slot.get("timezone") or cfg.community.timezone)
     end = slot["end"].astimezone(ZoneInfo(zone))
-    return {"id": slot["id"], "title": str(slot.get("title") or ""), "kind": label, "when": fmt_when(cfg, slot, locale=locale),
-            "until": texts.fmt_time(locale, end), "online": bool(slot.get("online")), "url": links.event(str(slot["id"])),
-            "venue": venue.line() if venue else "", "map_url": venue.map_url if venue else "",
+    line = ", ".join(p for p in ((place or {}).get("name", ""), (place or {}).get("address", "")) if p)
+    return {**view, "id": slot["id"], "kind": kind_label(cfg.events, cfg.rhythm.event_kinds, str(slot.get("kind") or "")),
+            "when": fmt_when(cfg, slot, locale=locale), "until": texts.fmt_time(locale, end),
+            "url": links.event(str(slot["id"])), "venue": place, "venue_line": line, "seated": seated,
+            "map_url": (place or {}).get("map_url", ""),
             "join_url": join_url(slot) if seated and slot.get("online") else "",
-            "cancelled": slot.get("status") != "scheduled"}
+            "speaker": str(speaker.get("name") or "") if speaker else "", "topic": str(speaker.get("topic") or "") if speaker else ""}
 
 
 def invitation_uid(event_id: str, who: str, round_: int) -> str:
@@ -346,7 +354,7 @@ def invitation_entry(cfg: Config, slot: Mapping[str, Any], links: Links, uid: st
     lines.append(view["url"])
     return CalendarEntry(uid=uid, title=view["title"], start=slot["start"], end=slot["end"],
                          timezone=str(slot.get("timezone") or cfg.community.timezone), description="\n".join(lines),
-                         location=view["join_url"] or view["venue"], status="cancelled" if cancelled else "confirmed",
+                         location=view["join_url"] or view["venue_line"], status="cancelled" if cancelled else "confirmed",
                          sequence=sequence)
 
 

@@ -14,7 +14,7 @@ import pytest
 from shared.config import parse_config
 from shared.platform import texts
 from shared.platform.mail import TEMPLATES, html_from_text, render, render_text, template
-from shared.usecases import events
+from shared.usecases import events, rsvp
 
 NAME = "山田　花子"  # a full-width space, as Japanese names are written
 TOPIC = "アルムナイの\n起業"  # a line break inside a value
@@ -36,6 +36,13 @@ IN_PERSON = {"id": "lunch_2026-12-17", "series_id": "lunch", "kind": "lunch", "t
              "online": False, "start": START + dt.timedelta(days=9), "end": START + dt.timedelta(days=9, hours=1),
              "description": "持ち寄り\nランチ", "proposer": {"name": NAME}}
 LINK = "https://actions.example/?t=abc&u=1"
+EVENT_PAGE = "https://events.example/e/"
+
+
+def rsvp_event(slot: dict[str, Any], locale: str, seated: bool = False) -> dict[str, Any]:
+    """An event as the RSVP mails show it (``rsvp.mail_view``): the shared view plus the event page."""
+    links = rsvp.Links(key=b"k" * 32, base_url="https://events.example")
+    return rsvp.mail_view(CONFIG, slot, links, seated=seated, locale=locale)
 
 
 def event(slot: dict[str, Any], locale: str) -> dict[str, Any]:
@@ -56,7 +63,10 @@ def samples(locale: str) -> dict[str, dict[str, Any]]:
               "pending_proposals": [{"id": "p1", "title": "読書会", "kind": "member_event"}], "numbers": numbers,
               "mail_problems": [{"intent": "digest:2026-W49:tanaka", "status": "stuck", "attempts": 2, "error": ""}],
               "set_aside": [{"form_id": "f", "response_id": "r1", "status": "given_up", "attempts": 3, "reason": "answers.email"}],
-              "referrals": [{"month": "2026-11", "count": 2, "shown": [{"referrer": NAME, "member": "佐藤　次郎"}]}]}
+              "referrals": [{"month": "2026-11", "count": 2, "shown": [{"referrer": NAME, "member": "佐藤　次郎"}]}],
+              "attendance_events": [{"title": "ランチ　11/19", "online": False, "confirmed": 12, "attended": 10, "no_show_pct": 17},
+                                    {"title": "登壇イベント 11月", "online": True, "confirmed": 30, "attended": None, "no_show_pct": None}],
+              "no_show_pct": 17}
     return {
         "application_incomplete": {**base, "missing": ["ご所属", "在籍"], "form_url": LINK},
         "application_rejected": base,
@@ -94,6 +104,49 @@ def samples(locale: str) -> dict[str, dict[str, Any]]:
         "speaker_unconfirmed": {**base, "event": e, "weeks": 4, "waiting": 2, "series": "talk"},
         "speaker_withdrawn": {**base, "event": e, "topic": TOPIC},
         "speaker_withdrawn_organizers": {**base, "event": None, "topic": TOPIC},
+        **rsvp_samples(locale, base),
+        **organizer_samples(locale, base),
+    }
+
+
+def rsvp_samples(locale: str, base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The members' mails around one event (``shared/usecases/rsvp.py``, ``event_mail.py``)."""
+    lunch, talk = rsvp_event(IN_PERSON, locale), rsvp_event(ONLINE, locale, seated=True)
+    links = {"status_url": LINK, "cancel_url": LINK, "accept_url": LINK}
+    until = texts.fmt_datetime(locale, START + dt.timedelta(days=8), "Asia/Tokyo")
+    announced = [{**lunch, "rsvp": True}, {**rsvp_event(ONLINE, locale), "rsvp": False}]
+    announce = {"unsubscribe_url": LINK, "events_url": EVENT_PAGE}
+    return {
+        "rsvp_request": {**base, "event": lunch, "confirm_url": LINK, "notes": "卵アレルギー\n少し遅れます", "ask_notes": True},
+        "rsvp_already": {**base, "event": lunch, "place": "waiting", "position": 2, **links},
+        "rsvp_confirmed": {**base, "event": talk, "kind": "promoted", "position": None, "was": None, "until": "", **links},
+        "rsvp_waitlisted": {**base, "event": lunch, "kind": "waitlisted", "position": 3, "was": None, "until": "", **links},
+        "rsvp_offered": {**base, "event": lunch, "kind": "offered", "position": 1, "was": "waiting", "until": until, **links},
+        "rsvp_cancelled": {**base, "event": lunch, "kind": "cancelled", "position": None, "was": "confirmed", "until": "", **links},
+        "rsvp_lapsed": {**base, "event": lunch, "kind": "lapsed", "position": None, "was": "offered", "until": "", **links},
+        "rsvp_update": {**base, "event": talk, **links},
+        "rsvp_reminder": {**base, "event": talk, **links},
+        "rsvp_headcount": {**base, "event": lunch, "capacity": 12, "waiting": 2, "offered": [{"name": "佐藤　次郎"}],
+                           "confirmed": [{"name": NAME, "notes": "卵アレルギー\n少し遅れます"}, {"name": "", "notes": ""}]},
+        "rsvp_thanks": {**base, "event": lunch, "survey_url": LINK, "recording_url": "", "events_url": EVENT_PAGE},
+        "rsvp_recording": {**base, "event": talk, "recording_url": LINK},
+        "announce_event": {**base, "event": announced[0], **announce},
+        "announce_roundup": {**base, "events": announced, **announce},
+    }
+
+
+def organizer_samples(locale: str, base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Mails between organizers and to members outside events (host swaps, interviews, the console)."""
+    e, place = event(ONLINE, locale), event(IN_PERSON, locale)
+    swap = {"asker": "田中　太郎", "give": e, "take": place, "give_title": e["title"], "take_title": place["title"],
+            "give_when": "2026-12-08 20:00", "take_when": "2026-12-17 12:00"}
+    return {
+        "host_swap_request": {**base, **swap, "accept": LINK, "decline": LINK,
+                              "answer_by": texts.fmt_datetime(locale, START, "Asia/Tokyo")},
+        "host_swap_declined": {**base, "give": e, "give_title": e["title"], "take_title": place["title"]},
+        "interview_request": {**base, "angle": "元エンジニアが\n起業して学んだこと", "agree_url": LINK, "decline_url": LINK,
+                              "answer_by": texts.fmt_date(locale, dt.date(2026, 12, 31))},
+        "console_signin": {**base, "link": LINK, "minutes": 15},
     }
 
 
