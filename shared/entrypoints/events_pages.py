@@ -61,8 +61,15 @@ def handle(request: Request) -> Response:
 # --- views ---------------------------------------------------------------------------------------
 
 
-def deps() -> Any:
-    return bootstrap.rsvp_deps()
+def deps(ctx: Ctx) -> Any:
+    """The RSVP use cases' dependencies. Without ``EVENTS_BASE_URL`` (a local run) the links in
+    mails point where this page was opened."""
+    import dataclasses
+
+    found = bootstrap.rsvp_deps()
+    if not _configured_base():
+        found = dataclasses.replace(found, links=dataclasses.replace(found.links, base_url=ctx.request.host_url.rstrip("/")))
+    return found
 
 
 def _label(kind: str) -> str:
@@ -148,7 +155,7 @@ def event(ctx: Ctx) -> Response:
 
         email, name, notes = ctx.form("email", 320), ctx.form("name", 200), ctx.form("notes", 1000)
         try:
-            rsvp.request(deps(), slot["id"], email, name, notes, ctx.now, ctx.locale)
+            rsvp.request(deps(ctx), slot["id"], email, name, notes, ctx.now, ctx.locale)
         except rsvp.RsvpRefused as exc:
             raise HttpError(exc.status, f"events.error.{exc.reason}") from None
         return ctx.redirect("sent", slot_id=slot["id"])
@@ -230,7 +237,7 @@ def _status_redirect(ctx: Ctx, rid: str, slot: Mapping[str, Any], done: str) -> 
     from shared.platform import tokens
     from shared.usecases.rsvp import STATUS
 
-    token = tokens.issue(deps().links.key, rid, STATUS, ctx.now, max(slot["end"] + dt.timedelta(days=7) - ctx.now,
+    token = tokens.issue(deps(ctx).links.key, rid, STATUS, ctx.now, max(slot["end"] + dt.timedelta(days=7) - ctx.now,
                                                                       dt.timedelta(days=1)))
     query = {"t": token, **({"done": done} if done in DONE else {})}
     return Response("", status=303, headers={"Location": ctx.url("link", action="status") + "?" + urlencode(query)})
@@ -247,15 +254,15 @@ def link(ctx: Ctx) -> Response:
     token = (ctx.form("t", 2100) if ctx.method == "POST" else ctx.request.args.get("t", ""))[:2100]
     try:
         if action == "status":
-            return _status_page(ctx, rsvp.status(deps(), token, ctx.now))
+            return _status_page(ctx, rsvp.status(deps(ctx), token, ctx.now))
         name = {"confirm": rsvp.CONFIRM, "cancel": rsvp.CANCEL, "accept": rsvp.ACCEPT}[action]
-        claims = tokens.verify(deps().links.key, token, ctx.now, name)
+        claims = tokens.verify(deps(ctx).links.key, token, ctx.now, name)
         rid = claims.subject.partition("|")[0]
         event_id, _ = rsvp.split_rsvp_id(rid)
         slot = _slot(event_id)
         if ctx.method == "GET":
             return _button_page(ctx, action, token, slot)
-        outcome = {"confirm": rsvp.confirm, "cancel": rsvp.cancel, "accept": rsvp.accept}[action](deps(), token, ctx.now)
+        outcome = {"confirm": rsvp.confirm, "cancel": rsvp.cancel, "accept": rsvp.accept}[action](deps(ctx), token, ctx.now)
     except (tokens.TokenError, ValueError):
         raise HttpError(400, "events.error.bad_link") from None
     except rsvp.RsvpRefused as exc:
@@ -299,11 +306,11 @@ def unsubscribe(ctx: Ctx) -> Response:
 
     token = ctx.request.args.get("t", "")[:2100]
     try:
-        tokens.verify(deps().links.key, token, ctx.now, event_mail.UNSUBSCRIBE)
+        tokens.verify(deps(ctx).links.key, token, ctx.now, event_mail.UNSUBSCRIBE)
         if ctx.method == "GET":
             return ctx.render("events/unsubscribe.html", title=ctx.t("events.unsubscribe.title"), done="",
                               action=ctx.url("unsubscribe") + "?" + urlencode({"t": token}))
-        found = event_mail.withdraw_announcements(deps(), token, ctx.now)
+        found = event_mail.withdraw_announcements(deps(ctx), token, ctx.now)
     except tokens.TokenError:
         raise HttpError(400, "events.error.bad_link") from None
     return ctx.render("events/unsubscribe.html", title=ctx.t("events.unsubscribe.title"), done="done" if found else "gone",

@@ -63,6 +63,8 @@ def test_the_list_and_an_event_page_say_what_the_public_may_know(client: Any, db
     assert listing.status_code == 200 and "ランチ交流会 3/18" in page and "アルムナイ登壇イベント　4月" in page
     assert "秘密の企業コラボ" not in page and "メンバー限定" in page  # listed, without its details
     assert '<html lang="ja">' in page and 'property="og:title"' in page and "no-store" not in listing.headers.get("Cache-Control", "")
+    # the page follows the language cookie: a browser asks again, no shared cache keeps it for others
+    assert listing.headers["Cache-Control"] == "private, no-cache" and listing.headers["Vary"] == "Cookie"
     online = client.get("/e/speaker_night_x").get_data(as_text=True)
     assert "zoom.us" not in online and "hanako@example.jp" not in online and "山田　花子" not in online  # no join link, no speaker
     data = ld_json(online)

@@ -57,8 +57,12 @@ def apply_headers(response: Response, *, private: bool = True, csp_extra: Mappin
     if private:
         h["Cache-Control"] = "no-store"
         h["X-Robots-Tag"] = "noindex, nofollow"
-    elif "Cache-Control" not in h:
-        h["Cache-Control"] = "public, max-age=300"
+    else:
+        # A public page still depends on the cookies: the chosen language and the browser id its
+        # forms' CSRF tokens are bound to; seat counts change by the minute. Browsers revalidate,
+        # shared caches keep out (docs/web.md).
+        h.setdefault("Cache-Control", "private, no-cache")
+        h["Vary"] = "Cookie"
     return response
 
 
