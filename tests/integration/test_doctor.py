@@ -18,6 +18,7 @@ from tests.fakes.google_calendar import FakeCalendar
 from tests.fakes.google_cloud import FakeGoogleCloud
 from tests.fakes.google_forms import FakeForms
 from tests.fakes.http_server import FakeServer, JsonHandler
+from tools import infra_check
 
 OPERATOR = "operator@demo-alumni.iam.gserviceaccount.com"  # the person's credentials (here a key) running doctor
 
@@ -59,7 +60,8 @@ def deployment(project, example_config, tmp_path, monkeypatch):
         identity.delegation = {a: set(google_auth.ALL_SCOPES) for a in accounts}
         cloud.secrets = {name: 1 for name in doctor.REQUIRED_SECRETS}
         cloud.index("applications", [("status", "ASCENDING"), ("received_at", "ASCENDING")])
-        cloud.ttl = {"idempotency": "ACTIVE", "claims": "ACTIVE"}
+        # every TTL policy infra declares (the console and the front door added theirs)
+        cloud.ttl = {c: "ACTIVE" for c in infra_check.load_infra(doctor.ROOT / "infra").locals["ttl_collections"]}
         yield {"identity": identity, "cal": cal, "cloud": cloud, "actions": actions, "project": project, "forms": forms}
 
 
