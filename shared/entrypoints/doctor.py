@@ -332,8 +332,17 @@ def mails_waiting(ctx: Context) -> list[Result]:
     from shared import bootstrap
 
     store = bootstrap.doc_store()
-    counts = {status: store.count("mail_intents", [("status", "==", status)]) for status in ("stuck", "failed")}
-    if not any(counts.values()):
-        return [ok("mail", "no mail stuck or failed")]
-    return [fail("mail", f"{counts['stuck']} stuck and {counts['failed']} failed mail intent(s): the organizer digest lists "
-                         "them with the provider's reason; fix that reason, then resend or drop them (docs/applications.md)")]
+    counts = {status: store.count("mail_intents", [("status", "==", status)]) for status in ("stuck", "failed", "held")}
+    out = []
+    if counts["stuck"] or counts["failed"]:
+        out.append(fail("mail", f"{counts['stuck']} stuck and {counts['failed']} failed mail intent(s): the organizer digest "
+                                "lists them with the provider's reason; fix that reason, then resend or drop them "
+                                "(docs/applications.md)"))
+    if counts["held"]:
+        waiting = sorted({str(v) for m in store.query("mail_intents", [("status", "==", "held")], limit=50)
+                          for v in m.get("waiting_for") or ()}) or [env.ACTIONS_BASE_URL]
+        out.append(fail("mail held", f"{counts['held']} mail(s) held because {' and '.join(waiting)} is not set where they "
+                                     "were sent: set it in `settings` (" + ", ".join(f"`terraform output {v.lower()}`" for v in waiting) + ") and "
+                                     "run terraform apply; "
+                                     "the next hourly run sends each one once (docs/applications.md, \"Held mail\")"))
+    return out or [ok("mail", "no mail stuck, failed or held")]

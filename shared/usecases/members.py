@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from shared.config import Config
 from shared.domain import members as dm
 from shared.domain.applications import EMAIL, email_key
-from shared.platform import log, texts, tokens
+from shared.platform import env, links, log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
 from shared.usecases.referrals import invite_link
@@ -66,7 +66,7 @@ class LinkRefused(Exception):
 
 def page_url(base_url: str | None, **query: str) -> str:
     """``<actions function>/me`` with ``query``; the local default is http://localhost:8080/me."""
-    parts = urlsplit(base_url or "http://localhost:8080/")
+    parts = urlsplit(base_url or links.base(env.ACTIONS_BASE_URL))
     path = parts.path.rstrip("/") + PAGE_PATH
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query) if query else "", ""))
 

@@ -367,6 +367,11 @@ class DigestReport:
         return {"week": self.week, "sent": self.sent, "already": self.already, **counts}
 
 
+def held_count(store: RhythmStore, mail_problems: list[dict[str, Any]], cap: int) -> int:
+    listed = sum(1 for m in mail_problems if m["status"] == "held")
+    return listed if listed < cap else store.count("mail_intents", [("status", "==", "held")])
+
+
 def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.datetime,
                    app_links: Callable[[str], Mapping[str, str]] | None = None, weekly: bool = True,
                    attendance_of: Callable[[dt.datetime, dt.datetime], list[Any]] | None = None) -> dict[str, Any]:
@@ -405,10 +410,10 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
     pending = store.query(PROPOSALS, [("status", "==", "pending_confirmation")], limit=cap)
     # mail intents a person must look at (docs/applications.md): stuck = may or may not have gone out, never resent;
     # failed = refused by the provider (tried again hourly); given_up = refused every time (sent again only when
-    # the same intent is sent again)
+    # the same intent is sent again); held = its links wait for a base URL not set yet (shared/platform/links.py)
     mail_problems = [{"intent": str(m.get("intent") or m["id"]), "status": status, "attempts": int(m.get("attempts") or 1),
-                      "error": str(m.get("error") or "")}
-                     for status in ("stuck", "given_up", "failed")
+                      "error": str(m.get("error") or ""), "waiting_for": ", ".join(m.get("waiting_for") or ())}
+                     for status in ("stuck", "given_up", "failed", "held")
                      for m in store.query("mail_intents", [("status", "==", status)], limit=cap)]
     # form responses the poller could not handle (shared/usecases/poll_form_responses.py): open ones are
     # tried again every run, given-up ones wait for a person; ids and the reason only
@@ -420,7 +425,7 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         listed = {s: sum(1 for m in mail_problems if m["status"] == s) for s in ("stuck", "given_up", "failed")}
         numbers = {"applications_waiting": waiting_total, "upcoming": len(scheduled), "mails_stuck": listed["stuck"]
                    if listed["stuck"] < cap else store.count("mail_intents", [("status", "==", "stuck")]),
-                   "mails_failed": listed["failed"] + listed["given_up"]}
+                   "mails_failed": listed["failed"] + listed["given_up"], "mails_held": held_count(store, mail_problems, cap)}
         return {"referrals": [], "applications": apps, "more_applications": max(0, waiting_total - len(apps)),
                 "gaps": gaps[:cap], "upcoming": [event_view(cfg, s) for s in scheduled[:cap]],
                 "more_upcoming": max(0, len(scheduled) - cap), "problems": problems[:cap],
@@ -439,6 +444,7 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         "directory_entries": store.count(MEMBERS, [(consent_path("directory"), "==", True)]),
         "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
         "mails_failed": store.count("mail_intents", [("status", "in", ["failed", "given_up"])]),
+        "mails_held": held_count(store, mail_problems, cap),
     }
     held = [{"title": a.title, "online": a.online, "confirmed": a.confirmed, "attended": a.attended,
              "no_show_pct": None if a.no_show_rate is None else round(a.no_show_rate * 100)}

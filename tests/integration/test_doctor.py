@@ -99,6 +99,8 @@ def test_each_failure_gives_its_own_fix(deployment, db):
     cloud.ttl.pop("claims")
     deployment["actions"].status = 404
     db.collection("mail_intents").document("x").set({"status": "stuck", "intent": "application:a:review"})
+    db.collection("mail_intents").document("y").set({"status": "held", "intent": "application:b:review",
+                                                     "waiting_for": ["ACTIONS_BASE_URL"]})
     code, lines = run(deployment)
     assert code == 1
     text = "\n".join(fails(lines))
@@ -111,6 +113,8 @@ def test_each_failure_gives_its_own_fix(deployment, db):
     assert "FAIL  ttl claims: the TTL policy on claims.expires_at is missing: run terraform apply" in text
     assert "FAIL  action links: " in text and "answered HTTP 404" in text
     assert "FAIL  mail: 1 stuck and 0 failed mail intent(s)" in text
+    assert "FAIL  mail held: 1 mail(s) held because ACTIONS_BASE_URL is not set where they were sent: set it in " \
+           "`settings` (`terraform output actions_base_url`)" in text
 
 
 def test_without_the_right_to_act_as_the_functions_accounts(deployment):
