@@ -91,10 +91,8 @@ def mailer() -> ExactlyOnceMailer:
 
     from shared.adapters.firestore import FirestoreIdempotencyStore
     from shared.adapters.mail import GmailTransport, OutboxTransport, SmtpTransport
-    from shared.platform import env
+    from shared.platform import env, settings
     from shared.platform.mail import ExactlyOnceMailer, Transport
-
-    from shared.platform import settings
 
     kind = (os.environ.get(env.MAIL_TRANSPORT) or "outbox").strip().lower()
     refused = settings.CHECKS[settings.MAIL_FROM]("", os.environ)  # live mail from a placeholder nobody can answer

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field

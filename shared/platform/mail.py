@@ -376,10 +376,11 @@ class ExactlyOnceMailer:
 
         if not mail.reply_to and self.reply_to:
             mail = replace(mail, reply_to=self.reply_to)
-        filled = {name: links.fill(getattr(mail, name), self.environ) for name in ("text", "html") if getattr(mail, name)}
+        text = links.fill(mail.text, self.environ)
+        html = links.fill(mail.html, self.environ) if mail.html is not None else None
         headers = {k: links.fill(v, self.environ) for k, v in mail.headers.items()}
-        if any(filled[n] != getattr(mail, n) for n in filled) or headers != dict(mail.headers):
-            mail = replace(mail, headers=headers, **filled)
+        if text != mail.text or html != mail.html or headers != dict(mail.headers):
+            mail = replace(mail, text=text, html=html, headers=headers)
         return mail
 
     def waiting_for(self, mail: OutgoingMail) -> list[str]:
