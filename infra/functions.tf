@@ -53,8 +53,9 @@ variable "functions" {
       description = "One Zoom meeting and one calendar entry per slot, kept in sync"
       schedule    = "40 * * * *" # hourly; Zoom allows 100 meeting creates/updates per host and day
       # Zoom ids are identifiers, not secrets (var.settings); the mail settings because every run
-      # also finishes the mail intents other functions left unfinished (ExactlyOnceMailer.resume)
-      env           = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS"]
+      # also finishes the mail intents other functions left unfinished (ExactlyOnceMailer.resume),
+      # held ones too: the base URLs fill in their links (shared/platform/links.py)
+      env           = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets       = ["ZOOM_CLIENT_SECRET", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 540
@@ -129,8 +130,8 @@ variable "functions" {
     send_newsletter = {
       kind          = "cron"
       description   = "Monthly newsletter: assembled by itself, previewed to organizers, sent when approved or due"
-      schedule      = "20 * * * *" # hourly: an approval goes out within the hour; Bcc batches resume each day
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      schedule      = "20 * * * *" # hourly: an approval goes out within the hour; the day's batches resume each day
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"] # the key: the approve link in the preview
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 540
@@ -160,8 +161,8 @@ variable "functions" {
       kind          = "cron"
       description   = "The weekly prompt to Slack and opted-in members"
       schedule      = "0 9 * * *" # daily: the prompt on rhythm.prompt.weekday, later days the deferred batches; time from the config (main.tf)
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
-      secrets       = ["SLACK_WEBHOOK_URL", "SMTP_PASSWORD"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
+      secrets       = ["SLACK_WEBHOOK_URL", "SMTP_PASSWORD", "ACTION_LINK_KEY"] # the key signs each member's unsubscribe link
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 540
       max_instances = 1

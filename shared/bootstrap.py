@@ -91,11 +91,14 @@ def mailer() -> ExactlyOnceMailer:
 
     from shared.adapters.firestore import FirestoreIdempotencyStore
     from shared.adapters.mail import GmailTransport, OutboxTransport, SmtpTransport
-    from shared.platform import env
+    from shared.platform import env, settings
     from shared.platform.mail import ExactlyOnceMailer, Transport
 
-    sender = os.environ.get(env.MAIL_FROM) or f"{config().community.name} <no-reply@example.invalid>"
     kind = (os.environ.get(env.MAIL_TRANSPORT) or "outbox").strip().lower()
+    refused = settings.CHECKS[settings.MAIL_FROM]("", os.environ)  # live mail from a placeholder nobody can answer
+    if refused is not None:
+        raise ConfigError([(env.MAIL_FROM, refused.sentence)], "deployment settings")
+    sender = os.environ.get(env.MAIL_FROM) or f"{config().community.name} <no-reply@example.invalid>"
     if kind == "outbox":
         refuse_outbox_on_cloud(env.MAIL_TRANSPORT, "is outbox" if os.environ.get(env.MAIL_TRANSPORT) else "is not set",
                                f"set {env.MAIL_TRANSPORT} (gmail or smtp) and {env.MAIL_FROM} in `settings` of "
@@ -112,7 +115,8 @@ def mailer() -> ExactlyOnceMailer:
         transport = OutboxTransport(sender)
     else:
         raise RuntimeError(f"{env.MAIL_TRANSPORT}={kind!r} is not one of outbox, gmail, smtp")
-    return ExactlyOnceMailer(transport, FirestoreIdempotencyStore(ops=ops(), collection="mail_intents"))
+    return ExactlyOnceMailer(transport, FirestoreIdempotencyStore(ops=ops(), collection="mail_intents"),
+                             reply_to=config().reply_to)
 
 
 def application_deps() -> AppDeps:
@@ -207,11 +211,9 @@ def rsvp_log() -> RsvpLog:
 
 
 def events_base_url() -> str:
-    import os
+    from shared.platform import env, links
 
-    from shared.platform import env
-
-    return (os.environ.get(env.EVENTS_BASE_URL) or "http://localhost:8080/").rstrip("/")
+    return links.base(env.EVENTS_BASE_URL).rstrip("/")
 
 
 def rsvp_deps() -> RsvpDeps:

@@ -171,6 +171,10 @@ class Community(Model):
     # A region with holidays of its own: the ISO 3166-2 subdivision, SCT or GB-SCT (Scotland), CA or
     # US-CA (California), BY (Bavaria). `autopilot check-config` checks it against the holidays package.
     holiday_region: str | None = None
+    # Where replies to every mail go (its Reply-To): e.g. a group address the organizers read. Left
+    # out, replies go to every organizer's address (``Config.reply_to``); the sender (MAIL_FROM) may
+    # be an account nobody reads.
+    reply_to: tuple[Email, ...] = ()
 
     def check(self) -> None:
         if not re.fullmatch(r"[A-Z]{2}", self.holiday_country):
@@ -243,6 +247,13 @@ class Config(Model):
     members: Members = msgspec.field(default_factory=Members)  # the member's own settings page (shared/config/members.py)
     newsletter: Newsletter = msgspec.field(default_factory=Newsletter)  # the monthly newsletter (shared/config/newsletter.py)
     events: Events = msgspec.field(default_factory=Events)  # public pages, RSVP, seats, announcements (shared/config/events.py)
+
+    @property
+    def reply_to(self) -> tuple[str, ...]:
+        """The Reply-To of every mail: ``community.reply_to``, else the organizers' addresses."""
+        if self.community.reply_to:
+            return tuple(str(a) for a in self.community.reply_to)
+        return tuple(f"{o.name} <{o.email}>" for o in self.organizers.values())
 
     def check(self) -> None:
         for key in self.series:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ class Context:
     # Google REST bases (production defaults; tests point them at the local fakes)
     secretmanager: str = "https://secretmanager.googleapis.com"
     firestore_admin: str = "https://firestore.googleapis.com"
+    scheduler: str = "https://cloudscheduler.googleapis.com"
+    region: str = ""  # the deployment's region (GOOGLE_CLOUD_REGION; default: infra's var.region)
     timeout: float = 20.0
     session: Any = None  # an authorized requests session for the Google REST calls (your credentials)
     cache: dict[str, Any] = field(default_factory=dict)
@@ -308,23 +311,215 @@ def firestore_indexes_and_ttl(ctx: Context) -> list[Result]:
     return out
 
 
-@check("action links")
-def actions_base_url(ctx: Context) -> list[Result]:
+def _public_url(ctx: Context, name: str, variable: str, function: str, step: str, path: str = "") -> Result:
+    """``variable`` is set and the function behind it answers (anything but 404 or 5xx)."""
     import requests
 
-    base = ctx.environ.get(env.ACTIONS_BASE_URL, "")
+    base = ctx.environ.get(variable, "").strip()
+    output = f"{function}_base_url" if function in ("actions", "events") else f"{function}_url"
     if not base:
-        return [fail("action links", f"{env.ACTIONS_BASE_URL} is not set: put `terraform output actions_base_url` into "
-                                     "`settings` and run terraform apply (README, Deploy, step 7); mails with links wait until then")]
+        return fail(name, f"{variable} is not set: put `terraform output {output}` into `settings` and run terraform apply "
+                          f"(README, Deploy, step {step}); mails with its links are held until then")
+    url = base.rstrip("/") + path if path else base
     try:
-        res = requests.get(base, timeout=ctx.timeout, allow_redirects=False)
+        res = requests.get(url, timeout=ctx.timeout, allow_redirects=False)
     except requests.RequestException as exc:
-        return [fail("action links", f"{base} does not answer ({type(exc).__name__}): check the URL against "
-                                     "`terraform output actions_base_url`")]
+        return fail(name, f"{url} does not answer ({type(exc).__name__}): check {variable} against `terraform output {output}`")
     if res.status_code >= 500 or res.status_code == 404:
-        return [fail("action links", f"{base} answered HTTP {res.status_code}: it is not the actions function, or that "
-                                     "function is broken (gcloud functions logs read actions)")]
-    return [ok("action links", f"{base} answers (HTTP {res.status_code})")]
+        return fail(name, f"{url} answered HTTP {res.status_code}: {variable} is not the {function} function's URL, or that "
+                          f"function is broken (gcloud functions logs read {function.replace('_', '-')})")
+    return ok(name, f"{url} answers (HTTP {res.status_code})")
+
+
+@check("action links")
+def actions_base_url(ctx: Context) -> list[Result]:
+    return [_public_url(ctx, "action links", env.ACTIONS_BASE_URL, "actions", "7")]
+
+
+def _deployed(function: str) -> bool:
+    from tools import infra_check
+
+    return function in infra_check.catalogue(ROOT)
+
+
+@check("events pages")
+def events_base_url(ctx: Context) -> list[Result]:
+    if not _deployed("events"):
+        return []
+    return [_public_url(ctx, "events pages", env.EVENTS_BASE_URL, "events", "7")]
+
+
+_OAUTH_CLIENT_ID = re.compile(r"[0-9]+-[0-9a-z]+\.apps\.googleusercontent\.com")
+
+
+@check("console")
+def console_settings(ctx: Context) -> list[Result]:
+    if not _deployed("console"):
+        return []
+    out = [_public_url(ctx, "console", env.CONSOLE_URL, "console", "11")]
+    client_id = ctx.environ.get(env.CONSOLE_OAUTH_CLIENT_ID, "").strip()
+    if not client_id:
+        out.append(ok("console sign-in", f"by mail links only ({env.CONSOLE_OAUTH_CLIENT_ID} is not set; README, Deploy, "
+                                         "step 12 adds Sign in with Google)"))
+    elif not _OAUTH_CLIENT_ID.fullmatch(client_id):
+        out.append(fail("console sign-in", f"{env.CONSOLE_OAUTH_CLIENT_ID} is not an OAuth client id "
+                                           "(NUMBER-xxxx.apps.googleusercontent.com): copy the Client ID of your "
+                                           "\"Web application\" client (README, Deploy, step 12)"))
+    else:
+        out.append(ok("console sign-in", f"Sign in with Google with client {client_id.split('-')[0]}-..."))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- Zoom
+
+# What the code calls (docs/provisioning.md): create, update and delete meetings, list a host's
+# upcoming ones, and read users (this check). Zoom's token answer names the app's scopes.
+ZOOM_SCOPES = ("meeting:write:admin", "meeting:read:admin", "user:read:admin")
+ZOOM_USER_TYPES = {1: "Basic", 2: "Licensed"}  # GET /users/{userId} ``type``
+
+
+def _zoom_secret(ctx: Context) -> str:
+    """ZOOM_CLIENT_SECRET from here, else the latest version in Secret Manager (secretAccessor)."""
+    import base64
+
+    if ctx.environ.get(env.ZOOM_CLIENT_SECRET):
+        return ctx.environ[env.ZOOM_CLIENT_SECRET]
+    url = f"{ctx.secretmanager}/v1/projects/{ctx.project}/secrets/{env.ZOOM_CLIENT_SECRET}/versions/latest:access"
+    res = ctx.google().get(url, timeout=ctx.timeout)
+    if res.status_code != 200:
+        return ""
+    return base64.b64decode(res.json()["payload"]["data"]).decode()
+
+
+@check("zoom")
+def zoom_app_and_hosts(ctx: Context) -> list[Result]:
+    """The app's token, with the scopes the code needs; each configured host a user of that
+    account with the licence the config claims (Basic users' meetings end after 40 minutes)."""
+    from urllib.parse import quote
+
+    import requests
+
+    from shared.adapters import zoom
+
+    cfg = ctx.config
+    hosts = [(key, o.zoom) for key, o in cfg.organizers.items() if o.zoom is not None]
+    if cfg.provisioning.delivery == "outbox" or not hosts:
+        return [ok("zoom", "not used (provisioning.delivery is outbox, or no organizer has a zoom account)")]
+    account, client = ctx.environ.get(env.ZOOM_ACCOUNT_ID, ""), ctx.environ.get(env.ZOOM_CLIENT_ID, "")
+    if not (account and client):
+        return [fail("zoom", f"{env.ZOOM_ACCOUNT_ID} and {env.ZOOM_CLIENT_ID} are not set here: export the values of "
+                             "`settings` in terraform.tfvars and run doctor again")]
+    secret = _zoom_secret(ctx)
+    if not secret:
+        return [fail("zoom", f"{env.ZOOM_CLIENT_SECRET} could not be read: grant your account "
+                             "roles/secretmanager.secretAccessor on it, or export it here, and run doctor again")]
+    token_url = ctx.environ.get(env.ZOOM_OAUTH_TOKEN_URL) or zoom.DEFAULT_TOKEN_URL
+    api = (ctx.environ.get(env.ZOOM_API_BASE_URL) or zoom.DEFAULT_API_BASE).rstrip("/")
+    try:
+        res = requests.post(token_url, params={"grant_type": "account_credentials", "account_id": account},
+                            auth=(client, secret), timeout=ctx.timeout)
+    except requests.RequestException as exc:
+        return [fail("zoom token", f"Zoom's token endpoint does not answer ({type(exc).__name__}): try again later")]
+    if res.status_code != 200:
+        reason = str((res.json() if res.headers.get("content-type", "").startswith("application/json") else {})
+                     .get("error") or f"HTTP {res.status_code}")
+        return [fail("zoom token", f"Zoom refused the app's credentials ({reason}): copy Account ID, Client ID and Client "
+                                   "Secret again from the Server-to-Server OAuth app's App credentials page, and check "
+                                   "that the app is activated (README, Deploy, step 4)")]
+    body = res.json()
+    granted = set(str(body.get("scope") or "").split())
+    missing = [s for s in ZOOM_SCOPES if s not in granted]
+    out = [fail("zoom token", f"the app lacks the scope(s) {' '.join(missing)}: add them on the app's Scopes page and "
+                              "activate it again (docs/provisioning.md)") if missing
+           else ok("zoom token", "Server-to-Server OAuth token with " + " ".join(ZOOM_SCOPES))]
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    for key, account_of in hosts:
+        name, user = f"zoom host {key}", str(account_of.user)
+        try:
+            got = requests.get(f"{api}/users/{quote(user, safe='')}", headers=headers, timeout=ctx.timeout)
+        except requests.RequestException as exc:
+            out.append(fail(name, f"Zoom does not answer ({type(exc).__name__}): try again later"))
+            continue
+        if got.status_code == 404:
+            out.append(fail(name, f"{user} is not a user of this Zoom account: add them under Zoom's User Management, "
+                                  f"or correct organizers.{key}.zoom.user"))
+            continue
+        if got.status_code != 200:
+            out.append(fail(name, f"Zoom answered HTTP {got.status_code} for {user}: the app needs user:read:admin "
+                                  "(docs/provisioning.md)"))
+            continue
+        kind = int(got.json().get("type") or 0)
+        claimed = account_of.licence
+        if kind == 1 and claimed != "basic":
+            out.append(fail(name, f"{user} is a Basic (free) user but the config says {claimed}: assign a licence in Zoom "
+                                  f"(User Management > Users > Edit), or set organizers.{key}.zoom.licence: basic "
+                                  "(meetings then end after 40 minutes)"))
+        elif kind == 2 and claimed == "basic":
+            out.append(ok(name, f"{user} is licensed (the config says basic: set licence: pro to plan meetings longer "
+                                "than 40 minutes)"))
+        elif kind in ZOOM_USER_TYPES:
+            out.append(ok(name, f"{user} is a {ZOOM_USER_TYPES[kind]} user, as the config says ({claimed})"))
+        else:
+            out.append(fail(name, f"{user} has Zoom user type {kind}, which cannot host meetings made by the API: "
+                                  "give them a Basic or Licensed seat"))
+    return out
+
+
+# ------------------------------------------------------------------------------------ Cloud Scheduler
+
+TICK_JOB = "autopilot-tick"  # infra/main.tf google_cloud_scheduler_job.tick
+
+
+def _region(ctx: Context) -> str:
+    if ctx.region:
+        return ctx.region
+    from tools import infra_check
+
+    default = (infra_check.load_infra(ROOT / "infra").variables.get("region") or {}).get("default")
+    return ctx.environ.get(env.GOOGLE_CLOUD_REGION) or str(default or "asia-northeast1")
+
+
+@check("scheduler")
+def scheduler_and_dispatcher(ctx: Context) -> list[Result]:
+    """The one Scheduler job is there and enabled, calls with an OIDC token, and its target (the
+    dispatcher) answers, refusing a caller without a token as a private function must."""
+    import requests
+
+    region = _region(ctx)
+    url = f"{ctx.scheduler}/v1/projects/{ctx.project}/locations/{region}/jobs/{TICK_JOB}"
+    res = ctx.google().get(url, timeout=ctx.timeout)
+    if res.status_code == 404:
+        return [fail("scheduler job", f"there is no job {TICK_JOB} in {region}: run terraform apply in infra/ (or set "
+                                      f"{env.GOOGLE_CLOUD_REGION} to the region of terraform.tfvars)")]
+    if res.status_code != 200:
+        return [fail("scheduler job", f"Cloud Scheduler answered HTTP {res.status_code}: your account needs "
+                                      "roles/cloudscheduler.viewer on the project")]
+    job = res.json()
+    target = job.get("httpTarget") or {}
+    uri = str(target.get("uri") or "")
+    if job.get("state") != "ENABLED":
+        return [fail("scheduler job", f"{TICK_JOB} is {job.get('state') or 'in no state'}: nothing runs; "
+                                      f"gcloud scheduler jobs resume {TICK_JOB} --location {region}")]
+    if not uri or not target.get("oidcToken"):
+        return [fail("scheduler job", f"{TICK_JOB} does not call the dispatcher with an OIDC token: run terraform apply "
+                                      "in infra/ (google_cloud_scheduler_job.tick)")]
+    out = [ok("scheduler job", f"{TICK_JOB} is enabled in {region} ({job.get('schedule', '')})")]
+    try:
+        answer = requests.get(uri, timeout=ctx.timeout, allow_redirects=False)
+    except requests.RequestException as exc:
+        out.append(fail("dispatcher", f"{uri} does not answer ({type(exc).__name__}): is cron_dispatch deployed? "
+                                      "(terraform apply; gcloud functions describe cron-dispatch)"))
+        return out
+    if answer.status_code in (401, 403):
+        out.append(ok("dispatcher", f"cron_dispatch answers and refuses a caller without the Scheduler's token "
+                                    f"(HTTP {answer.status_code})"))
+    elif answer.status_code < 400:
+        out.append(fail("dispatcher", f"cron_dispatch answered HTTP {answer.status_code} to a caller without a token: "
+                                      "anyone could start the runs; it must be private (terraform apply in infra/)"))
+    else:
+        out.append(fail("dispatcher", f"{uri} answered HTTP {answer.status_code}: the job's target is not cron_dispatch, "
+                                      "or it is broken (gcloud functions logs read cron-dispatch)"))
+    return out
 
 
 @check("mail")
@@ -332,8 +527,17 @@ def mails_waiting(ctx: Context) -> list[Result]:
     from shared import bootstrap
 
     store = bootstrap.doc_store()
-    counts = {status: store.count("mail_intents", [("status", "==", status)]) for status in ("stuck", "failed")}
-    if not any(counts.values()):
-        return [ok("mail", "no mail stuck or failed")]
-    return [fail("mail", f"{counts['stuck']} stuck and {counts['failed']} failed mail intent(s): the organizer digest lists "
-                         "them with the provider's reason; fix that reason, then resend or drop them (docs/applications.md)")]
+    counts = {status: store.count("mail_intents", [("status", "==", status)]) for status in ("stuck", "failed", "held")}
+    out = []
+    if counts["stuck"] or counts["failed"]:
+        out.append(fail("mail", f"{counts['stuck']} stuck and {counts['failed']} failed mail intent(s): the organizer digest "
+                                "lists them with the provider's reason; fix that reason, then resend or drop them "
+                                "(docs/applications.md)"))
+    if counts["held"]:
+        waiting = sorted({str(v) for m in store.query("mail_intents", [("status", "==", "held")], limit=50)
+                          for v in m.get("waiting_for") or ()}) or [env.ACTIONS_BASE_URL]
+        out.append(fail("mail held", f"{counts['held']} mail(s) held because {' and '.join(waiting)} is not set where they "
+                                     "were sent: set it in `settings` (" + ", ".join(f"`terraform output {v.lower()}`" for v in waiting) + ") and "
+                                     "run terraform apply; "
+                                     "the next hourly run sends each one once (docs/applications.md, \"Held mail\")"))
+    return out or [ok("mail", "no mail stuck, failed or held")]

@@ -302,19 +302,20 @@ def unsubscribe(ctx: Ctx) -> Response:
     """RFC 8058: a mail client POSTs ``List-Unsubscribe=One-Click`` to this URL, without cookies;
     the signed token in the URL is the proof. A person's GET sees a button first."""
     from shared.platform import tokens
-    from shared.usecases import event_mail
+    from shared.usecases import members
 
     token = ctx.request.args.get("t", "")[:2100]
     try:
-        tokens.verify(deps(ctx).links.key, token, ctx.now, event_mail.UNSUBSCRIBE)
+        _claims, consent = members.unsubscribe_claims(deps(ctx).links.key, token, ctx.now)
+        texts_of = f"events.unsubscribe.{consent}"
         if ctx.method == "GET":
-            return ctx.render("events/unsubscribe.html", title=ctx.t("events.unsubscribe.title"), done="",
+            return ctx.render("events/unsubscribe.html", title=ctx.t(f"{texts_of}.title"), done="", list=texts_of,
                               action=ctx.url("unsubscribe") + "?" + urlencode({"t": token}))
-        found = event_mail.withdraw_announcements(deps(ctx), token, ctx.now)
+        found, _ = members.unsubscribe(deps(ctx).store, deps(ctx).links.key, token, ctx.now)
     except tokens.TokenError:
         raise HttpError(400, "events.error.bad_link") from None
-    return ctx.render("events/unsubscribe.html", title=ctx.t("events.unsubscribe.title"), done="done" if found else "gone",
-                      action="")
+    return ctx.render("events/unsubscribe.html", title=ctx.t(f"{texts_of}.title"), done="done" if found else "gone",
+                      action="", list=texts_of)
 
 
 # --- the newsletter archive, and what search engines read ----------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Request, Response
@@ -14,7 +14,7 @@ from shared import bootstrap
 from shared.config import ConfigError
 from shared.entrypoints import http
 from shared.entrypoints.cron import CronRun
-from shared.platform import env, log
+from shared.platform import env, log, settings
 
 
 def _to_address() -> str:
@@ -38,6 +38,8 @@ def _app_links(now: dt.datetime) -> Any:
     except RuntimeError:
         return None
     base = os.environ.get(env.ACTIONS_BASE_URL)
+    if not base and not settings.local_outbox(os.environ):
+        return None  # links on the placeholder would hold the digest itself, which lists the held mails
 
     def links(app_id: str) -> Mapping[str, str]:
         return {"approve": actions.link(key, app_id, "approve_application", now, base_url=base),
@@ -54,7 +56,22 @@ def weekly_prompt(run: CronRun) -> dict[str, Any]:
     from shared.usecases.members import general_link
 
     return prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), chat, run.schedule_time, _to_address(),
-                  general_link(os.environ.get(env.ACTIONS_BASE_URL))).summary()
+                  general_link(os.environ.get(env.ACTIONS_BASE_URL)), bulk_unsubscribe(run.schedule_time)).summary()
+
+
+def bulk_unsubscribe(now: dt.datetime) -> Callable[[str, str], tuple[dict[str, str], str]]:
+    """(member id, consent) -> the one-click unsubscribe headers and link of a bulk mail
+    (docs/members.md, "Unsubscribe"): on the events function, signed with the action link key."""
+    from shared.platform import links, tokens
+    from shared.usecases import members
+
+    key, base = tokens.key_from_env(), links.base(env.EVENTS_BASE_URL)
+    mailto = members.unsubscribe_mailto(bootstrap.config())
+
+    def make(member_id: str, consent: str) -> tuple[dict[str, str], str]:
+        return members.unsubscribe_headers(key, base, member_id, consent, now, mailto)
+
+    return make
 
 
 def send_reminders(run: CronRun) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -99,7 +98,9 @@ def button(action_name: str, locale: str) -> str:
 def link(key: bytes, subject: str, action: str, now: dt.datetime, ttl: dt.timedelta = tokens.DEFAULT_TTL,
          base_url: str | None = None) -> str:
     """The URL to put in a mail."""
-    base = base_url or os.environ.get(env.ACTIONS_BASE_URL) or "http://localhost:8080/"
+    from shared.platform import links
+
+    base = base_url or links.base(env.ACTIONS_BASE_URL)
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'t': tokens.issue(key, subject, action, now, ttl)})}"
 
 

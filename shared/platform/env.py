@@ -6,6 +6,7 @@ Terraform (``infra/``) sets exactly these; a test compares the two lists.
 COMMUNITY_CONFIG = "COMMUNITY_CONFIG"  # path of the community YAML
 OUTBOX_DIR = "OUTBOX_DIR"  # where outbox delivery writes (default: outbox/)
 GOOGLE_CLOUD_PROJECT = "GOOGLE_CLOUD_PROJECT"  # Firestore project
+GOOGLE_CLOUD_REGION = "GOOGLE_CLOUD_REGION"  # autopilot doctor only: the deployment's region (default: infra's var.region)
 FIRESTORE_DATABASE = "FIRESTORE_DATABASE"  # Firestore database id, default "(default)"
 FIRESTORE_EMULATOR_HOST = "FIRESTORE_EMULATOR_HOST"  # set locally only
 OIDC_CERTS_URL = "OIDC_CERTS_URL"  # only to test the in-function OIDC check offline

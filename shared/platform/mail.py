@@ -96,7 +96,8 @@ class OutgoingMail:
     intent: str
     html: str | None = None
     locale: str = "ja"
-    reply_to: str | None = None
+    # Where replies go; left empty, the mailer gives it the community's (``Config.reply_to``).
+    reply_to: tuple[str, ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
     bcc: tuple[str, ...] = ()
     # An iTIP message (RFC 6047): the iCalendar text, sent as a text/calendar alternative with its
@@ -105,9 +106,11 @@ class OutgoingMail:
     calendar_method: str = "REQUEST"
 
     def __post_init__(self) -> None:
-        for name in ("to", "bcc"):
+        for name in ("to", "bcc", "reply_to"):
             value = getattr(self, name)
-            if isinstance(value, str):
+            if value is None:
+                object.__setattr__(self, name, ())
+            elif isinstance(value, str):
                 object.__setattr__(self, name, (value,))
             elif not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -175,7 +178,7 @@ def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = Non
     if mail.bcc and bcc_header:
         msg.set_raw("Bcc", _addresses(list(mail.bcc)))
     if mail.reply_to:
-        msg.set_raw("Reply-To", _addresses([mail.reply_to]))
+        msg.set_raw("Reply-To", _addresses(list(mail.reply_to)))
     msg.set_raw("Subject", _encoded(mail.subject))
     msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
     msg.set_raw("Message-ID", mail.message_id)  # one line: folded, some readers keep the leading space
@@ -309,6 +312,7 @@ class Mailer(Protocol):
 
 
 SENDING, SENT, FAILED, STUCK, GIVEN_UP = "sending", "sent", "failed", "stuck", "given_up"
+HELD = "held"  # its links wait for a base URL that is not set yet (shared/platform/links.py)
 MAX_ATTEMPTS = 5  # resume() gives a refused intent this many attempts in all; then the digest lists it
 MAX_STORED_CHARS = 300_000  # a bigger message is not kept in its record (Firestore: 1 MiB per document)
 
@@ -316,7 +320,7 @@ MAX_STORED_CHARS = 300_000  # a bigger message is not kept in its record (Firest
 def mail_doc(mail: OutgoingMail) -> dict[str, Any] | None:
     """What :func:`mail_from_doc` needs to rebuild ``mail``; None when too big to keep."""
     doc = {"to": list(mail.to), "subject": mail.subject, "text": mail.text, "html": mail.html,
-           "locale": mail.locale, "reply_to": mail.reply_to, "headers": dict(mail.headers), "bcc": list(mail.bcc),
+           "locale": mail.locale, "reply_to": list(mail.reply_to), "headers": dict(mail.headers), "bcc": list(mail.bcc),
            "calendar": mail.calendar, "calendar_method": mail.calendar_method}
     size = len(mail.text) + len(mail.html or "") + len(mail.subject) + sum(len(a) for a in (*mail.to, *mail.bcc)) + \
         sum(len(k) + len(v) for k, v in mail.headers.items()) + len(mail.calendar or "")
@@ -330,8 +334,13 @@ def mail_from_doc(intent: str, doc: Mapping[str, Any]) -> OutgoingMail:
         bcc += [a.strip() for a in headers.pop(name).split(",") if a.strip()]
     return OutgoingMail(to=tuple(str(a) for a in doc["to"]), subject=str(doc["subject"]), text=str(doc["text"]),
                         intent=intent, html=doc.get("html"), locale=str(doc.get("locale") or "ja"),
-                        reply_to=doc.get("reply_to"), headers=headers, bcc=tuple(bcc),
+                        reply_to=tuple(str(a) for a in _as_list(doc.get("reply_to"))), headers=headers, bcc=tuple(bcc),
                         calendar=doc.get("calendar"), calendar_method=str(doc.get("calendar_method") or "REQUEST"))
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A stored address field: a list, or one string (records kept before Reply-To was a list)."""
+    return [] if not value else [value] if isinstance(value, str) else list(value)
 
 
 def _utcnow() -> dt.datetime:
@@ -345,14 +354,55 @@ class ExactlyOnceMailer:
     def __init__(self, transport: Transport, store: IdempotencyStore,
                  lease: dt.timedelta = dt.timedelta(minutes=2),
                  keep: dt.timedelta = dt.timedelta(days=400),
-                 clock: Callable[[], dt.datetime] = _utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = _utcnow,
+                 reply_to: tuple[str, ...] = (),
+                 environ: Mapping[str, str] | None = None) -> None:
         self.transport = transport
         self.store = store
         self.lease = lease
         self.keep = keep
         self.clock = clock
+        self.reply_to = reply_to  # every mail's Reply-To unless it names its own (Config.reply_to)
+        self.environ = environ  # where the links' base URLs are read (None: os.environ)
         self.sent = 0
         self.skipped = 0
+        self.held = 0
+
+    def _complete(self, mail: OutgoingMail) -> OutgoingMail:
+        """The community's Reply-To, and the real base URL in links built while it was unset."""
+        from dataclasses import replace
+
+        from shared.platform import links
+
+        if not mail.reply_to and self.reply_to:
+            mail = replace(mail, reply_to=self.reply_to)
+        text = links.fill(mail.text, self.environ)
+        html = links.fill(mail.html, self.environ) if mail.html is not None else None
+        headers = {k: links.fill(v, self.environ) for k, v in mail.headers.items()}
+        if text != mail.text or html != mail.html or headers != dict(mail.headers):
+            mail = replace(mail, text=text, html=html, headers=headers)
+        return mail
+
+    def waiting_for(self, mail: OutgoingMail) -> list[str]:
+        from shared.platform import links
+
+        return links.waiting_for((mail.text, mail.html or "", *mail.headers.values()), self.environ)
+
+    def _hold(self, key: str, token: str, mail: OutgoingMail, waiting: list[str]) -> bool:
+        """Keep the mail, unsent, until its links can be filled in (:meth:`resume` sends it)."""
+        now = self.clock()
+        doc = {"status": HELD, "token": token, "intent": mail.intent, "attempts": 0, "mail": mail_doc(mail),
+               "waiting_for": waiting, "held_at": now, "created_at": now, "lease_until": now,
+               "expires_at": now + self.keep}
+        if self.store.create(key, doc):
+            self.held += 1
+            from shared.platform import log
+
+            log.get("mail").warning("mail held: its links need a base URL", intent=mail.intent,
+                                             outcome=",".join(waiting))
+        else:
+            self.skipped += 1
+        return False
 
     @staticmethod
     def key(intent: str) -> str:
@@ -365,12 +415,23 @@ class ExactlyOnceMailer:
 
     def send(self, mail: OutgoingMail) -> bool:
         key, token = self.key(mail.intent), uuid.uuid4().hex
+        mail = self._complete(mail)
+        waiting = self.waiting_for(mail)
+        if waiting:
+            existing = self.store.get(key)
+            if existing is None:
+                return self._hold(key, token, mail, waiting)
+            if existing["status"] in (HELD, SENT, STUCK) or existing["status"] == SENDING:
+                self.skipped += 1
+                return False
         if self.store.create(key, self._record(token, mail, 1)):
             return self._deliver(key, token, mail)
         existing = self.store.get(key)
         if existing is None or existing["status"] in (SENT, STUCK):
             self.skipped += 1
             return False
+        if existing["status"] == HELD and isinstance(existing.get("mail"), Mapping):
+            mail = self._complete(mail_from_doc(mail.intent, existing["mail"]))  # the message as it was meant then
         if existing["status"] == SENDING and existing["lease_until"] > self.clock():
             self.skipped += 1  # a concurrent caller is sending it right now
             return False
@@ -414,10 +475,14 @@ class ExactlyOnceMailer:
         refused / errors (tried again next run), given_up, unrebuildable (no stored message)."""
         now = self.clock()
         counts: Counter[str] = Counter()
-        for rec in self.store.by_status((SENDING, FAILED), limit):
+        for rec in self.store.by_status((SENDING, FAILED, HELD), limit):
             status, intent, body = rec.get("status"), rec.get("intent"), rec.get("mail")
             if status == SENDING and rec["lease_until"] > now:
                 continue  # in flight
+            if status == HELD and isinstance(body, Mapping) and intent and \
+                    self.waiting_for(mail_from_doc(str(intent), body)):
+                counts["held"] += 1  # its base URL is still unset
+                continue
             key = str(rec.get("id") or self.key(str(intent)))
             if status == FAILED and int(rec.get("attempts") or 1) >= MAX_ATTEMPTS:
                 self.store.update_if(key, str(rec.get("token")), {"status": GIVEN_UP, "given_up_at": now})

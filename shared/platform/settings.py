@@ -118,7 +118,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "send_digest": _MAIL,
     "send_newsletter": (ACTION_LINK_KEY, *_MAIL),
     "send_reminders": _MAIL,
-    "weekly_prompt": _MAIL,
+    "weekly_prompt": (ACTION_LINK_KEY, *_MAIL),  # each member's one-click unsubscribe link
     "zoom_webhook": (ZOOM_WEBHOOK_SECRET,),
 }
 

@@ -132,7 +132,7 @@ def _ensure_mails(deps: Deps, app_id: str, record: dict[str, Any], now: dt.datet
                    company=app_cfg.company)
         deps.mailer.send(OutgoingMail(to=tuple(organizers), subject=r.subject, text=r.text, html=r.html,
                                       intent=f"application:{app_id}:review", locale=locale,
-                                      reply_to=fields["email"] or None))
+                                      reply_to=(fields["email"],) if fields["email"] else ()))
     elif status == INCOMPLETE and fields.get("email"):
         verified = bool(fields.get("email_verified"))
         if not verified and not _unverified_mail_allowed(deps, app_id, record, now):

@@ -357,30 +357,20 @@ def _ticket(deps: Deps, now: dt.datetime) -> bool:
                for k in range(used, limit))
 
 
-UNSUBSCRIBE = "unsubscribe_announcements"
+def unsubscribe_headers(links: rsvp.Links, who: str, now: dt.datetime, mailto: str = "") -> tuple[dict[str, str], str]:
+    """RFC 8058 one-click unsubscribe from the announcements: the members' one mechanism
+    (:func:`shared.usecases.members.unsubscribe_headers`), on the links' key and base URL."""
+    from shared.usecases import members
 
-
-def unsubscribe_headers(links: rsvp.Links, who: str, now: dt.datetime) -> tuple[dict[str, str], str]:
-    """RFC 8058 one-click unsubscribe (Gmail asks it of bulk senders): ``List-Unsubscribe`` with a
-    signed https link and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; the same link in
-    the body. A POST to it withdraws the consent at once; a GET shows a button (scanners only GET)."""
-    from urllib.parse import urlencode
-
-    from shared.platform import tokens
-
-    token = tokens.issue(links.key, who, UNSUBSCRIBE, now, dt.timedelta(days=365))
-    url = f"{links.base_url.rstrip('/')}/u?{urlencode({'t': token})}"
-    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}, url
+    return members.unsubscribe_headers(links.key, links.base_url, who, CONSENT, now, mailto)
 
 
 def withdraw_announcements(deps: Deps, token: str, now: dt.datetime) -> bool:
-    """The unsubscribe link: ``consents.announcements`` becomes false (source ``unsubscribe``).
+    """The unsubscribe link: the consent it names becomes false (source ``unsubscribe``).
     False when the member is gone; :class:`tokens.TokenError` for a bad link."""
-    from shared.platform import tokens
+    from shared.usecases import members
 
-    claims = tokens.verify(deps.links.key, token, now, UNSUBSCRIBE)
-    return deps.store.update("members", claims.subject, {f"consents.{CONSENT}": {"value": False, "at": now,
-                                                                                "source": "unsubscribe"}})
+    return members.unsubscribe(deps.store, deps.links.key, token, now)[0]
 
 
 def _send_plan(deps: Deps, plan: Mapping[str, Any], now: dt.datetime) -> int:
@@ -404,10 +394,12 @@ def _send_plan(deps: Deps, plan: Mapping[str, Any], now: dt.datetime) -> int:
             continue
         if not _ticket(deps, now):
             return sent  # today's budget is spent; the next run after midnight goes on from here
+        from shared.usecases import members
+
         locale = str(member.get("locale") or cfg.community.locale)
         views = [{**rsvp.mail_view(cfg, s, deps.links, seated=False, locale=locale), "rsvp": rsvp.kind_rules(cfg, s).rsvp != "none"}
                  for s in live]
-        headers, unsubscribe_url = unsubscribe_headers(deps.links, who, now)
+        headers, unsubscribe_url = unsubscribe_headers(deps.links, who, now, members.unsubscribe_mailto(cfg))
         common = {"name": str(member.get("name") or ""), "community": cfg.community.name, "unsubscribe_url": unsubscribe_url,
                   "events_url": deps.links.base_url + "/"}
         if key.startswith("event-"):

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from shared.config import Config
 from shared.domain import members as dm
 from shared.domain.applications import EMAIL, email_key
-from shared.platform import log, texts, tokens
+from shared.platform import env, links, log, texts, tokens
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
 from shared.usecases.referrals import invite_link
@@ -66,7 +66,7 @@ class LinkRefused(Exception):
 
 def page_url(base_url: str | None, **query: str) -> str:
     """``<actions function>/me`` with ``query``; the local default is http://localhost:8080/me."""
-    parts = urlsplit(base_url or "http://localhost:8080/")
+    parts = urlsplit(base_url or links.base(env.ACTIONS_BASE_URL))
     path = parts.path.rstrip("/") + PAGE_PATH
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query) if query else "", ""))
 
@@ -241,3 +241,65 @@ def migrate_legacy(store: DocStore, now: dt.datetime, limit: int = 100_000) -> i
             done.add(m["id"])
     return len(done)
 
+
+
+# --- one-click unsubscribe from a bulk mail (RFC 8058) ------------------------------------------------
+
+# The bulk mails a member can leave with one click, by the consent each one rests on. One mechanism
+# for all of them: a signed link per member (``/u`` of the ``events`` function), in the
+# ``List-Unsubscribe`` header and visibly in the body (docs/members.md, "Unsubscribe").
+UNSUBSCRIBABLE = ("announcements", "weekly_prompt", "newsletter")
+UNSUBSCRIBE_TTL = dt.timedelta(days=365)
+
+
+def unsubscribe_action(consent_name: str) -> str:
+    return f"unsubscribe_{consent_name}"
+
+
+def unsubscribe_headers(key: bytes, events_base_url: str, member_id: str, consent_name: str, now: dt.datetime,
+                        mailto: str = "") -> tuple[dict[str, str], str]:
+    """``List-Unsubscribe`` (the signed https link, then ``mailto:`` when given) and
+    ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; and the link, for the mail's body.
+    A POST to the link withdraws the consent at once (no further step: Gmail asks exactly that of
+    bulk senders); a GET shows a button, since link scanners GET."""
+    from urllib.parse import quote, urlencode
+
+    if consent_name not in UNSUBSCRIBABLE:
+        raise ValueError(f"{consent_name!r} is not a list one can unsubscribe from")
+    token = tokens.issue(key, member_id, unsubscribe_action(consent_name), now, UNSUBSCRIBE_TTL)
+    url = f"{events_base_url.rstrip('/')}/u?{urlencode({'t': token})}"
+    value = f"<{url}>" + (f", <mailto:{mailto}?subject={quote('unsubscribe ' + consent_name)}>" if mailto else "")
+    return {"List-Unsubscribe": value, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}, url
+
+
+def unsubscribe_mailto(cfg: Config) -> str:
+    """The ``mailto:`` of ``List-Unsubscribe`` (RFC 2369): the first Reply-To address (the organizers
+    act on such a mail by hand: docs/members.md, "Unsubscribe")."""
+    from shared.platform.mail import parse_address
+
+    for address in cfg.reply_to:
+        try:
+            return parse_address(address).addr_spec
+        except ValueError:
+            continue
+    return ""
+
+
+def unsubscribe_claims(key: bytes, token: str, now: dt.datetime) -> tuple[tokens.Claims, str]:
+    """The verified link and the consent it withdraws; :class:`tokens.TokenError` otherwise."""
+    claims = tokens.verify(key, token, now)
+    for name in UNSUBSCRIBABLE:
+        if claims.action == unsubscribe_action(name):
+            return claims, name
+    raise tokens.TokenError("wrong_action", "the link is for another action")
+
+
+def unsubscribe(store: DocStore, key: bytes, token: str, now: dt.datetime) -> tuple[bool, str]:
+    """Withdraw the consent the link names (source ``unsubscribe``). (False, name) when the member
+    is gone; :class:`tokens.TokenError` for a bad link."""
+    claims, name = unsubscribe_claims(key, token, now)
+    member = store.get(MEMBERS, claims.subject)
+    if member is None:
+        return False, name
+    set_consents(store, claims.subject, {name: False}, "unsubscribe", now, member)
+    return True, name

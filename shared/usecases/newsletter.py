@@ -50,8 +50,10 @@ class Deps:
     store: DocStore
     mailer: Mailer
     approve_link: Callable[[str, dt.datetime], str] | None = None  # (month, now) -> signed approve URL
-    settings_url: str = ""  # the members' settings page (bulk mail: one link for all)
-    to_address: str = "no-reply@example.invalid"  # the To line of a Bcc batch: the sender itself
+    settings_url: str = ""  # the members' settings page (in every issue)
+    to_address: str = "no-reply@example.invalid"  # unused: the To line of the former Bcc message
+    # (member id, consent) -> one-click unsubscribe headers and link (docs/members.md, "Unsubscribe")
+    unsubscribe: Callable[[str, str], tuple[dict[str, str], str]] | None = None
 
 
 @dataclass
@@ -143,11 +145,12 @@ def content(cfg: Config, slots: SlotStore, store: DocStore, month: str, now: dt.
             "archive_url": nc.archive_url or ""}
 
 
-def render_issue(cfg: Config, issue_content: Mapping[str, Any], settings_url: str = "", locale: str | None = None) -> Any:
+def render_issue(cfg: Config, issue_content: Mapping[str, Any], settings_url: str = "", locale: str | None = None,
+                 unsubscribe_url: str = "") -> Any:
     """Subject, plain text and HTML of an issue in ``locale`` (default: the community's)."""
     year, month = (int(p) for p in str(issue_content["month"]).split("-"))
     return render("newsletter", locale or cfg.community.locale, community=cfg.community.name, n=issue_content,
-                  year=year, month=month, settings_url=settings_url)
+                  year=year, month=month, settings_url=settings_url, unsubscribe_url=unsubscribe_url)
 
 
 def assemble(deps: Deps, now: dt.datetime) -> tuple[str, dict[str, Any] | None, bool]:
@@ -208,15 +211,17 @@ def _plan(deps: Deps, month: str, now: dt.datetime) -> int:
     issue = deps.store.get(NEWSLETTERS, month) or {}
     if isinstance(issue.get("batches"), int):
         return int(issue["batches"])
-    size, emails = deps.config.newsletter.batch_size, []
+    size, emails, ids = deps.config.newsletter.batch_size, [], []
     for m in deps.store.query(MEMBERS, [(consent_path("newsletter"), "==", True)], limit=MAX_MEMBERS):
         try:
             emails.append(parse_address(str(m.get("email") or "")).addr_spec)
         except ValueError:
             continue
-    chunks = [emails[i:i + size] for i in range(0, len(emails), size)]
-    for n, chunk in enumerate(chunks):
-        deps.store.create(BATCHES, f"{month}_{n}", {"month": month, "n": n, "bcc": chunk, "expires_at": now + KEEP})
+        ids.append(str(m["id"]))
+    chunks = [(emails[i:i + size], ids[i:i + size]) for i in range(0, len(emails), size)]
+    for n, (chunk, who) in enumerate(chunks):
+        deps.store.create(BATCHES, f"{month}_{n}", {"month": month, "n": n, "bcc": chunk, "ids": who,
+                                                    "expires_at": now + KEEP})
     claimed = deps.store.create(f"{NEWSLETTERS}_plans", month, {"batches": len(chunks), "at": now, "expires_at": now + KEEP})
     plan = deps.store.get(f"{NEWSLETTERS}_plans", month) or {"batches": len(chunks)}  # a concurrent planner may have won
     if claimed:
@@ -250,11 +255,19 @@ def deliver(deps: Deps, issue: Mapping[str, Any], now: dt.datetime, report: Repo
                    for k in range(tickets)):
             left = report.batches - n  # today's budget is spent: tomorrow's runs go on
             break
-        mail = OutgoingMail(to=(deps.to_address,), subject=r.subject, text=r.text, html=r.html, locale=locale,
-                            intent=f"newsletter:{month}:mail:{n}", bcc=tuple(batch["bcc"]))
-        if deps.mailer.send(mail):
-            report.sent += 1
-            report.recipients += len(batch["bcc"])
+        # one message per member, so that each carries its own one-click unsubscribe link (RFC 8058)
+        ids, fresh = [str(i) for i in batch.get("ids") or ()], 0
+        for i, address in enumerate(batch["bcc"]):
+            who = ids[i] if i < len(ids) else ""
+            headers, unsubscribe_url = deps.unsubscribe(who, "newsletter") if deps.unsubscribe and who else ({}, "")
+            mine = render_issue(cfg, issue["content"], deps.settings_url, unsubscribe_url=unsubscribe_url) \
+                if unsubscribe_url else r
+            mail = OutgoingMail(to=(address,), subject=mine.subject, text=mine.text, html=mine.html, locale=locale,
+                                intent=f"newsletter:{month}:mail:{n}:{i}", headers=headers)
+            if deps.mailer.send(mail):
+                fresh += 1
+        report.sent += 1 if fresh else 0  # batches, as the daily budget counts them
+        report.recipients += fresh
         deps.store.update(BATCHES, f"{month}_{n}", {"sent": True})
     report.deferred = left
     if not left:

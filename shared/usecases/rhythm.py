@@ -197,7 +197,7 @@ def _plan_batches(cfg: Config, store: RhythmStore, week: str, now: dt.datetime) 
     plan = store.get(PROMPT_PLANS, week)
     if plan is not None:
         return int(plan["batches"])
-    size, emails = cfg.rhythm.prompt.batch_size, []
+    size, emails, ids = cfg.rhythm.prompt.batch_size, [], []
     # One streamed query (the client pages the gRPC stream): cursors are not honoured by the local
     # emulator, and a week's plan is read once whatever the number of runs.
     for m in store.query(MEMBERS, [(consent_path("weekly_prompt"), "==", True)], limit=MAX_MEMBERS):
@@ -205,9 +205,11 @@ def _plan_batches(cfg: Config, store: RhythmStore, week: str, now: dt.datetime) 
             emails.append(parse_address(str(m.get("email") or "")).addr_spec)
         except ValueError:
             continue
-    chunks = [emails[i:i + size] for i in range(0, len(emails), size)]
-    for n, chunk in enumerate(chunks):
-        store.create(PROMPT_BATCHES, f"{week}_{n}", {"week": week, "n": n, "bcc": chunk, "expires_at": now + KEEP})
+        ids.append(str(m["id"]))
+    chunks = [(emails[i:i + size], ids[i:i + size]) for i in range(0, len(emails), size)]
+    for n, (chunk, who) in enumerate(chunks):
+        store.create(PROMPT_BATCHES, f"{week}_{n}", {"week": week, "n": n, "bcc": chunk, "ids": who,
+                                                     "expires_at": now + KEEP})
     store.create(PROMPT_PLANS, week, {"batches": len(chunks), "created_at": now, "expires_at": now + KEEP})
     plan = store.get(PROMPT_PLANS, week) or {"batches": len(chunks)}  # a concurrent planner may have won
     return int(plan["batches"])
@@ -226,10 +228,16 @@ def _opted_out_since(store: RhythmStore, week: str) -> set[str]:
     return {str(m.get("email") or "").casefold() for m in changed if not consent(m, "weekly_prompt")}
 
 
+Unsubscribe = Callable[[str, str], tuple[dict[str, str], str]]  # (member id, consent) -> (headers, link)
+
+
 def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: Chat | None, now: dt.datetime,
-                  to_address: str, settings_url: str = "") -> PromptReport:
-    """Post this week's prompt to Slack and mail it in Bcc batches, within today's budget. The mail
-    links to the members' settings page (``settings_url``: one link for all, a Bcc batch is one message).
+                  to_address: str = "", settings_url: str = "", unsubscribe: Unsubscribe | None = None) -> PromptReport:
+    """Post this week's prompt to Slack and mail it to each opted-in member, within today's budget.
+    Recipients are planned in batches (the daily budget counts them), but each member gets a message
+    of their own: its one-click unsubscribe link (``unsubscribe``, RFC 8058) is theirs alone, which
+    a Bcc message to many cannot carry (docs/members.md, "Unsubscribe"). ``to_address`` is unused
+    (the To line of the former Bcc message).
 
     The function runs daily (infra/main.tf): the week's prompt starts on ``rhythm.prompt.weekday``,
     and each later day of the same ISO week sends the batches the daily limit deferred (or the
@@ -255,8 +263,6 @@ def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: 
     report.batches = _plan_batches(cfg, store, week, now)
     today = now.astimezone(ZoneInfo(cfg.community.timezone)).date().isoformat()
     tickets = pc.daily_limit // pc.batch_size
-    subject, body = render_text("rhythm_prompt", locale, text=text, community=cfg.community.name, hashtag=pc.hashtag,
-                                settings_url=settings_url)
     gone: set[str] | None = None
     for n in range(report.batches):
         intent = f"prompt:{week}:mail:{n}"
@@ -270,16 +276,22 @@ def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: 
             break
         if gone is None:
             gone = _opted_out_since(store, week)
-        bcc = [a for a in batch["bcc"] if a.casefold() not in gone]
-        if not bcc:
-            store.update(PROMPT_BATCHES, f"{week}_{n}", {"sent": True})
-            report.already += 1
-            continue
-        mail = OutgoingMail(to=(to_address,), subject=subject, text=body, intent=intent, locale=locale,
-                            bcc=tuple(bcc))
-        if mailer.send(mail):
-            report.sent += 1
-            report.recipients += len(bcc)
+        ids = [str(i) for i in batch.get("ids") or ()]
+        fresh = 0
+        for i, address in enumerate(batch["bcc"]):
+            if address.casefold() in gone:
+                continue
+            who = ids[i] if i < len(ids) else ""
+            headers, unsubscribe_url = unsubscribe(who, "weekly_prompt") if unsubscribe and who else ({}, "")
+            subject, body = render_text("rhythm_prompt", locale, text=text, community=cfg.community.name,
+                                        hashtag=pc.hashtag, settings_url=settings_url, unsubscribe_url=unsubscribe_url)
+            mail = OutgoingMail(to=(address,), subject=subject, text=body, intent=f"{intent}:{i}", locale=locale,
+                                headers=headers)
+            if mailer.send(mail):
+                fresh += 1
+        report.recipients += fresh
+        if fresh:
+            report.sent += 1  # batches: each one a message per member
         else:
             report.already += 1
         store.update(PROMPT_BATCHES, f"{week}_{n}", {"sent": True})
@@ -367,6 +379,11 @@ class DigestReport:
         return {"week": self.week, "sent": self.sent, "already": self.already, **counts}
 
 
+def held_count(store: RhythmStore, mail_problems: list[dict[str, Any]], cap: int) -> int:
+    listed = sum(1 for m in mail_problems if m["status"] == "held")
+    return listed if listed < cap else store.count("mail_intents", [("status", "==", "held")])
+
+
 def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.datetime,
                    app_links: Callable[[str], Mapping[str, str]] | None = None, weekly: bool = True,
                    attendance_of: Callable[[dt.datetime, dt.datetime], list[Any]] | None = None) -> dict[str, Any]:
@@ -405,10 +422,10 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
     pending = store.query(PROPOSALS, [("status", "==", "pending_confirmation")], limit=cap)
     # mail intents a person must look at (docs/applications.md): stuck = may or may not have gone out, never resent;
     # failed = refused by the provider (tried again hourly); given_up = refused every time (sent again only when
-    # the same intent is sent again)
+    # the same intent is sent again); held = its links wait for a base URL not set yet (shared/platform/links.py)
     mail_problems = [{"intent": str(m.get("intent") or m["id"]), "status": status, "attempts": int(m.get("attempts") or 1),
-                      "error": str(m.get("error") or "")}
-                     for status in ("stuck", "given_up", "failed")
+                      "error": str(m.get("error") or ""), "waiting_for": ", ".join(m.get("waiting_for") or ())}
+                     for status in ("stuck", "given_up", "failed", "held")
                      for m in store.query("mail_intents", [("status", "==", status)], limit=cap)]
     # form responses the poller could not handle (shared/usecases/poll_form_responses.py): open ones are
     # tried again every run, given-up ones wait for a person; ids and the reason only
@@ -420,7 +437,7 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         listed = {s: sum(1 for m in mail_problems if m["status"] == s) for s in ("stuck", "given_up", "failed")}
         numbers = {"applications_waiting": waiting_total, "upcoming": len(scheduled), "mails_stuck": listed["stuck"]
                    if listed["stuck"] < cap else store.count("mail_intents", [("status", "==", "stuck")]),
-                   "mails_failed": listed["failed"] + listed["given_up"]}
+                   "mails_failed": listed["failed"] + listed["given_up"], "mails_held": held_count(store, mail_problems, cap)}
         return {"referrals": [], "attendance_events": [], "no_show_pct": None, "applications": apps, "more_applications": max(0, waiting_total - len(apps)),
                 "gaps": gaps[:cap], "upcoming": [event_view(cfg, s) for s in scheduled[:cap]],
                 "more_upcoming": max(0, len(scheduled) - cap), "problems": problems[:cap],
@@ -439,6 +456,7 @@ def digest_content(cfg: Config, slots: SlotStore, store: RhythmStore, now: dt.da
         "directory_entries": store.count(MEMBERS, [(consent_path("directory"), "==", True)]),
         "mails_stuck": store.count("mail_intents", [("status", "==", "stuck")]),
         "mails_failed": store.count("mail_intents", [("status", "in", ["failed", "given_up"])]),
+        "mails_held": held_count(store, mail_problems, cap),
     }
     held = [{"title": a.title, "online": a.online, "confirmed": a.confirmed, "attended": a.attended,
              "no_show_pct": None if a.no_show_rate is None else round(a.no_show_rate * 100)}

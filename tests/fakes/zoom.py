@@ -4,7 +4,9 @@ Wire format as Zoom documents it: ``POST /oauth/token`` (Basic auth, grant_type=
 -> ``{"access_token", "token_type": "bearer", "expires_in": 3600}``; ``POST /v2/users/{user}/meetings``
 -> 201 with an int64 ``id``, ``join_url`` (with ``pwd``), ``start_url``; ``PATCH``/``DELETE
 /v2/meetings/{id}`` -> 204; ``GET /v2/users/{user}/meetings?type=upcoming`` -> paged list (no agenda,
-unless ``list_agenda``); errors as ``{"code": 1001|3001|124, "message": ...}``.
+unless ``list_agenda``); ``GET /v2/users/{userId}`` (id or e-mail) -> ``{"id", "email", "type"}`` with
+``type`` 1 Basic or 2 Licensed (scope ``user:read:admin``), 404 code 1001 for a user not on the account;
+the token's ``scope`` lists the app's scopes, space-separated; errors as ``{"code": 1001|3001|124, "message": ...}``.
 
 Faults: ``fail(method, path_part, status, times, headers, body, delay)`` queues answers for matching
 requests; ``daily_limit`` makes create/update answer the per-host daily 429.
@@ -48,6 +50,9 @@ class FakeZoom(FakeServer):
         self.deleted: set[str] = set()
         self.calls: list[tuple[str, str]] = []
         self.daily_limit: set[str] = set()  # host users over their 100 create/update per day
+        # GET /v2/users/{userId}: the user's ``type`` (1 Basic, 2 Licensed); users not listed are licensed
+        self.user_types: dict[str, int] = {}
+        self.scopes = "meeting:write:admin meeting:read:admin user:read:admin"  # the token's ``scope``
 
     # -- addresses --
 
@@ -130,6 +135,13 @@ class FakeZoom(FakeServer):
                         return self._create(user, body)
                     if method == "GET":
                         return self._list(user, query)
+                m = re.fullmatch(r"/v2/users/([^/]+)", path)
+                if m and method == "GET":
+                    user = m.group(1)
+                    if user not in fake.users:
+                        return self._send(404, {"code": 1001, "message": f"User does not exist: {user}."})
+                    return self._send(200, {"id": f"id-{user.split('@')[0]}", "email": user, "status": "active",
+                                            "type": fake.user_types.get(user, 2)})
                 m = re.fullmatch(r"/v2/meetings/(\d+)", path)
                 if m:
                     mid = m.group(1)
@@ -159,7 +171,7 @@ class FakeZoom(FakeServer):
                 with fake.lock:
                     fake.tokens.add(token)
                 self._send(200, {"access_token": token, "token_type": "bearer", "expires_in": 3599,
-                                 "scope": "meeting:write:admin", "api_url": "https://api.zoom.us"})
+                                 "scope": fake.scopes, "api_url": "https://api.zoom.us"})
 
             def _daily(self) -> None:
                 self._send(429, {"code": 429, "message": "You have reached the maximum per day limit of 100 create/update "

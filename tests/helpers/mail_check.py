@@ -31,7 +31,7 @@ def round_trip_problems(mail: OutgoingMail, raw: bytes, sender: str, *, bcc_head
     msg: EmailMessage = email.message_from_bytes(raw, policy=policy.default)  # type: ignore[assignment]
     problems = []
     expected = {"From": _meant([sender]), "To": _meant(mail.to), "Bcc": _meant(mail.bcc) if bcc_header else [],
-                "Reply-To": _meant([mail.reply_to]) if mail.reply_to else []}
+                "Reply-To": _meant(mail.reply_to)}
     for name, want in expected.items():
         got = _read(msg, name)
         if got != want:

@@ -346,7 +346,7 @@ def test_gmail_stops_retrying_before_the_mailers_lease_could_run_out(gmail, monk
     assert now[0] <= 90.0 and 1 <= len(sleeps) < 9 and not gmail.sent
 
 
-# --- Bcc: every member of a batch is a real recipient, nobody sees the others ------------------
+# --- the weekly prompt: one message per member, each with its own one-click unsubscribe ----------
 
 MEMBERS = [(f"会員　{i}号", f"member{i}@example.com") for i in range(7)]
 
@@ -360,15 +360,19 @@ def _prompt_members(db) -> None:
 
 
 @pytest.mark.parametrize("kind", ["gmail", "smtp"])
-def test_the_prompts_bcc_batch_reaches_each_member_and_nobody_sees_the_others(kind, project, example_config, outbox,
-                                                                             monkeypatch, tmp_path, db):
-    """SMTP: one RCPT TO per member (and no Bcc header in the data); Gmail: a raw Bcc header that
-    parses back with email.policy.default to exactly the members (Gmail sends to To, Cc and Bcc)."""
+def test_the_prompt_reaches_each_member_alone_with_a_one_click_unsubscribe(kind, project, example_config, outbox,
+                                                                          monkeypatch, tmp_path, db):
+    """Each member gets a message of their own (To: that member, one envelope recipient, nobody
+    else's address anywhere), carrying RFC 8058 headers with a link signed for that member; a POST
+    of ``List-Unsubscribe=One-Click`` to it, as Gmail sends, withdraws that member's consent alone."""
+    from urllib.parse import urlsplit
+
     _prompt_members(db)
     monkeypatch.setenv("MAIL_TRANSPORT", kind)
     monkeypatch.setenv("MAIL_FROM", SENDER)
     monkeypatch.setenv("ACTION_LINK_KEY", fs.ACTION_KEY)
     monkeypatch.setenv("ACTIONS_BASE_URL", "https://actions.example.test/")
+    monkeypatch.setenv("EVENTS_BASE_URL", "https://events.example.test")
     members = [addr for _, addr in MEMBERS]
     app = functions_framework.create_app("weekly_prompt", str(ROOT / "functions/weekly_prompt/main.py"))
     headers = {"X-CloudScheduler-JobName": "weekly_prompt-job", "X-CloudScheduler-ScheduleTime": "2026-12-02T00:00:00Z"}
@@ -378,23 +382,40 @@ def test_the_prompts_bcc_batch_reaches_each_member_and_nobody_sees_the_others(ki
                 monkeypatch.setenv(name, value)
             monkeypatch.setenv("GMAIL_API_ENDPOINT", fake.endpoint)
             bootstrap.reset()
-            res = app.test_client().post("/", headers=headers)
-            assert res.status_code == 200, res.get_data(as_text=True)
-        (sent,) = fake.sent
-        assert sent.recipients == ["organizers@example.jp", *members]
-        assert [a.addr_spec for a in sent.message["Bcc"].addresses] == members
-        delivered = sent.delivered
+            for _ in range(2):  # a second run sends nothing again
+                res = app.test_client().post("/", headers=headers)
+                assert res.status_code == 200, res.get_data(as_text=True)
+        assert sorted(tuple(s.recipients) for s in fake.sent) == [(m,) for m in members]
+        delivered = [s.delivered for s in fake.sent]
     else:
         with SmtpServer() as server:
             monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
             monkeypatch.setenv("SMTP_PORT", str(server.port))
             monkeypatch.setenv("SMTP_STARTTLS", "false")
             bootstrap.reset()
-            res = app.test_client().post("/", headers=headers)
-            assert res.status_code == 200, res.get_data(as_text=True)
-        (got,) = server.received
-        assert got.rcpt_tos == ["organizers@example.jp", *members]
-        delivered = parse(got.data)
-    assert res.get_json()["recipients"] == len(members)
-    assert "Bcc" not in delivered and not any(m.encode() in bytes(delivered) for m in members)
-    assert [a.addr_spec for a in delivered["To"].addresses] == ["organizers@example.jp"]
+            for _ in range(2):
+                res = app.test_client().post("/", headers=headers)
+                assert res.status_code == 200, res.get_data(as_text=True)
+        assert sorted(r.rcpt_tos for r in server.received) == [[m] for m in members]
+        delivered = [parse(r.data) for r in server.received]
+    links = {}
+    for msg in delivered:
+        (to,) = [a.addr_spec for a in msg["To"].addresses]
+        assert "Bcc" not in msg and not any(m.encode() in bytes(msg) for m in members if m != to)
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        https, mailto = [u.strip().strip("<>") for u in str(msg["List-Unsubscribe"]).split(",")]
+        assert https.startswith("https://events.example.test/u?t=")
+        assert mailto == "mailto:organizer1@example.com?subject=unsubscribe%20weekly_prompt"
+        assert https in msg.get_body(("plain",)).get_content()  # the visible link is the same one
+        links[to] = https
+    assert len(set(links.values())) == len(members)
+    monkeypatch.setenv("MAIL_TRANSPORT", "outbox")
+    bootstrap.reset()
+    events = functions_framework.create_app("events", str(ROOT / "functions/events/main.py")).test_client()
+    target = urlsplit(links["member3@example.com"])
+    res = events.post(f"{target.path}?{target.query}", data="List-Unsubscribe=One-Click",
+                      content_type="application/x-www-form-urlencoded")
+    assert res.status_code == 200
+    got = {d.id: d.to_dict()["consents"]["weekly_prompt"] for d in db.collection("members").stream()}
+    assert got["m3"]["value"] is False and got["m3"]["source"] == "unsubscribe"
+    assert all(got[f"m{i}"]["value"] is True for i in range(7) if i != 3)

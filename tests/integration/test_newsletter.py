@@ -1,5 +1,5 @@
 """The monthly newsletter: assembled once, previewed, approved by link or sent by itself, delivered to a
-mailing list or in Bcc batches within the daily limit; rendered in Japanese and English."""
+mailing list or to each member (batches within the daily limit); rendered in Japanese and English."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def newsletter_env(project, outbox, write_config, monkeypatch, db):
 
 
 def planned(db, month="2027-03") -> list[str]:
-    """The Bcc recipients of the issue's batches, as planned and sent (docs/newsletter.md)."""
+    """The recipients of the issue's batches, as planned and sent (docs/newsletter.md)."""
     batches = [d.to_dict() for d in db.collection("newsletter_batches").stream() if d.id.startswith(month)]
     assert all(b["sent"] for b in batches)
     return [a for b in batches for a in b["bcc"]]
@@ -107,11 +107,15 @@ def test_assembled_once_previewed_approved_by_link_and_sent_in_batches_within_th
     assert newsletter.run(deps(), NOW + dt.timedelta(hours=3)).sent == 0  # today's budget is spent
     day2 = newsletter.run(deps(), NOW + dt.timedelta(days=1))
     assert day2.sent == 1 and day2.recipients == 1 and day2.status == "sent"
-    sent = [m for k, m in mails(outbox).items() if re.fullmatch(r"newsletter:2027-03:mail:\d+", k)]
+    sent = [m for k, m in mails(outbox).items() if re.fullmatch(r"newsletter:2027-03:mail:\d+:\d+", k)]
     everyone = sorted(planned(db))
-    assert len(sent) == 3 and everyone == sorted(f"member{i}@example.com" for i in range(7))  # each opted-in member once
-    assert {a.addr_spec for m in sent for a in m["To"].addresses}.isdisjoint(everyone)  # members only in Bcc
-    assert "/me" in text_of(sent[0])  # the settings link: one for all (one message, many recipients)
+    assert len(sent) == 7 and everyone == sorted(f"member{i}@example.com" for i in range(7))  # each opted-in member once
+    assert sorted(a.addr_spec for m in sent for a in m["To"].addresses) == everyone  # a message each, alone in To
+    for m in sent:  # RFC 8058: each member's own signed link, in the header and visibly in the body
+        assert m["Bcc"] is None and m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        link = str(m["List-Unsubscribe"]).split(",")[0].strip("<> ")
+        assert "/u?t=" in link and link in text_of(m) and "/me" in text_of(m)
+    assert len({str(m["List-Unsubscribe"]) for m in sent}) == 7
     assert db.collection("interviews").document("iv1").get().to_dict()["newsletter_pending"] is False
     assert newsletter.run(deps(), NOW + dt.timedelta(days=2)).sent == 0
 
@@ -159,7 +163,7 @@ def test_concurrent_runs_send_each_batch_once(newsletter_env, db, outbox):
     sent = [m for k, m in mails(outbox).items() if ":mail:" in k]
     everyone = planned(db)
     assert sorted(everyone) == sorted(set(everyone)) and len(everyone) == 7
-    assert sum(r.sent for r in results) == len(sent) == 3
+    assert sum(r.recipients for r in results) == len(sent) == 7  # a message per member, each once
 
 
 @pytest.mark.parametrize("locale", ["ja", "en"])

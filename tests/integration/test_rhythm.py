@@ -155,11 +155,12 @@ def test_prompt_goes_once_per_week_in_bcc_batches_within_the_daily_limit(cfg, db
         assert client2.post("/", headers=headers2).get_json()["duplicate"] is True
 
     sent = mails(outbox)
-    assert len(sent) == 4
-    everyone = [a.addr_spec for m in sent for a in m["Bcc"].addresses]  # the header as Gmail reads it
+    assert len(sent) == 12  # 4 batches, each a message per member (its own unsubscribe link)
+    everyone = [a.addr_spec for m in sent for a in m["To"].addresses]
     assert len(everyone) == 12 == len(set(everyone))
     for m in sent:
-        assert m["To"].addresses[0].addr_spec == "community@example.com"  # nobody's address in To
+        assert "Bcc" not in m and len(m["To"].addresses) == 1
+        assert m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert "二つ目の話題" in m.get_body(("plain",)).get_content()  # week 49's text in the rotation
         assert "なんでもありデー" in str(m["Subject"])
 
@@ -182,7 +183,7 @@ def test_the_daily_prompt_run_waits_for_the_prompt_day_then_catches_up(cfg, db, 
         client, headers = cron("weekly_prompt", "2026-12-03T00:00:00Z")  # Thursday: the missed prompt day
         body = client.post("/", headers=headers).get_json()
         assert body["waits_for"] == "" and body["slack"] == "posted" and body["recipients"] == 4, body
-    assert len(mails(outbox)) == body["sent"] == 2  # batches of 3
+    assert len(mails(outbox)) == body["recipients"] == 4 and body["sent"] == 2  # batches of 3, a message each
 
 
 def test_slack_refusal_is_released_for_a_retry(cfg, monkeypatch):
@@ -208,6 +209,7 @@ def test_prompt_on_cloud_functions_without_the_slack_url_refuses_and_writes_noth
     _members(db, 3)
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
     monkeypatch.setenv("K_SERVICE", "weekly-prompt")
+    monkeypatch.setenv("ACTION_LINK_KEY", "k" * 32)  # the unsubscribe links' key: present, as Terraform gives it
     bootstrap.reset()
     client, headers = cron("weekly_prompt", "2026-12-02T00:00:00Z")
     res = client.post("/", headers=headers)

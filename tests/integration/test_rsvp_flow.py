@@ -280,7 +280,8 @@ def test_announcements_weekly_roundup_with_one_click_unsubscribe(project: str, d
     roundup = only(outbox, f"announce:week-2027-W09:{email_key(E.address(0))[:16]}")
     assert "2件" in roundup["Subject"] and f"{E.BASE}/e/lunch_2027-03-18" in text_of(roundup)
     assert roundup["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    unsubscribe = roundup["List-Unsubscribe"].strip("<>")
+    unsubscribe, mailto = (u.strip().strip("<>") for u in roundup["List-Unsubscribe"].split(","))
+    assert mailto == "mailto:organizer1@example.com?subject=unsubscribe%20announcements"  # RFC 2369's second way
     assert unsubscribe.startswith(E.BASE + "/u?t=") and unsubscribe in text_of(roundup)
     assert event_mail.withdraw_announcements(deps, token_of(unsubscribe), monday)
     member = db.collection("members").document(email_key(E.address(0))).get().to_dict()
