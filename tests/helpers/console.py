@@ -136,3 +136,23 @@ def in_person_slot(days: int = 4) -> dict[str, Any]:
         if not s.get("online") and s.get("status") == "scheduled" and kind_rules(cfg, s).rsvp != "none":
             return s
     raise AssertionError("the example config has no event in person")
+
+
+def seed_pipeline(now: Any) -> dict[str, Any]:
+    """This month's newsletter issue in preview, an interview idea for a member (keyed by address, as
+    approved members are) and a referral whose referrer agreed to be shown; returns their ids."""
+    from shared import bootstrap
+    from shared.domain.applications import email_key
+    from shared.domain.members import consent_records
+    from shared.entrypoints.jobs_newsletter import deps
+    from shared.usecases import interviews, newsletter, referrals
+
+    store = bootstrap.doc_store()
+    month = newsletter.run(deps(), now).month
+    aoki = email_key("member0@example.jp")
+    store.set("members", aoki, {**(store.get("members", "m0") or {}), "consents": consent_records(
+        {"weekly_prompt": True, "directory": True, "referral_shown": True}, now, "form")})
+    iid = interviews.add(store, aoki, "元エンジニアが起業して学んだこと", now, title="アルムナイ起業の一年")
+    store.set("referrals", "m1", {"referrer": aoki, "member": "m1", "how": "code", "at": now,
+                                  "month": referrals.months(now, bootstrap.config().community.timezone, 1)[0]})
+    return {"month": month, "interview": iid, "member": aoki}
