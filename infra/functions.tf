@@ -179,7 +179,7 @@ variable "functions" {
       kind         = "http"
       description  = "The organizer console: pages for organizers and hosts, signed in with Google or a link by mail"
       public       = true # opened in a browser; the console signs people in itself (docs/console.md)
-      env          = ["CONSOLE_URL", "CONSOLE_OAUTH_CLIENT_ID", "MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      env          = ["CONSOLE_URL", "CONSOLE_OAUTH_CLIENT_ID", "MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets      = ["CONSOLE_SESSION_KEY", "ACTION_LINK_KEY", "SMTP_PASSWORD"] # the action key: the same decisions as the mail links
       secret_files = ["GOOGLE_API_CREDENTIALS"]
       timeout      = 60

@@ -540,7 +540,9 @@ def console_paths(slot: str, app: str) -> list[str]:
             "/hosts/unavailable", "/hosts/add", "/hosts/kimura/active", "/hosts/tanaka/active", "/proposals/nope", "/members",
             "/members/export/members.csv", "/members/export/x.csv", "/audit", "/login", "/login/google", "/login/mail",
             "/login/link", "/logout", "/lang/en", "/lang/xx", "/assets/site-000.css", "/x", "/" + quote("日本語"),
-            "/schedule/" + "a" * 300, "//", "/../etc/passwd"]
+            "/schedule/" + "a" * 300, "//", "/../etc/passwd", "/attendees", "/attendees/lunch_fuzz",
+            "/attendees/speaker_night_fuzz", "/attendees/lunch_past_fuzz", "/attendees/nope", "/newsletter",
+            "/newsletter/2026-12", "/newsletter/1999-01", "/newsletter/x", "/interviews", "/interviews/nope", "/referrals"]
 
 
 @st.composite
@@ -550,7 +552,8 @@ def console_request(draw: Any, slot: str, app: str) -> FuzzRequest:
     from shared.entrypoints.web import security
 
     path = draw(st.sampled_from(console_paths(slot, app)))
-    posts = ("/schedule/", "/applications/", "/speakers", "/hosts/", "/proposals/", "/login/", "/logout")
+    posts = ("/schedule/", "/applications/", "/speakers", "/hosts/", "/proposals/", "/login/", "/logout", "/attendees/",
+             "/newsletter/", "/interviews")
     usual = "POST" if path.startswith(posts) and path not in ("/login/link",) else "GET"
     method = draw(st.sampled_from([usual] * 6 + ["GET", "POST", "HEAD", "PUT", "DELETE"]))
     headers = {k: v for k, v in draw(extra_headers()).items() if k != "Cookie"}
@@ -565,7 +568,12 @@ def console_request(draw: Any, slot: str, app: str) -> FuzzRequest:
     csrf = draw(st.sampled_from(["valid"] * 6 + ["wrong", "none"]))
     day = draw(st.sampled_from(["2099-01-05", "2099-01-01", "2026-02-30", "1999-01-01", "", "明日"]))
     form = {
-        "action": draw(st.sampled_from(["move", "cancel", "restore", "hand_back", "swap", "priority", "withdraw", "x", ""])),
+        "action": draw(st.sampled_from(["move", "cancel", "restore", "hand_back", "swap", "priority", "withdraw", "capacity",
+                                        "check_in", "x", ""])),
+        "capacity": draw(st.sampled_from(["3", "0", "", "-1", "１２", "x", "99999"])),
+        "present": draw(st.sampled_from(["1", "0", "x"])), "who": draw(st.sampled_from(["x", "", "a" * 200])),
+        "state": draw(st.sampled_from(["idea", "asked", "agreed", "drafted", "published", "x"])),
+        "angle": draw(ODD_TEXT), "title": draw(ODD_TEXT), "link": draw(st.sampled_from(["https://example.jp/a", "javascript:x", ""])),
         "date": day, "start": draw(st.sampled_from(["", "19:30", "25:00"])), "reason": draw(ODD_TEXT),
         "force": draw(st.sampled_from(["", "1"])), "decision": draw(st.sampled_from(["approve", "reject", "x"])),
         "answer": draw(st.sampled_from(["accept", "decline", "x"])), "unavailable": draw(st.sampled_from(["1", "0"])),
@@ -585,7 +593,7 @@ def console_request(draw: Any, slot: str, app: str) -> FuzzRequest:
         form["csrf"] = "x" * 43
     if "g_csrf_token" in form and draw(st.booleans()):
         headers["Cookie"] = headers.get("Cookie", "") + f"; g_csrf_token={form['g_csrf_token']}"
-    req = FuzzRequest(method, path, draw(st.dictionaries(st.sampled_from(["q", "after", "all", "t", "next", "done"]),
+    req = FuzzRequest(method, path, draw(st.dictionaries(st.sampled_from(["q", "after", "all", "t", "next", "done", "month"]),
                                                          HEADER_TEXT, max_size=2)), headers)
     if method == "POST":
         if draw(st.integers(0, 5)) == 0:

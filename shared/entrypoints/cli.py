@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from shared import bootstrap
 from shared.config import ConfigError, config_path, load_config
-from shared.entrypoints.cli_words import header, locale, say
+from shared.entrypoints.cli_words import cli_actor, header, locale, say
 from shared.platform import env, texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,19 +183,6 @@ def _print_changes(result: dict[str, Any]) -> None:
     if flagged:
         print(say("decided.flagged", count=flagged))
     print(say("decided.calendar"))
-
-
-def cli_actor() -> Any:
-    """Who runs the CLI, for the audit log: the OS user (the CLI has no sign-in)."""
-    import getpass
-
-    from shared.usecases.audit import Actor
-
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return Actor(f"cli:{user}", user, "cli")
 
 
 def _warning_line(code: str, values: dict[str, Any], day: str | None) -> str:

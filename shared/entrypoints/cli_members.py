@@ -48,30 +48,40 @@ def cmd_members(args: argparse.Namespace) -> int:
 
 
 def cmd_interviews(args: argparse.Namespace) -> int:
+    # The console's Interviews page calls the same use cases (shared/usecases/operations.py): one
+    # code path, one audit entry per change.
     from shared.domain.applications import email_key
+    from shared.entrypoints.cli_words import cli_actor
     from shared.entrypoints.jobs_newsletter import interview_deps
     from shared.usecases import interviews as iv
+    from shared.usecases import operations
 
     deps = interview_deps()
     now = dt.datetime.now(dt.UTC)
-    try:
-        if args.action == "add":
-            if not (args.email and args.angle):
-                print(say("interviews.add_needs"), file=sys.stderr)
-                return 2
-            print(iv.add(deps.store, email_key(args.email), args.angle, now, title=args.title or "", by=args.by))
-            return 0
-        if args.action == "move":
-            if not (args.id and args.state):
-                print(say("interviews.move_needs"), file=sys.stderr)
-                return 2
-            piece = iv.move(deps, args.id, args.state, now, by=args.by, link=args.link or "")
-            state = say(f"interviews.state.{piece['state']}")
-            print(say("interviews.moved_asked" if piece["state"] == "asked" else "interviews.moved", id=args.id, state=state))
-            return 0
-    except iv.InterviewError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    actor = cli_actor()
+    if args.by:
+        actor = type(actor)(actor.id, args.by, actor.via)
+    if args.action == "add":
+        if not (args.email and args.angle):
+            print(say("interviews.add_needs"), file=sys.stderr)
+            return 2
+        out = operations.add_interview(deps.store, actor, email_key(args.email), args.angle, now, title=args.title or "")
+        if not out.ok:
+            print(out.message, file=sys.stderr)
+            return 2
+        print(out.values["id"])
+        return 0
+    if args.action == "move":
+        if not (args.id and args.state):
+            print(say("interviews.move_needs"), file=sys.stderr)
+            return 2
+        out = operations.move_interview(deps, actor, args.id, args.state, now, link=args.link or "")
+        if out.status == "refused":
+            print(out.message or out.code, file=sys.stderr)
+            return 2
+        state = say(f"interviews.state.{args.state}")
+        print(say("interviews.moved_asked" if args.state == "asked" else "interviews.moved", id=args.id, state=state))
+        return 0
     for p in iv.pipeline(deps.store):
         consent = p.get("consent") or {}
         state = say(f"interviews.state.{p.get('state') or 'idea'}")

@@ -33,3 +33,16 @@ def say(key: str, **values: Any) -> str:
 
 def header(key: str) -> list[str]:
     return list(texts.t_list(locale(), f"cli.{key}"))
+
+
+def cli_actor() -> Any:
+    """Who runs the CLI, for the audit log: the OS user (the CLI has no sign-in)."""
+    import getpass
+
+    from shared.usecases.audit import Actor
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(f"cli:{user}", user, "cli")

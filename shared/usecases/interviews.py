@@ -33,7 +33,11 @@ CONSENT_TTL = dt.timedelta(days=30)  # how long the request mail's consent links
 
 
 class InterviewError(ValueError):
-    """A move the pipeline does not allow; the message says why."""
+    """A move the pipeline does not allow; the message says why, ``code`` is stable (the console's words)."""
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -47,16 +51,16 @@ class Deps:
 def add(store: DocStore, member_id: str, angle: str, now: dt.datetime, title: str = "", by: str | None = None) -> str:
     member = store.get(MEMBERS, member_id)
     if member is None:
-        raise InterviewError("no member with that address")
+        raise InterviewError("no member with that address", "unknown_member")
     angle = re.sub(r"\s+", " ", angle).strip()[:300]
     if not angle:
-        raise InterviewError("give the angle: what the piece is about")
+        raise InterviewError("give the angle: what the piece is about", "angle")
     iid = "iv_" + hashlib.sha256(f"{member_id}|{angle}".encode()).hexdigest()[:16]
     record = {"member_id": member_id, "member_name": str(member.get("name") or ""), "angle": angle,
               "title": (title or angle)[:200], "state": "idea", "link": "", "consent": None, "newsletter_pending": False,
               "created_at": now, "history": [{"state": "idea", "at": now, "by": by}]}
     if not store.create(INTERVIEWS, iid, record):
-        raise InterviewError("this idea for this member is already in the pipeline")
+        raise InterviewError("this idea for this member is already in the pipeline", "interview_exists")
     return iid
 
 
@@ -69,21 +73,21 @@ def move(deps: Deps, iid: str, state: str, now: dt.datetime, by: str | None = No
     """One step along the pipeline; moving to ``asked`` mails the member the consent request (once)."""
     piece = deps.store.get(INTERVIEWS, iid)
     if piece is None:
-        raise InterviewError(f"no interview {iid!r}")
+        raise InterviewError(f"no interview {iid!r}", "unknown_interview")
     if state not in STATES:
-        raise InterviewError(f"{state!r} is not a state ({' -> '.join(STATES)})")
+        raise InterviewError(f"{state!r} is not a state ({' -> '.join(STATES)})", "bad_state")
     current = str(piece.get("state"))
     if current == DECLINED:
-        raise InterviewError("the member declined this one")
+        raise InterviewError("the member declined this one", "interview_declined")
     if STATES.index(state) != STATES.index(current) + 1 and state != current:
         raise InterviewError(f"from {current} the next step is {STATES[STATES.index(current) + 1]}"
-                             if current != STATES[-1] else "already published")
+                             if current != STATES[-1] else "already published", "next_step")
     if state == "agreed" and not _consented(piece):
-        raise InterviewError("agreed comes from the member's own answer to the request (their consent link)")
+        raise InterviewError("agreed comes from the member's own answer to the request (their consent link)", "needs_consent")
     changes: dict[str, Any] = {"state": state, "history": [*piece.get("history", []), {"state": state, "at": now, "by": by}]}
     if state == "published":
         if not re.fullmatch(r"https?://\S+", link or str(piece.get("link") or "")):
-            raise InterviewError("published needs the link to the piece (https://...)")
+            raise InterviewError("published needs the link to the piece (https://...)", "link")
         changes.update(link=link or piece.get("link"), published_at=now, newsletter_pending=True)
     deps.store.update(INTERVIEWS, iid, changes)
     if state == "asked":

@@ -9,7 +9,11 @@ action registry), so a change behaves the same wherever it is made (docs/console
 - speakers: :func:`add_speaker`, :func:`set_priority`, :func:`withdraw_speaker`;
 - hosts: :func:`hand_back` (the hand-back link's decision), :func:`request_swap`,
   :func:`answer_swap`, :func:`mark_unavailable`, :func:`add_host`, :func:`set_host_active`;
-- member events: :func:`confirm_proposal`.
+- member events: :func:`confirm_proposal`;
+- attendees: :func:`set_capacity` (a raise promotes from the waitlist, each promotion mailed once),
+  :func:`check_in` (events in person);
+- the newsletter: :func:`approve_newsletter` (the preview mail's approve link's decision);
+- interviews: :func:`add_interview`, :func:`move_interview` (``asked`` mails the consent request).
 
 Each returns an :class:`Outcome`; a refusal changes nothing and writes no audit entry.
 """
@@ -19,13 +23,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Config
 from shared.platform import actions
 from shared.ports import DocStore, SlotStore
 from shared.usecases import assign, audit, rhythm, roster, schedule
 from shared.usecases.audit import Actor
+
+if TYPE_CHECKING:
+    from shared.usecases.interviews import Deps as InterviewDeps
+    from shared.usecases.rsvp import Deps as RsvpDeps
 
 
 @dataclass(frozen=True)
@@ -230,3 +238,114 @@ def confirm_proposal(service: actions.ActionService, store: DocStore, actor: Act
             return Outcome("refused", "proposal_overlap", outcome.message)
         return Outcome("done", "proposal_confirmed", values={"slot_id": after.get("slot_id")})
     return outcome
+
+
+# ------------------------------------------------------------------ attendees (docs/events.md)
+
+
+def set_capacity(deps: RsvpDeps, actor: Actor, event_id: str, capacity: int | None, now: dt.datetime) -> Outcome:
+    """An organizer's capacity for one event (``None``: no limit); a raise promotes as many from the
+    waitlist as it frees, through the event's seat chain (``shared/usecases/rsvp.py``)."""
+    from shared.usecases import rsvp
+
+    slot = deps.slots.get_slot(event_id)
+    if slot is None:
+        return Outcome("refused", "unknown_slot")
+    if rsvp.kind_rules(deps.config, slot).rsvp == "none":
+        return Outcome("refused", "no_rsvp")
+    if slot.get("status") != "scheduled" or slot["start"] <= now:
+        return Outcome("refused", "past_slot")
+    if capacity is not None and not 0 <= capacity <= 10_000:
+        return Outcome("refused", "capacity_range")
+    _, seats = rsvp.current(deps, slot)
+    if seats.capacity == capacity:
+        return Outcome("already", "capacity_same")
+    try:
+        changed = rsvp.set_capacity(deps, event_id, capacity, now, by=actor.id)
+    except rsvp.RsvpRefused as exc:
+        return Outcome("refused", exc.reason)
+    audit.record(deps.store, actor, "event.capacity", f"slots/{event_id}", {"capacity": seats.capacity},
+                 {"capacity": capacity, "promoted": changed.promoted}, now)
+    return Outcome("done", "capacity", values={"promoted": changed.promoted})
+
+
+def check_in(deps: RsvpDeps, actor: Actor, event_id: str, who: str, present: bool, now: dt.datetime) -> Outcome:
+    """Present or not, for a confirmed attendee of an event in person (the thank-you then goes to the
+    checked-in only: ``shared/usecases/event_mail.py``)."""
+    from shared.usecases import rsvp
+
+    slot = deps.slots.get_slot(event_id)
+    if slot is None:
+        return Outcome("refused", "unknown_slot")
+    if slot.get("online"):
+        return Outcome("refused", "online_event")
+    _, seats = rsvp.current(deps, slot)
+    if who not in seats.confirmed:
+        return Outcome("refused", "not_confirmed")
+    rid = rsvp.rsvp_id(event_id, who)
+    before = (deps.store.get(rsvp.RSVPS, rid) or {}).get("checked_in")
+    was = bool(before.get("present")) if isinstance(before, Mapping) else None
+    if was is present:
+        return Outcome("already", "already_checked_in" if present else "already_checked_out")
+    if not rsvp.check_in(deps, event_id, who, present, now, by=actor.id):
+        return Outcome("refused", "not_confirmed")
+    audit.record(deps.store, actor, "event.check_in" if present else "event.check_out", f"rsvps/{rid}",
+                 {"present": was}, {"present": present}, now)
+    return Outcome("done", "checked_in" if present else "checked_out")
+
+
+# ------------------------------------------------------------------ newsletter (docs/newsletter.md)
+
+
+def approve_newsletter(service: actions.ActionService, store: DocStore, actor: Actor, month: str,
+                       now: dt.datetime) -> Outcome:
+    """Approve a month's preview: the approve link's decision (``decisions/newsletter:<month>``), so
+    the first approval wins whether it comes from the console or the preview mail."""
+    from shared.usecases import newsletter
+
+    before = store.get(newsletter.NEWSLETTERS, month)
+    if before is None:
+        return Outcome("refused", "unknown_issue")
+    if before.get("status") != newsletter.PREVIEW:
+        return Outcome("already", "issue_decided")
+    outcome = _from_page(service.decide(newsletter.APPROVE, month, actor.id, actor.name, now))
+    if outcome.ok:
+        after = store.get(newsletter.NEWSLETTERS, month) or {}
+        audit.record(store, actor, "newsletter.approve", f"newsletters/{month}", {"status": before.get("status")},
+                     {"status": after.get("status"), "approved_by": after.get("approved_by")}, now)
+    return outcome
+
+
+# ------------------------------------------------------------------ interviews (docs/newsletter.md)
+
+
+def add_interview(store: DocStore, actor: Actor, member_id: str, angle: str, now: dt.datetime, title: str = "") -> Outcome:
+    from shared.usecases import interviews
+
+    try:
+        iid = interviews.add(store, member_id, angle, now, title=title, by=actor.id)
+    except interviews.InterviewError as exc:
+        return Outcome("refused", exc.code, str(exc))
+    piece = store.get(interviews.INTERVIEWS, iid) or {}
+    audit.record(store, actor, "interview.add", f"interviews/{iid}", None,
+                 {"member": member_id, "angle": piece.get("angle"), "state": "idea"}, now)
+    return Outcome("done", "interview_added", values={"id": iid})
+
+
+def move_interview(deps: InterviewDeps, actor: Actor, iid: str, state: str, now: dt.datetime, link: str = "") -> Outcome:
+    """One step along the pipeline; ``asked`` mails the member the request with its consent links."""
+    from shared.usecases import interviews
+
+    before = deps.store.get(interviews.INTERVIEWS, iid)
+    if before is None:
+        return Outcome("refused", "unknown_interview")
+    if before.get("state") == state and (state != "published" or not link or link == before.get("link")):
+        return Outcome("already", "interview_same")
+    try:
+        after = interviews.move(deps, iid, state, now, by=actor.id, link=link)
+    except interviews.InterviewError as exc:
+        return Outcome("refused", exc.code, str(exc))
+    audit.record(deps.store, actor, "interview.move", f"interviews/{iid}",
+                 {"state": before.get("state"), "link": before.get("link") or ""},
+                 {"state": after.get("state"), "link": after.get("link") or ""}, now)
+    return Outcome("done", "interview_asked" if state == "asked" else "interview_moved", values={"state": state})

@@ -110,9 +110,10 @@ def record_approval(cfg: Config, store: DocStore, mailer: Mailer, new_id: str, m
     return str(by)
 
 
-def month_summary(cfg: Config, store: DocStore, month: str, cap: int) -> dict[str, Any]:
+def month_summary(cfg: Config, store: DocStore, month: str, cap: int, with_ids: bool = False) -> dict[str, Any]:
     """Referrals in ``month`` (a count aggregation) and, for referrers who agreed to be shown
-    (consent ``referral_shown``), who brought whom: at most ``cap`` listed, the rest counted."""
+    (consent ``referral_shown``), who brought whom: at most ``cap`` listed, the rest counted
+    (``with_ids``: each pair also names its documents, ``referrer_id`` and ``member_id``, for the console)."""
     total = store.count(REFERRALS, [("month", "==", month)])
     shown: list[dict[str, str]] = []
     if total:
@@ -121,7 +122,10 @@ def month_summary(cfg: Config, store: DocStore, month: str, cap: int) -> dict[st
             if not consent(referrer, "referral_shown"):
                 continue
             newcomer = store.get(MEMBERS, str(r.get("member"))) or {}
-            shown.append({"referrer": str((referrer or {}).get("name") or ""), "member": str(newcomer.get("name") or "")})
+            pair = {"referrer": str((referrer or {}).get("name") or ""), "member": str(newcomer.get("name") or "")}
+            if with_ids:
+                pair.update(referrer_id=str(r.get("referrer")), member_id=str(r.get("member")))
+            shown.append(pair)
     return {"month": month, "count": total, "shown": shown}
 
 

@@ -1,7 +1,8 @@
 """The organizer console in a real browser (Debian's Chromium through Playwright): signing in with
 Google (the POST Google's button makes, signed by a local key) and with a link by mail, approving an
-application, moving an event past its holiday warning, handing back a duty and swapping one, each
-checked in Firestore and the outbox; axe-core on every page; screenshots of every page in both
+application, moving an event past its holiday warning, handing back a duty and swapping one, checking
+in an attendee and raising an event's capacity (the promotion mail), each checked in Firestore and the
+outbox; axe-core on every page; screenshots of every page in both
 languages at phone and desktop widths (``make screenshots`` writes them to docs/screenshots/)."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from tests.fakes.mailbox import mails, text_of
 from tests.helpers import console as c
 from tests.helpers import oidc
 
-PAGES = ("today", "schedule", "slot", "applications", "application", "speakers", "hosts", "members", "audit")
+PAGES = ("today", "schedule", "slot", "attendees-list", "attendees", "applications", "application", "speakers", "hosts",
+         "members", "newsletter", "interviews", "referrals", "audit")
 
 
 @pytest.fixture(scope="module")
@@ -188,12 +190,45 @@ def test_two_hosts_swap_a_duty(console, new_page, key, db, outbox):
     assert mails(outbox)[f"host:duty:{b['duty_id']}"]["To"] == c.ORGANIZER
 
 
+def test_an_organizer_checks_in_an_attendee_and_raises_the_capacity(console, new_page, key, db, outbox):
+    now = dt.datetime.now(dt.UTC)
+    lunch = c.in_person_slot()
+    people = c.rsvps(lunch["id"], 4, now, capacity=2)
+    page = new_page(viewport=PHONE)
+    google_sign_in(page, console["url"], key, c.ORGANIZER)
+    page.get_by_role("link", name="参加者と受付").first.click()  # from Today
+    if lunch["title"] not in page.inner_text("h1"):
+        page.goto(f"{console['url']}/attendees/{lunch['id']}")
+    assert "受付リスト (2)" in page.inner_text("main") and "キャンセル待ち (2)" in page.inner_text("main")
+    assert_accessible(page)
+    page.get_by_role("button", name="参加者　0 さんを受付").click()
+    assert "受付しました" in page.inner_text("main")
+    doc = db.collection("rsvps").document(f"{lunch['id']}~{people[0]}").get().to_dict()
+    assert doc["checked_in"]["present"] is True and doc["checked_in"]["by"] == "tanaka"
+    before = set(mails(outbox))
+    page.get_by_role("spinbutton", name="定員").fill("3")
+    page.get_by_role("button", name="定員を保存").click()
+    assert "繰り上げ" in page.inner_text("main") and "受付リスト (3)" in page.inner_text("main")
+    promoted = [m for k, m in mails(outbox).items() if k not in before and ":promoted:" in k]
+    assert len(promoted) == 1 and promoted[0]["To"].addresses[0].addr_spec == "guest2@example.jp"
+    head = db.collection("rsvp_heads").document(lunch["id"]).get().to_dict()
+    assert head["state"]["capacity"] == 3 and people[2] in head["state"]["confirmed"]
+    assert [d.to_dict()["action"] for d in db.collection("audit").stream()].count("event.capacity") == 1
+    assert_accessible(page)
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_every_page_is_accessible_and_photographed(console, new_page, key, shot, lang):
     url = console["url"]
+    now = dt.datetime.now(dt.UTC)
+    lunch = c.in_person_slot()["id"]
+    c.rsvps(lunch, 4, now, capacity=3)
+    c.seed_pipeline(now)
     paths = {"today": "/", "schedule": "/schedule", "slot": f"/schedule/{console['duties'][0]['slot_id']}",
+             "attendees-list": "/attendees", "attendees": f"/attendees/{lunch}",
              "applications": "/applications", "application": f"/applications/{console['applications'][0]}",
-             "speakers": "/speakers", "hosts": "/hosts", "members": "/members", "audit": "/audit"}
+             "speakers": "/speakers", "hosts": "/hosts", "members": "/members", "newsletter": "/newsletter",
+             "interviews": "/interviews", "referrals": "/referrals", "audit": "/audit"}
     assert set(paths) == set(PAGES)
     login = new_page(viewport=PHONE)
     login.goto(f"{url}/lang/{lang}?next=/login")

@@ -96,3 +96,63 @@ def seed(now: Any) -> dict[str, Any]:
                                        "directory": {"company": company, "role": "CEO", "link": "", "intro": ""}})
     duties = sorted((d for d in store.where("host_duties", "state", "==", "active")), key=lambda d: d["start"])
     return {"applications": apps, "duties": duties, "speakers": deps.store.query("speakers", limit=10)}
+
+
+def rsvps(slot_id: str, n: int, now: Any, capacity: int | None = None) -> list[str]:
+    """``n`` people confirm an RSVP for ``slot_id`` in order (as their confirmation links would), after
+    the event's capacity is set to ``capacity`` when given; returns their person keys."""
+    from shared import bootstrap
+    from shared.domain import seats as S
+    from shared.domain.applications import email_key
+    from shared.usecases import rsvp
+
+    deps = bootstrap.rsvp_deps()
+    if capacity is not None:
+        rsvp.upsert_settings(deps.store, slot_id, {"capacity": capacity})
+    slot = deps.slots.get_slot(slot_id)
+    assert slot is not None
+    people = []
+    for i in range(n):
+        address = f"guest{i}@example.jp"
+        who = email_key(address)
+        deps.store.set(rsvp.RSVPS, rsvp.rsvp_id(slot_id, who), {
+            "event": slot_id, "who": who, "email": address, "name": f"参加者　{i}", "notes": "アレルギー:えび\n車椅子で伺います" if i == 0 else "",
+            "locale": "ja", "round": 1, "requests": 1})
+        rsvp.deliver(deps, slot, rsvp.submit(deps, slot, S.join(who, 1), now), now)
+        people.append(who)
+    return people
+
+
+def in_person_slot(days: int = 4) -> dict[str, Any]:
+    """The first event in person that takes RSVPs, at least ``days`` ahead (a seat freed then is given,
+    not offered: docs/events.md)."""
+    import datetime as dt
+
+    from shared import bootstrap
+    from shared.usecases.rsvp_rules import kind_rules
+
+    cfg, now = bootstrap.config(), dt.datetime.now(dt.UTC)
+    for s in bootstrap.slot_store().slots_between(now + dt.timedelta(days=days), now + dt.timedelta(days=90)):
+        if not s.get("online") and s.get("status") == "scheduled" and kind_rules(cfg, s).rsvp != "none":
+            return s
+    raise AssertionError("the example config has no event in person")
+
+
+def seed_pipeline(now: Any) -> dict[str, Any]:
+    """This month's newsletter issue in preview, an interview idea for a member (keyed by address, as
+    approved members are) and a referral whose referrer agreed to be shown; returns their ids."""
+    from shared import bootstrap
+    from shared.domain.applications import email_key
+    from shared.domain.members import consent_records
+    from shared.entrypoints.jobs_newsletter import deps
+    from shared.usecases import interviews, newsletter, referrals
+
+    store = bootstrap.doc_store()
+    month = newsletter.run(deps(), now).month
+    aoki = email_key("member0@example.jp")
+    store.set("members", aoki, {**(store.get("members", "m0") or {}), "consents": consent_records(
+        {"weekly_prompt": True, "directory": True, "referral_shown": True}, now, "form")})
+    iid = interviews.add(store, aoki, "元エンジニアが起業して学んだこと", now, title="アルムナイ起業の一年")
+    store.set("referrals", "m1", {"referrer": aoki, "member": "m1", "how": "code", "at": now,
+                                  "month": referrals.months(now, bootstrap.config().community.timezone, 1)[0]})
+    return {"month": month, "interview": iid, "member": aoki}

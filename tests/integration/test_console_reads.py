@@ -1,6 +1,7 @@
 """Every console page reads what it shows and at most 10 documents more (docs/console.md,
 "Performance"), counted with the adapters' OpCounter in a community with 2,000 members, 120
-applications waiting, 300 audit entries and 40 queued speakers. What a page shows is marked
+applications waiting, 300 audit entries, 40 queued speakers, 40 RSVPs for a lunch (30 seats), a
+newsletter issue, 30 interview ideas and 30 referrals. What a page shows is marked
 ``data-doc="<collection>/<id>"`` in its HTML; each document counts once."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tests.conftest import ROOT
 from tests.helpers import console as c
 from tests.helpers import oidc
 
-MEMBERS, APPLICATIONS, AUDIT, SPEAKERS = 2000, 120, 300, 40
+MEMBERS, APPLICATIONS, AUDIT, SPEAKERS, ATTENDEES, PIPELINE = 2000, 120, 300, 40, 40, 30
 BEYOND = 10
 
 
@@ -60,6 +61,25 @@ def grow(db, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
                      {"unavailable": []}, {"unavailable": [f"2099-01-{1 + i % 28:02d}"]}, now - dt.timedelta(seconds=i))
 
 
+def grow_pipeline(db, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    """This month's newsletter issue, 30 interview ideas, 30 referrals this month (referrers who agreed
+    to be shown: the ones who did not are read and not shown, at most the page's cap)."""
+    from shared.domain.members import consent_records
+    from shared.entrypoints.jobs_newsletter import deps
+    from shared.usecases import interviews, newsletter, referrals
+
+    newsletter.run(deps(), now)
+    month = referrals.months(now, bootstrap.config().community.timezone, 1)[0]
+    batch = db.batch()
+    for i in range(PIPELINE):
+        interviews.add(bootstrap.doc_store(), f"big{i:05d}", f"切り口　{i}", now)
+        batch.set(db.collection("referrals").document(f"big{i + 1000:05d}"), {
+            "referrer": f"big{i:05d}", "member": f"big{i + 1000:05d}", "month": month, "at": now})
+        batch.update(db.collection("members").document(f"big{i:05d}"),
+                     {"consents.referral_shown": consent_records({"referral_shown": True}, now, "self_service")["referral_shown"]})
+    batch.commit()
+
+
 def test_every_page_reads_at_most_ten_documents_beyond_what_it_shows(project, outbox, example_config, certs, key, db,
                                                                       monkeypatch):
     for name, value in c.environment(certs.url).items():
@@ -70,8 +90,12 @@ def test_every_page_reads_at_most_ten_documents_beyond_what_it_shows(project, ou
     app = functions_framework.create_app("console", str(ROOT / "functions/console/main.py")).test_client()
     c.sign_in(app, key)
     slot = world["duties"][0]["slot_id"]
+    lunch = c.in_person_slot()["id"]
+    c.rsvps(lunch, ATTENDEES, now, capacity=ATTENDEES - 10)
+    grow_pipeline(db, now)
     pages = ["/", "/schedule", f"/schedule/{slot}", "/applications", "/applications/big-app-000", "/speakers", "/hosts",
-             "/members", "/members?after=" + "会員　01000", "/members?q=会員　019", "/audit"]
+             "/members", "/members?after=" + "会員　01000", "/members?q=会員　019", "/audit", "/attendees", f"/attendees/{lunch}",
+             "/newsletter", "/interviews", "/referrals"]
     ops = bootstrap.ops()
     report = []
     for path in pages:

@@ -1,8 +1,9 @@
 """The organizer console: one function, server-rendered pages, no JavaScript needed (docs/console.md).
 
-Pages (each a module of this package, registered in :mod:`.registry`): Today, Schedule,
-Applications, Speakers, Hosts, Members, Audit log; sign-in in :mod:`.auth`. Every change goes
-through ``shared/usecases/operations.py``, the code path the CLI and the mail links share.
+Pages (each a module of this package, registered in :mod:`.registry`): Today, Schedule, Attendees,
+Applications, Speakers, Hosts, Members, Newsletter, Interviews, Referrals, Audit log; sign-in in
+:mod:`.auth`. Every change goes through ``shared/usecases/operations.py``, the code path the CLI and
+the mail links share.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from shared.platform import env, texts
 from shared.usecases import roster
 
 # The page modules, in the order their routes are added. Adding a page: docs/console.md.
-PAGES = ("today", "schedule", "applications", "speakers", "hosts", "members", "audit_log")
+PAGES = ("today", "schedule", "attendees", "applications", "speakers", "hosts", "members", "newsletter", "interviews",
+         "referrals", "audit_log")
 
 
 def _base_url() -> str | None:
@@ -46,9 +48,22 @@ def app() -> WebApp:
 def _import_pages() -> None:
     # Static imports, not importlib: the bundle builder and the infra check follow imports to find
     # what a function runs (tools/bundle.py). Adding a page: import its module here and in PAGES.
-    from shared.entrypoints.console import applications, audit_log, hosts, members, schedule, speakers, today
+    from shared.entrypoints.console import (
+        applications,
+        attendees,
+        audit_log,
+        hosts,
+        interviews,
+        members,
+        newsletter,
+        referrals,
+        schedule,
+        speakers,
+        today,
+    )
 
-    loaded = {m.__name__.rsplit(".", 1)[1] for m in (today, schedule, applications, speakers, hosts, members, audit_log)}
+    loaded = {m.__name__.rsplit(".", 1)[1] for m in (today, schedule, attendees, applications, speakers, hosts, members,
+                                                      newsletter, interviews, referrals, audit_log)}
     assert loaded == set(PAGES), "PAGES and the imports in _import_pages() must name the same modules"
 
 

@@ -17,6 +17,7 @@ from shared.entrypoints.console.views import flash_redirect
 from shared.entrypoints.web.app import Ctx, HttpError
 from shared.usecases import assign, operations, rhythm
 from shared.usecases import schedule as schedule_uc
+from shared.usecases.rsvp_rules import kind_rules
 
 
 @page("/schedule", name="schedule", label="console.nav.schedule", order=20, roles=EVERYONE)
@@ -33,7 +34,8 @@ def _row(ctx: Ctx, s: Mapping[str, Any]) -> dict[str, Any]:
     cfg = bootstrap.config()
     return {"slot": views.slot_view(s), "when": views.slot_when(ctx, s), "speaker": views.person_name(cfg, s.get("speaker"), s),
             "host": views.person_name(cfg, s.get("host"), s), "decided": s.get("decided"), "state": views.provision_state(s),
-            "flags": list((s.get("gen_flags") or {}).keys()), "takes_speaker": s.get("series_id") in speaker_series(cfg)}
+            "flags": list((s.get("gen_flags") or {}).keys()), "takes_speaker": s.get("series_id") in speaker_series(cfg),
+            "takes_rsvp": kind_rules(cfg, s).rsvp != "none"}
 
 
 @page("/schedule/<slot_id>", name="slot", methods=("GET", "POST"), roles=ORGANIZERS, section="schedule")

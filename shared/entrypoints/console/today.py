@@ -15,6 +15,7 @@ from shared.entrypoints.console.registry import EVERYONE, page
 from shared.entrypoints.console.views import flash_redirect
 from shared.entrypoints.web.app import Ctx, HttpError
 from shared.usecases import assign, operations, rhythm
+from shared.usecases.rsvp_rules import kind_rules
 
 
 @page("/", name="today", label="console.nav.today", order=10, roles=EVERYONE)
@@ -30,7 +31,7 @@ def today(ctx: Ctx) -> Response:
         events.append({"slot": views.slot_view(s), "when": views.slot_when(ctx, s), "speaker": views.person_name(cfg, s.get("speaker"), s),
                        "host": views.person_name(cfg, s.get("host"), s), "state": views.provision_state(s),
                        "problems": rhythm.slot_problems(s), "mine": s.get("host") == person.id,
-                       "takes_speaker": s.get("series_id") in speaker_series(cfg)})
+                       "takes_speaker": s.get("series_id") in speaker_series(cfg), "takes_rsvp": kind_rules(cfg, s).rsvp != "none"})
     offered: list[dict[str, Any]] = []
     swaps: list[dict[str, Any]] = []
     if person.is_organizer:
