@@ -56,12 +56,13 @@ def samples(locale: str) -> dict[str, dict[str, Any]]:
     app = {"answers": [{"title": "お名前", "answer": NAME}, {"title": "ご所属", "answer": ""}], "matched_company": "",
            "hints": ["ソニー"], "eligible": False, "referral": {"by": "m1", "by_name": NAME, "how": "code", "hints": []}}
     numbers = {"applications_waiting": 2, "applications_incomplete": 1, "events_held": 1, "attendance": 12, "upcoming": 3,
-               "new_members": 4, "mails_stuck": 1, "mails_failed": 1, "weekly_mail_members": 30, "directory_entries": 5}
+               "new_members": 4, "mails_stuck": 1, "mails_failed": 1, "mails_held": 1, "weekly_mail_members": 30, "directory_entries": 5}
     digest = {"applications": [{"id": "a1", "name": NAME, "affiliation": "ソニー\n本社", "received": "12月1日", "approve": LINK,
                                 "reject": LINK}], "more_applications": 1, "gaps": [{**e, "missing": ["登壇者"]}],
               "upcoming": [e, place], "more_upcoming": 2, "problems": [{**place, "problems": ["x"]}],
               "pending_proposals": [{"id": "p1", "title": "読書会", "kind": "member_event"}], "numbers": numbers,
-              "mail_problems": [{"intent": "digest:2026-W49:tanaka", "status": "stuck", "attempts": 2, "error": ""}],
+              "mail_problems": [{"intent": "digest:2026-W49:tanaka", "status": "stuck", "attempts": 2, "error": ""},
+                                {"intent": "member:m1:welcome", "status": "held", "attempts": 0, "error": "", "waiting_for": "ACTIONS_BASE_URL"}],
               "set_aside": [{"form_id": "f", "response_id": "r1", "status": "given_up", "attempts": 3, "reason": "answers.email"}],
               "referrals": [{"month": "2026-11", "count": 2, "shown": [{"referrer": NAME, "member": "佐藤　次郎"}]}],
               "attendance_events": [{"title": "ランチ　11/19", "online": False, "confirmed": 12, "attended": 10, "no_show_pct": 17},
@@ -78,7 +79,7 @@ def samples(locale: str) -> dict[str, dict[str, Any]]:
         "host_none": {**base, "event": e},
         "host_released": {**base, "event": e},
         "member_link": {**base, "url": LINK, "expires": "2027年12月1日"},
-        "newsletter": {**base, "year": 2026, "month": 12, "settings_url": LINK, "n": {
+        "newsletter": {**base, "year": 2026, "month": 12, "settings_url": LINK, "unsubscribe_url": LINK, "n": {
             "month": "2026-12", "new_members": 3, "archive_url": LINK,
             "past": [{"when": "11月10日", "title": "登壇イベント　11月", "attendance": 23, "links": [{"label": "録画", "url": LINK}]}],
             "ahead": [{"when": "12月8日", "title": "登壇イベント　12月", "speaker": NAME, "topic": TOPIC, "rsvp_url": LINK}],
@@ -89,7 +90,8 @@ def samples(locale: str) -> dict[str, dict[str, Any]]:
                                "subject": "ニュースレター", "send_after": "2026-12-05 09:00"},
         "referral_thanks": {**base, "newcomer": "佐藤　次郎", "invite_url": LINK, "settings_url": LINK},
         "rhythm_digest": {**base, "week": "2026-W50", "period": "12月7日(月)〜12月13日(日)", **digest},
-        "rhythm_prompt": {**base, "text": "今日は\n#なんでもありデー", "hashtag": "#なんでもありデー", "settings_url": LINK},
+        "rhythm_prompt": {**base, "text": "今日は\n#なんでもありデー", "hashtag": "#なんでもありデー", "settings_url": LINK,
+                          "unsubscribe_url": LINK},
         "rhythm_proposal": {**base, "title": "読書会　第1回", "event": place, "outcome": "declined", "reasons": ["長すぎます"],
                             "organizers": ["田中　太郎"]},
         "rhythm_proposal_confirm": {**base, "title": "読書会　第1回", "event": place, "proposer": NAME, "confirm_url": LINK,
