@@ -69,13 +69,11 @@ def _sender(function: str, environ: Mapping[str, str]) -> Problem | None:
     transport = (environ.get(MAIL_TRANSPORT) or "outbox").strip().lower()
     if transport not in LIVE_MAIL:
         return None
-    from shared.platform.mail import parse_address
+    from email.utils import parseaddr  # not shared.platform.mail: it reads these settings itself
 
     value = environ.get(MAIL_FROM, "")
-    try:
-        address = parse_address(value).addr_spec
-    except ValueError:
-        address = ""
+    address = parseaddr(value)[1]
+    address = address if address.count("@") == 1 and "." in address.rsplit("@", 1)[1] else ""
     if address and not address.endswith(".invalid"):
         return None
     state = "is not set" if not value.strip() else "is not an e-mail address"
