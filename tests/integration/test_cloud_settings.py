@@ -71,7 +71,7 @@ def test_provision_events_on_cloud_functions_without_mail_settings_refuses_and_k
 
 
 @pytest.mark.parametrize("transport", ["", "outbox", " Outbox "])
-def test_the_mailer_refuses_the_outbox_on_cloud_functions(transport, example_config, monkeypatch, tmp_path):
+def test_the_mailer_refuses_the_outbox_on_cloud_functions(transport, project, example_config, monkeypatch, tmp_path):
     monkeypatch.setenv("OUTBOX_DIR", str(tmp_path))
     monkeypatch.setenv("MAIL_TRANSPORT", transport)
     monkeypatch.setenv("K_SERVICE", "form-webhook")
