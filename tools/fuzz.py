@@ -569,8 +569,10 @@ def console_request(draw: Any, slot: str, app: str) -> FuzzRequest:
     day = draw(st.sampled_from(["2099-01-05", "2099-01-01", "2026-02-30", "1999-01-01", "", "明日"]))
     form = {
         "action": draw(st.sampled_from(["move", "cancel", "restore", "hand_back", "swap", "priority", "withdraw", "capacity",
-                                        "check_in", "x", ""])),
+                                        "check_in", "followup", "x", ""])),
         "capacity": draw(st.sampled_from(["3", "0", "", "-1", "１２", "x", "99999"])),
+        "recording_url": draw(st.sampled_from(["https://example.com/r", "http://example.com/r", "javascript:x", "", "a" * 600])),
+        "survey_url": draw(st.sampled_from(["https://example.com/s", "https://a b", ""])), "label": draw(ODD_TEXT),
         "present": draw(st.sampled_from(["1", "0", "x"])), "who": draw(st.sampled_from(["x", "", "a" * 200])),
         "state": draw(st.sampled_from(["idea", "asked", "agreed", "drafted", "published", "x"])),
         "angle": draw(ODD_TEXT), "title": draw(ODD_TEXT), "link": draw(st.sampled_from(["https://example.jp/a", "javascript:x", ""])),

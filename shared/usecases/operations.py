@@ -11,7 +11,7 @@ action registry), so a change behaves the same wherever it is made (docs/console
   :func:`answer_swap`, :func:`mark_unavailable`, :func:`add_host`, :func:`set_host_active`;
 - member events: :func:`confirm_proposal`;
 - attendees: :func:`set_capacity` (a raise promotes from the waitlist, each promotion mailed once),
-  :func:`check_in` (events in person);
+  :func:`check_in` (events in person), :func:`set_followup` (recording, article and survey links);
 - the newsletter: :func:`approve_newsletter` (the preview mail's approve link's decision);
 - interviews: :func:`add_interview`, :func:`move_interview` (``asked`` mails the consent request).
 
@@ -349,3 +349,22 @@ def move_interview(deps: InterviewDeps, actor: Actor, iid: str, state: str, now:
                  {"state": before.get("state"), "link": before.get("link") or ""},
                  {"state": after.get("state"), "link": after.get("link") or ""}, now)
     return Outcome("done", "interview_asked" if state == "asked" else "interview_moved", values={"state": state})
+
+
+def set_followup(deps: RsvpDeps, actor: Actor, event_id: str, recording_url: str, survey_url: str, label: str,
+                 now: dt.datetime) -> Outcome:
+    """After the event: the recording or article link (mailed to those who came, and in the
+    newsletter through ``slots.links``) and the thank-you's survey link; an empty field removes it."""
+    from shared.usecases import rsvp
+
+    if deps.slots.get_slot(event_id) is None:
+        return Outcome("refused", "unknown_slot")
+    before = rsvp.event_settings(deps, event_id).get("followup") or {}
+    try:
+        rsvp.set_followup(deps, event_id, now, recording_url=recording_url, survey_url=survey_url, label=label, by=actor.id)
+    except rsvp.RsvpRefused as exc:
+        return Outcome("refused", "followup_url" if exc.reason == "url" else exc.reason)
+    audit.record(deps.store, actor, "event.followup", f"slots/{event_id}",
+                 {"recording_url": before.get("recording_url"), "survey_url": before.get("survey_url")},
+                 {"recording_url": recording_url or None, "survey_url": survey_url or None}, now)
+    return Outcome("done", "followup")

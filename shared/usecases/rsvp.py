@@ -276,6 +276,11 @@ def _settings(deps: Deps, event_id: str) -> dict[str, Any] | None:
     return deps.store.get(EVENTS, event_id)
 
 
+def event_settings(deps: Deps, event_id: str) -> Mapping[str, Any]:
+    """What organizers set for one event (its capacity, follow-up links), for the console's forms."""
+    return _settings(deps, event_id) or {}
+
+
 def _nested(changes: Mapping[str, Any]) -> dict[str, Any]:
     """``{"a.b": 1}`` as ``{"a": {"b": 1}}``: field paths for a document that does not exist yet."""
     out: dict[str, Any] = {}

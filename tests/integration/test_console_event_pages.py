@@ -136,6 +136,36 @@ def test_attendees_refusals_change_nothing(world, key, db, outbox):
     assert after == before and set(mails(outbox)) == files
 
 
+def test_links_after_the_event_reach_the_slot_and_a_bad_link_changes_nothing(world, key, db, outbox):
+    now = dt.datetime.now(dt.UTC)
+    slot = c.in_person_slot()
+    c.rsvps(slot["id"], 2, now, capacity=2)
+    app = signed_in(key)
+    path = f"/attendees/{slot['id']}"
+    token = c.form_of(app, path)
+    watched = ("rsvp_events", "audit", "slots")
+    before = snapshot(db, *watched)
+    for bad in ({"recording_url": "http://example.com/rec"}, {"survey_url": "javascript:alert(1)"},
+                {"recording_url": "https://example.com/a b"}):
+        res = app.post(path, data={"action": "followup", "csrf": token, **bad})
+        assert res.status_code == 409 and "https://" in res.get_data(as_text=True), bad
+    assert snapshot(db, *watched) == before
+    res = app.post(path, data={"action": "followup", "recording_url": "https://example.com/rec", "label": "当日の記事",
+                               "survey_url": "https://forms.example.com/s", "csrf": token})
+    assert res.status_code == 303 and "done=followup" in res.headers["Location"]
+    assert db.collection("slots").document(slot["id"]).get().to_dict()["links"] == [
+        {"label": "当日の記事", "url": "https://example.com/rec", "kind": "recording"}]
+    settings = db.collection("rsvp_events").document(slot["id"]).get().to_dict()["followup"]
+    assert settings["recording_url"] == "https://example.com/rec" and settings["survey_url"] == "https://forms.example.com/s"
+    page = app.get(path + "?done=followup").get_data(as_text=True)
+    assert 'value="https://forms.example.com/s"' in page and "開催後のリンクを保存しました" in page
+    (entry,) = [e for e in audit(db) if e["action"] == "event.followup"]
+    assert entry["after"] == {"recording_url": "https://example.com/rec", "survey_url": "https://forms.example.com/s"}
+    # an empty field removes its link
+    app.post(path, data={"action": "followup", "recording_url": "", "survey_url": "https://forms.example.com/s", "csrf": token})
+    assert db.collection("slots").document(slot["id"]).get().to_dict()["links"] == []
+
+
 # ------------------------------------------------------------------ newsletter
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response
@@ -59,6 +60,9 @@ def event(ctx: Ctx) -> Response:
             if present not in ("0", "1"):
                 raise HttpError(400, "console.error.bad_action")
             outcome = operations.check_in(deps, actor, slot_id, ctx.form("who", 100), present == "1", ctx.now)
+        elif action == "followup":
+            outcome = operations.set_followup(deps, actor, slot_id, ctx.form("recording_url", 500), ctx.form("survey_url", 500),
+                                              ctx.form("label", 100), ctx.now)
         else:
             raise HttpError(400, "console.error.bad_action")
         if outcome.code == "unknown_slot":
@@ -73,12 +77,15 @@ def event(ctx: Ctx) -> Response:
     rules = kind_rules(deps.config, slot)
     people = rsvp.attendees(deps, slot_id) if rules.rsvp != "none" else None
     in_person = not slot.get("online")
+    followup: Mapping[str, Any] = rsvp.event_settings(deps, slot_id).get("followup") or {}
     return ctx.render("console/attendees.html", status=409 if refusal else 200,
                       title=ctx.t("console.attendees.title", event=str(slot.get("title") or slot_id)),
                       slot=views.slot_view(slot), when=views.slot_when(ctx, slot), people=people, in_person=in_person,
                       takes_rsvp=rules.rsvp != "none", open=slot.get("status") == "scheduled" and slot["start"] > ctx.now,
                       refusal=refusal, form=form, local=lambda m: views.local(ctx, m, str(slot.get("timezone") or "") or None),
-                      rid=lambda who: rsvp.rsvp_id(slot_id, who))
+                      rid=lambda who: rsvp.rsvp_id(slot_id, who),
+                      followup={"recording_url": str(followup.get("recording_url") or ""),
+                                "survey_url": str(followup.get("survey_url") or "")})
 
 
 def _capacity(raw: str) -> tuple[bool, int | None]:
