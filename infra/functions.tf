@@ -65,7 +65,7 @@ variable "functions" {
       kind          = "cron"
       description   = "Offers slots to queued speakers, rolls them forward, rotates host duty"
       schedule      = "0 9 * * *" # daily 09:00, when mails are welcome
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 300
@@ -75,7 +75,7 @@ variable "functions" {
       kind          = "cron"
       description   = "Safety net: re-sends form responses the Apps Script trigger missed"
       schedule      = "*/30 * * * *"
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 300
@@ -85,7 +85,7 @@ variable "functions" {
       kind         = "http"
       description  = "Signed Google Form submissions (Apps Script) become applications"
       public       = true # Apps Script cannot send OIDC; HMAC-signed body instead
-      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets      = ["FORM_WEBHOOK_SECRET", "ACTION_LINK_KEY", "SMTP_PASSWORD"]
       secret_files = ["GOOGLE_API_CREDENTIALS"]
       timeout      = 60
@@ -94,7 +94,7 @@ variable "functions" {
       kind         = "http"
       description  = "One-click signed links in mails (approve, reject, accept an offer, ...)"
       public       = true # opened from a mail client; the link carries an HMAC token
-      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets      = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
       secret_files = ["GOOGLE_API_CREDENTIALS"]
       timeout      = 60
@@ -141,7 +141,7 @@ variable "functions" {
       kind          = "cron"
       description   = "Weekly organizer digest mail"
       schedule      = "0 8 * * 1" # replaced by rhythm.digest.weekday/time of the community config (main.tf)
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"] # the key: approve/reject links in the digest
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 300
@@ -171,7 +171,7 @@ variable "functions" {
       kind         = "http"
       description  = "A member's event proposal (signed webhook) checked against the guidelines"
       public       = true # same signed-webhook contract as form_webhook
-      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL"]
+      env          = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets      = ["FORM_WEBHOOK_SECRET", "ACTION_LINK_KEY", "SMTP_PASSWORD"] # the key: the organizers' confirm link
       secret_files = ["GOOGLE_API_CREDENTIALS"]
     }
