@@ -103,7 +103,7 @@ variable "functions" {
       kind          = "http"
       description   = "Public events pages (JSON-LD, Open Graph), RSVP with seats and waitlist, the public feed, one-click unsubscribe"
       public        = true # anyone reads the events; RSVP links carry an HMAC token, forms a CSRF token
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "EVENTS_BASE_URL"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 60
@@ -113,7 +113,7 @@ variable "functions" {
       kind          = "cron"
       description   = "Around events: lapsed offers, invitation updates, reminders, headcounts, thank-yous, announcements"
       schedule      = "10 * * * *" # hourly: an offer's deadline, the day-before reminder, the roundup's hour
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "EVENTS_BASE_URL"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets       = ["ACTION_LINK_KEY", "SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 540
@@ -151,7 +151,7 @@ variable "functions" {
       kind          = "cron"
       description   = "Reminders to speakers and hosts before their event"
       schedule      = "0 10 * * *"
-      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS"]
+      env           = ["MAIL_TRANSPORT", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_STARTTLS", "ACTIONS_BASE_URL", "EVENTS_BASE_URL"]
       secrets       = ["SMTP_PASSWORD"]
       secret_files  = ["GOOGLE_API_CREDENTIALS"]
       timeout       = 300
