@@ -23,7 +23,9 @@ class FunctionProcess:
         self.source = Path(source) if source else ROOT / "functions" / target / "main.py"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+        # Unbuffered: a worker killed on a loaded machine (stop() waits 15 s, then kills) would
+        # otherwise take its last log lines with it, and the tests read those lines.
+        full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen(
             [str(FF), "--target", target, "--source", str(self.source), "--port", str(self.port), "--host", "127.0.0.1"],
             cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -46,7 +48,7 @@ class FunctionProcess:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

@@ -259,6 +259,7 @@ class World:
             "GOOGLE_CLOUD_PROJECT": self.project, "FIRESTORE_EMULATOR_HOST": self.emulator_host,
             "COMMUNITY_CONFIG": str(config), "OUTBOX_DIR": str(self.workdir / "outbox"), "LOG_LEVEL": "ERROR",
             "FORM_WEBHOOK_SECRET": FORM_SECRET, "ACTION_LINK_KEY": LINK_KEY, "ACTIONS_BASE_URL": "https://actions.example",
+            "EVENTS_BASE_URL": "https://events.example",
             "MAIL_TRANSPORT": "gmail", "GMAIL_API_ENDPOINT": self.gmail.endpoint,
             **self.gmail.oauth_env(self.workdir),  # consumer Gmail: a refresh token, at the fake's token endpoint
             "MAIL_FROM": "コミュニティ <community@example.com>", "SLACK_WEBHOOK_URL": self.slack.url,
