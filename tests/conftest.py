@@ -78,6 +78,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _log_level_stays_put() -> Iterator[None]:
+    """``autopilot`` (cli.main) sets LOG_LEVEL in os.environ with setdefault, as a command should;
+    in a test run that would leak into every later test's function processes (which then log
+    nothing a test can read)."""
+    before = os.environ.get("LOG_LEVEL")
+    yield
+    if before is None:
+        os.environ.pop("LOG_LEVEL", None)
+    else:
+        os.environ["LOG_LEVEL"] = before
+
+
+@pytest.fixture(autouse=True)
 def _outbox_mails_read_back_as_meant() -> Iterator[None]:
     MAIL_ROUND_TRIP_PROBLEMS.clear()
     yield

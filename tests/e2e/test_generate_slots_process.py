@@ -33,6 +33,7 @@ def test_the_process_answers_concurrent_and_duplicate_deliveries_with_one_run(em
         "GOOGLE_CLOUD_PROJECT": project,
         "COMMUNITY_CONFIG": str(EXAMPLE_CONFIG),  # its organizers carry e-mail addresses
         "OUTBOX_DIR": str(outbox),
+        "LOG_LEVEL": "INFO",  # the assertions below read the run's info lines
     }
     fn = FunctionProcess("generate_slots", env=env)
     output = ""

@@ -109,3 +109,19 @@ def test_every_setting_a_function_needs_is_given_to_it_by_terraform():
     for fn, names in settings.NEEDS.items():
         given = set(cat[fn]["env"]) | set(cat[fn]["secrets"]) | set(cat[fn]["secret_files"])
         assert set(names) <= given, f"{fn} needs {sorted(set(names) - given)} but infra/functions.tf does not give it"
+
+
+@pytest.mark.parametrize("function", ["console", "events"])
+def test_the_web_functions_answer_503_naming_a_missing_key_not_a_traceback(function, project, outbox, example_config,
+                                                                          monkeypatch):
+    monkeypatch.setenv("K_SERVICE", function)
+    monkeypatch.setenv("MAIL_TRANSPORT", "gmail")
+    monkeypatch.setenv("MAIL_FROM", "運営 <organizers@example.jp>")
+    bootstrap.reset()
+    res = app(function).get("/")
+    page = res.get_data(as_text=True)
+    assert res.status_code == 503, page[:500]
+    assert "ACTION_LINK_KEY is not set: add a version to the Secret Manager secret ACTION_LINK_KEY" in page
+    assert "Traceback" not in page and "まだ準備中です" in page  # the example community reads Japanese
+    monkeypatch.setenv("ACTION_LINK_KEY", "k" * 32)
+    assert app(function).get("/").status_code != 503  # the same request, configured

@@ -208,6 +208,7 @@ class WebApp:
             raise HttpError(413, "web.error.too_large")
         if request.method not in ("GET", "HEAD", "POST"):
             raise HttpError(405, "web.error.method")
+        self._check_settings()
         found = self.router.resolve(request.path, request.method)
         if isinstance(found, int):
             raise HttpError(found, "web.error.not_found" if found == 404 else "web.error.method")
@@ -219,6 +220,17 @@ class WebApp:
         if request.method == "POST" and ctx.route.options.get("csrf", True):
             self.check_csrf(ctx)
         return ctx.route.handler(ctx)  # type: ignore[no-any-return]
+
+    def _check_settings(self) -> None:
+        """A 503 naming each setting this function cannot run without, and its fix, as the JSON
+        functions answer (shared/platform/settings.py): never a traceback from deep inside a page."""
+        from shared.platform import settings
+
+        found = settings.problems(self.name)
+        if found:
+            for problem in found:
+                self.logger.error("not configured", reason=problem.sentence)
+            raise HttpError(503, "web.error.not_configured", fix=" ".join(p.sentence for p in found))
 
     def check_csrf(self, ctx: Ctx) -> None:
         base = urlsplit(self.base_url() or "").netloc
