@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import uuid
 from collections import Counter
@@ -464,6 +465,19 @@ class ExactlyOnceMailer:
         self.sent += 1
         return True
 
+    def _resumable(self, limit: int) -> list[dict[str, Any]]:
+        """``sending`` and ``failed`` intents, then ``held`` ones in a read of their own, and only
+        when a base URL is set: held mails still waiting would otherwise fill the one read (the
+        first week's weekly prompt to every member before ACTIONS_BASE_URL is set) and starve the
+        failed mails behind them, hour after hour."""
+        from shared.platform import links
+
+        found = self.store.by_status((SENDING, FAILED), limit)
+        environ = os.environ if self.environ is None else self.environ
+        if any((environ.get(v) or "").strip() for v in links.BASES):
+            found += self.store.by_status((HELD,), limit)
+        return found
+
     def resume(self, limit: int = 200) -> dict[str, int]:
         """Finish the intents nobody may send again (see the module doc): each one left ``sending``
         past its lease, or ``failed`` with fewer than ``MAX_ATTEMPTS`` attempts, is sent through
@@ -475,7 +489,7 @@ class ExactlyOnceMailer:
         refused / errors (tried again next run), given_up, unrebuildable (no stored message)."""
         now = self.clock()
         counts: Counter[str] = Counter()
-        for rec in self.store.by_status((SENDING, FAILED, HELD), limit):
+        for rec in self._resumable(limit):
             status, intent, body = rec.get("status"), rec.get("intent"), rec.get("mail")
             if status == SENDING and rec["lease_until"] > now:
                 continue  # in flight

@@ -152,7 +152,8 @@ def test_mails_with_links_are_held_until_actions_base_url_is_set_then_sent_once(
         before = len(server.received)
 
         # a rerun while still unset sends nothing and holds nothing twice
-        assert bootstrap.mailer().resume().get("held") == len(held)
+        counts = bootstrap.mailer().resume()  # held mails are not even read while no base URL is set
+        assert counts.get("sent", 0) == 0 and counts.get("held", 0) == 0, counts
         assert len(server.received) == before
 
         # set it: two runs at once send each held mail exactly once, with working links

@@ -199,3 +199,38 @@ def test_the_last_refused_attempt_gives_up_at_once(project, outbox):
     # A use case sending the same intent again (a person re-triggered it) still may, once more.
     clock.now += dt.timedelta(hours=1)
     assert mailer.send(mail) is True and transport.delivered == [mail.intent]
+
+
+def test_held_mails_waiting_for_a_base_url_never_starve_failed_ones(project, outbox, monkeypatch):
+    """The first week before ACTIONS_BASE_URL is set: the weekly prompt to every member is held.
+    Those held intents used to share resume()'s one read of 200 with the failed ones and, sorted
+    first, keep a refused review mail from ever being retried."""
+    from shared.platform import links
+    from shared.platform.mail import HELD
+
+    for name in links.BASES:
+        monkeypatch.delenv(name, raising=False)
+    _, mailer, transport, clock = world(outbox)
+    fresh = next(f"application:app_{i}:review" for i in range(1000)
+                 if ExactlyOnceMailer.key(f"application:app_{i}:review") > "c")
+    waiting = _intents_below(ExactlyOnceMailer.key(fresh), 205, "prompt:2026-W49:member_")
+    link = links.placeholder("ACTIONS_BASE_URL") + "/u?t=x"
+    batch = mailer.store.client.batch()  # type: ignore[attr-defined]
+    for name in waiting:
+        mail = OutgoingMail(to=("taro@example.jp",), subject="s", text=f"配信停止: {link}", intent=name)
+        batch.set(mailer.store.col.document(ExactlyOnceMailer.key(name)),
+                  mailer._record("t0", mail, 0) | {"status": HELD, "waiting_for": ["ACTIONS_BASE_URL"],
+                                                    "lease_until": clock.now})
+    batch.commit()
+    transport.plan["application:app_"] = ["refused"]
+    with pytest.raises(DeliveryRefused):
+        mailer.send(OutgoingMail(to=("hanako@example.jp",), subject="s", text="t", intent=fresh))
+    clock.now = NOW + dt.timedelta(hours=1)
+    mailer.resume(limit=200)
+    assert transport.delivered == [fresh]  # retried at the next hourly run, whatever waits for a base URL
+    assert record(mailer, waiting[0])["status"] == HELD
+    monkeypatch.setenv("ACTIONS_BASE_URL", "https://actions.example.jp/")
+    clock.now = NOW + dt.timedelta(hours=2)
+    mailer.resume(limit=200)  # now the held ones go, a read of 200 at a time
+    assert len(transport.delivered) == 1 + 200
+    assert all(record(mailer, n)["status"] in ("sent", HELD) for n in waiting)
