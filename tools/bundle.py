@@ -235,13 +235,16 @@ def _write_zip(directory: Path, archive: Path) -> None:
     tmp.replace(archive)
 
 
-def _compile_pages(directory: Path) -> None:
-    """The web pages' templates, generated into the bundle (shared/entrypoints/web/render.py): a
-    cold first request reads them instead of compiling them."""
+def _compile_templates(directory: Path, pages: bool) -> None:
+    """The templates' generated code, kept in the bundle (shared/platform/jinja_kept.py): a cold
+    first request reads it instead of compiling. Mail templates for every function that can send
+    mail; page templates too for the web functions (shared/entrypoints/web/render.py)."""
     import subprocess
 
-    subprocess.run([sys.executable, "-c", "from shared.entrypoints.web.render import precompile; precompile()"],
-                   cwd=directory, check=True, env={**os.environ, "PYTHONPATH": str(directory)})
+    code = "from shared.entrypoints.web.render import precompile; precompile()" if pages else \
+        "from shared.platform.mail import precompile; precompile()"
+    subprocess.run([sys.executable, "-c", code], cwd=directory, check=True,
+                   env={**os.environ, "PYTHONPATH": str(directory)})
 
 
 def build(function: str, root: Path = ROOT, out: Path = BUILD) -> Bundle:
@@ -256,8 +259,8 @@ def build(function: str, root: Path = ROOT, out: Path = BUILD) -> Bundle:
     directory.mkdir(parents=True)
     shutil.copy2(main, directory / "main.py")
     _copy_tree(root / "shared", directory / "shared")
-    if "shared.entrypoints.web.render" in reached.modules:
-        _compile_pages(directory)
+    if "shared.platform.jinja_kept" in reached.modules:
+        _compile_templates(directory, pages="shared.entrypoints.web.render" in reached.modules)
     (directory / "config").mkdir()
     for name in ("community.example.yaml", "community.yaml"):
         if (root / "config" / name).is_file():
