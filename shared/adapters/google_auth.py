@@ -46,7 +46,7 @@ CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 Api = Literal["gmail", "forms", "calendar"]
-# The one list of scopes (tests/unit/test_google_auth.py compares it with the README).
+# The one list of scopes (tests/integration/test_google_credentials.py compares it with the README).
 SCOPES: dict[str, tuple[str, ...]] = {
     "gmail": (GMAIL_SEND, GMAIL_READONLY),
     "forms": (FORMS_BODY, FORMS_RESPONSES),

@@ -5,7 +5,7 @@ divided by the host's weight), ties to whoever hosted least recently, then the o
 Greedy in event order, this is a weighted round robin: with equal weights the counts of any two
 hosts differ by at most one; with weights each share stays within one event of its ideal.
 
-Zoom licence (shared/docs/integrations.md): ``basic`` (free) meetings end at 40 minutes, so such a
+Zoom licence (docs/speakers.md): ``basic`` (free) meetings end at 40 minutes, so such a
 host takes only events of 40 minutes or less and never an open-end one; ``pro`` hosts one meeting
 at a time, ``business`` two. An open-end event occupies its account until its nominal end.
 

@@ -12,7 +12,7 @@ from shared.platform import env
 
 
 def deps() -> Any:
-    from shared.entrypoints.jobs_rhythm import _to_address, bulk_unsubscribe
+    from shared.entrypoints.jobs_rhythm import bulk_unsubscribe
     from shared.platform import actions, tokens
     from shared.usecases import newsletter
     from shared.usecases.members import general_link
@@ -28,7 +28,7 @@ def deps() -> Any:
     except RuntimeError:
         pass
     return newsletter.Deps(bootstrap.config(), bootstrap.slot_store(), bootstrap.doc_store(), bootstrap.mailer(),
-                           approve, general_link(base), _to_address(), bulk_unsubscribe(dt.datetime.now(dt.UTC)))
+                           approve, general_link(base), bulk_unsubscribe(dt.datetime.now(dt.UTC)))
 
 
 def interview_deps() -> Any:

@@ -17,18 +17,6 @@ from shared.entrypoints.cron import CronRun
 from shared.platform import env, log, settings
 
 
-def _to_address() -> str:
-    """The To line of a Bcc batch: the sender itself (recipients stay in Bcc)."""
-    from shared.platform.mail import parse_address
-
-    sender = os.environ.get(env.MAIL_FROM) or ""
-    try:
-        return parse_address(sender).addr_spec
-    except ValueError:
-        orgs = list(bootstrap.config().organizers.values())
-        return orgs[0].email if orgs else "no-reply@example.invalid"
-
-
 def _app_links(now: dt.datetime) -> Any:
     """Approve/reject links for the digest when the action link key is set (else ids only)."""
     from shared.platform import actions, tokens
@@ -55,7 +43,7 @@ def weekly_prompt(run: CronRun) -> dict[str, Any]:
     chat = bootstrap.chat() if cfg.rhythm.prompt.slack else None  # refuses on Cloud Functions without the URL
     from shared.usecases.members import general_link
 
-    return prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), chat, run.schedule_time, _to_address(),
+    return prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), chat, run.schedule_time,
                   general_link(os.environ.get(env.ACTIONS_BASE_URL)), bulk_unsubscribe(run.schedule_time)).summary()
 
 

@@ -9,13 +9,13 @@ One issue per month, ``newsletters/<YYYY-MM>``, moving preview -> approved -> se
    interviews published since the last issue. The content is stored with the issue, so the preview
    is exactly what goes out. Organizers get a preview mail with an approve link.
 2. **Send** once approved, or by itself ``auto_send_after_days`` after the preview: one message to
-   ``newsletter.mailing_list`` when configured, else Bcc batches to the members with the
-   ``newsletter`` consent, planned once (``newsletter_batches/<month>_<n>``) and sent within
+   ``newsletter.mailing_list`` when configured, else one message per member with the
+   ``newsletter`` consent (each with its own unsubscribe link), in batches planned once (``newsletter_batches/<month>_<n>``) and sent within
    ``newsletter.daily_limit`` recipients a day (``newsletter_tickets/<date>_<k>`` claims), so every
    run, duplicate or concurrent, sends each batch once.
 
-Reads stay flat in the number of members except where an address must be read to be mailed (the Bcc
-plan, once per issue): counts are aggregations, featured entries one range query of
+Reads stay flat in the number of members except where an address must be read to be mailed (the
+batch plan, once per issue): counts are aggregations, featured entries one range query of
 ``featured_entries`` documents.
 """
 
@@ -51,7 +51,6 @@ class Deps:
     mailer: Mailer
     approve_link: Callable[[str, dt.datetime], str] | None = None  # (month, now) -> signed approve URL
     settings_url: str = ""  # the members' settings page (in every issue)
-    to_address: str = "no-reply@example.invalid"  # unused: the To line of the former Bcc message
     # (member id, consent) -> one-click unsubscribe headers and link (docs/members.md, "Unsubscribe")
     unsubscribe: Callable[[str, str], tuple[dict[str, str], str]] | None = None
 
@@ -207,7 +206,7 @@ def _due(issue: Mapping[str, Any], now: dt.datetime) -> bool:
 
 
 def _plan(deps: Deps, month: str, now: dt.datetime) -> int:
-    """The issue's Bcc batches, fixed once: every later run of this issue reads the same plan."""
+    """The issue's batches of recipients, fixed once: every later run of this issue reads the same plan."""
     issue = deps.store.get(NEWSLETTERS, month) or {}
     if isinstance(issue.get("batches"), int):
         return int(issue["batches"])
@@ -220,7 +219,7 @@ def _plan(deps: Deps, month: str, now: dt.datetime) -> int:
         ids.append(str(m["id"]))
     chunks = [(emails[i:i + size], ids[i:i + size]) for i in range(0, len(emails), size)]
     for n, (chunk, who) in enumerate(chunks):
-        deps.store.create(BATCHES, f"{month}_{n}", {"month": month, "n": n, "bcc": chunk, "ids": who,
+        deps.store.create(BATCHES, f"{month}_{n}", {"month": month, "n": n, "to": chunk, "ids": who,
                                                     "expires_at": now + KEEP})
     claimed = deps.store.create(f"{NEWSLETTERS}_plans", month, {"batches": len(chunks), "at": now, "expires_at": now + KEEP})
     plan = deps.store.get(f"{NEWSLETTERS}_plans", month) or {"batches": len(chunks)}  # a concurrent planner may have won
@@ -249,7 +248,7 @@ def deliver(deps: Deps, issue: Mapping[str, Any], now: dt.datetime, report: Repo
     left = 0
     for n in range(report.batches):
         batch = deps.store.get(BATCHES, f"{month}_{n}")
-        if batch is None or batch.get("sent") or not batch.get("bcc"):
+        if batch is None or batch.get("sent") or not batch.get("to"):
             continue
         if not any(deps.store.create(TICKETS, f"{today}_{k}", {"intent": f"newsletter:{month}:{n}", "expires_at": now + KEEP})
                    for k in range(tickets)):
@@ -257,7 +256,7 @@ def deliver(deps: Deps, issue: Mapping[str, Any], now: dt.datetime, report: Repo
             break
         # one message per member, so that each carries its own one-click unsubscribe link (RFC 8058)
         ids, fresh = [str(i) for i in batch.get("ids") or ()], 0
-        for i, address in enumerate(batch["bcc"]):
+        for i, address in enumerate(batch["to"]):
             who = ids[i] if i < len(ids) else ""
             headers, unsubscribe_url = deps.unsubscribe(who, "newsletter") if deps.unsubscribe and who else ({}, "")
             mine = render_issue(cfg, issue["content"], deps.settings_url, unsubscribe_url=unsubscribe_url) \

@@ -208,7 +208,7 @@ def _plan_batches(cfg: Config, store: RhythmStore, week: str, now: dt.datetime) 
         ids.append(str(m["id"]))
     chunks = [(emails[i:i + size], ids[i:i + size]) for i in range(0, len(emails), size)]
     for n, (chunk, who) in enumerate(chunks):
-        store.create(PROMPT_BATCHES, f"{week}_{n}", {"week": week, "n": n, "bcc": chunk, "ids": who,
+        store.create(PROMPT_BATCHES, f"{week}_{n}", {"week": week, "n": n, "to": chunk, "ids": who,
                                                      "expires_at": now + KEEP})
     store.create(PROMPT_PLANS, week, {"batches": len(chunks), "created_at": now, "expires_at": now + KEEP})
     plan = store.get(PROMPT_PLANS, week) or {"batches": len(chunks)}  # a concurrent planner may have won
@@ -232,12 +232,11 @@ Unsubscribe = Callable[[str, str], tuple[dict[str, str], str]]  # (member id, co
 
 
 def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: Chat | None, now: dt.datetime,
-                  to_address: str = "", settings_url: str = "", unsubscribe: Unsubscribe | None = None) -> PromptReport:
+                  settings_url: str = "", unsubscribe: Unsubscribe | None = None) -> PromptReport:
     """Post this week's prompt to Slack and mail it to each opted-in member, within today's budget.
     Recipients are planned in batches (the daily budget counts them), but each member gets a message
     of their own: its one-click unsubscribe link (``unsubscribe``, RFC 8058) is theirs alone, which
-    a Bcc message to many cannot carry (docs/members.md, "Unsubscribe"). ``to_address`` is unused
-    (the To line of the former Bcc message).
+    a message to many cannot carry (docs/members.md, "Unsubscribe").
 
     The function runs daily (infra/main.tf): the week's prompt starts on ``rhythm.prompt.weekday``,
     and each later day of the same ISO week sends the batches the daily limit deferred (or the
@@ -267,7 +266,7 @@ def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: 
     for n in range(report.batches):
         intent = f"prompt:{week}:mail:{n}"
         batch = store.get(PROMPT_BATCHES, f"{week}_{n}")
-        if batch is None or batch.get("sent") or not batch.get("bcc"):
+        if batch is None or batch.get("sent") or not batch.get("to"):
             report.already += 1
             continue
         if not any(store.create(PROMPT_TICKETS, f"{today}_{k}", {"intent": intent, "expires_at": now + KEEP})
@@ -278,7 +277,7 @@ def weekly_prompt(cfg: Config, store: RhythmStore, mailer: Mailer | None, chat: 
             gone = _opted_out_since(store, week)
         ids = [str(i) for i in batch.get("ids") or ()]
         fresh = 0
-        for i, address in enumerate(batch["bcc"]):
+        for i, address in enumerate(batch["to"]):
             if address.casefold() in gone:
                 continue
             who = ids[i] if i < len(ids) else ""

@@ -32,8 +32,7 @@ def test_a_member_opts_in_from_the_welcome_mail(serve, new_page, shot, db, outbo
     settings = link_urls(mails(outbox)[f"member:{member_id}:welcome"])["me:0"]
     assert settings.startswith(url.rstrip("/") + "/me?t=")
     cfg, store = bootstrap.config(), bootstrap.rhythm_store()
-    assert weekly_prompt(cfg, store, bootstrap.mailer(), None, dt.datetime.now(dt.UTC) - dt.timedelta(days=7),
-                         "community@example.com").recipients == 0
+    assert weekly_prompt(cfg, store, bootstrap.mailer(), None, dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).recipients == 0
 
     page = new_page(viewport=PHONE)
     response = page.goto(settings)
@@ -57,7 +56,7 @@ def test_a_member_opts_in_from_the_welcome_mail(serve, new_page, shot, db, outbo
 
     member = db.collection("members").document(member_id).get().to_dict()
     assert member["consents"]["weekly_prompt"]["value"] is True and member["consents"]["weekly_prompt"]["source"] == "self_service"
-    report = weekly_prompt(cfg, store, bootstrap.mailer(), None, dt.datetime.now(dt.UTC), "community@example.com")
+    report = weekly_prompt(cfg, store, bootstrap.mailer(), None, dt.datetime.now(dt.UTC))
     assert report.recipients == 1
     [entry] = directory_entries(store)
     assert entry["company"] == "株式会社　山田ラボ" and entry["intro"] == "ロボットの会社です。\n仲間を募集中"

@@ -116,7 +116,7 @@ def test_the_welcome_link_opens_the_page_and_changes_reach_the_prompt_and_the_di
     cfg, store = bootstrap.config(), bootstrap.rhythm_store()
     planned = dt.datetime.now(UTC) - dt.timedelta(minutes=1)  # consents change at the real clock's time
     week_one = planned - dt.timedelta(days=14)
-    assert weekly_prompt(cfg, store, bootstrap.mailer(), None, week_one, "community@example.com").recipients == 0
+    assert weekly_prompt(cfg, store, bootstrap.mailer(), None, week_one).recipients == 0
 
     saved = act.post("/me", data={"t": query["t"], "op": "save", "consent": ["weekly_prompt", "newsletter", "directory"],
                                   "company": "山田ラボ", "role": "CEO", "link": "https://yamada.example.jp",
@@ -132,14 +132,14 @@ def test_the_welcome_link_opens_the_page_and_changes_reach_the_prompt_and_the_di
     assert {(e["name"], e["value"], e["source"]) for e in events} >= {("weekly_prompt", True, "self_service"),
                                                                         ("directory", True, "self_service")}
     week_two = week_one + dt.timedelta(days=7)
-    report = weekly_prompt(cfg, store, bootstrap.mailer(), None, week_two, "community@example.com")
+    report = weekly_prompt(cfg, store, bootstrap.mailer(), None, week_two)
     assert report.recipients == 1
     assert [e["company"] for e in directory_entries(store)] == ["山田ラボ"]
 
     # out again, after the week's plan was fixed: the batches still to send leave the member out
     assert _plan_batches(cfg, store, iso_week(planned, cfg.community.timezone), planned) == 1  # fixed first
     act.post("/me", data={"t": query["t"], "op": "save", "consent": []})
-    report = weekly_prompt(cfg, store, bootstrap.mailer(), None, planned, "community@example.com")
+    report = weekly_prompt(cfg, store, bootstrap.mailer(), None, planned)
     assert report.recipients == 0 and report.sent == 0
     assert directory_entries(store) == []
     assert db.collection("members").document(MID).get().to_dict()["directory"] is None

@@ -71,7 +71,7 @@ def planned(db, month="2027-03") -> list[str]:
     """The recipients of the issue's batches, as planned and sent (docs/newsletter.md)."""
     batches = [d.to_dict() for d in db.collection("newsletter_batches").stream() if d.id.startswith(month)]
     assert all(b["sent"] for b in batches)
-    return [a for b in batches for a in b["bcc"]]
+    return [a for b in batches for a in b["to"]]
 
 
 def test_assembled_once_previewed_approved_by_link_and_sent_in_batches_within_the_daily_limit(newsletter_env, db, outbox):

@@ -120,7 +120,7 @@ def _members(db, n: int, opted: bool = True) -> None:
     batch.commit()
 
 
-def test_prompt_goes_once_per_week_in_bcc_batches_within_the_daily_limit(cfg, db, outbox, monkeypatch):
+def test_prompt_goes_once_per_week_in_batches_within_the_daily_limit(cfg, db, outbox, monkeypatch):
     from tests.fakes.slack import running_slack
 
     _members(db, 15)  # 12 opted in -> 4 batches of 3; the daily limit (6) allows 2 a day
@@ -147,7 +147,7 @@ def test_prompt_goes_once_per_week_in_bcc_batches_within_the_daily_limit(cfg, db
         again = bootstrap.rhythm_store()
         from shared.usecases.rhythm import weekly_prompt
 
-        same_day = weekly_prompt(cfg, again, bootstrap.mailer(), bootstrap.chat(), dt.datetime(2026, 12, 2, 5, tzinfo=UTC), "community@example.com")
+        same_day = weekly_prompt(cfg, again, bootstrap.mailer(), bootstrap.chat(), dt.datetime(2026, 12, 2, 5, tzinfo=UTC))
         assert same_day.sent == 0 and same_day.slack == "already" and same_day.deferred == 2
         client2, headers2 = cron("weekly_prompt", "2026-12-03T00:00:00Z")
         body = client2.post("/", headers=headers2).get_json()
@@ -195,10 +195,10 @@ def test_slack_refusal_is_released_for_a_retry(cfg, monkeypatch):
         bootstrap.reset()
         slack.fail_with = (404, "no_service")
         now = dt.datetime(2026, 12, 2, tzinfo=UTC)
-        r = weekly_prompt(bootstrap.config(), bootstrap.rhythm_store(), None, bootstrap.chat(), now, "c@example.com")
+        r = weekly_prompt(bootstrap.config(), bootstrap.rhythm_store(), None, bootstrap.chat(), now)
         assert r.slack == "refused" and slack.posts == []
         slack.fail_with = None
-        r = weekly_prompt(bootstrap.config(), bootstrap.rhythm_store(), None, bootstrap.chat(), now, "c@example.com")
+        r = weekly_prompt(bootstrap.config(), bootstrap.rhythm_store(), None, bootstrap.chat(), now)
         assert r.slack == "posted" and len(slack.posts) == 1
 
 

@@ -1,6 +1,6 @@
 """The tree is the architecture: these rules are checked on every import in shared/ and functions/.
 
-Layers (docs/architecture.md): ``domain`` pure rules; ``config`` the community's rules as values;
+Layers (README.md, "Architecture"): ``domain`` pure rules; ``config`` the community's rules as values;
 ``ports`` the interfaces; ``platform`` cross-cutting building blocks; ``usecases`` the application;
 ``adapters`` one per vendor; ``entrypoints`` everything that reads a request or writes a response;
 ``bootstrap`` the one place that wires adapters. Every import counts, also the lazy ones inside

@@ -56,7 +56,7 @@ def run(ctx: BenchContext) -> list[Figure]:
         bootstrap.reset()
         ops = bootstrap.ops()
         began = time.perf_counter()
-        prompt = weekly_prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), bootstrap.chat(), now, "community@example.com")
+        prompt = weekly_prompt(cfg, bootstrap.rhythm_store(), bootstrap.mailer(), bootstrap.chat(), now)
         prompt_s = time.perf_counter() - began
         prompt_reads = ops["reads"]
         bootstrap.reset()
