@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,9 +43,22 @@ class Context:
     firestore_admin: str = "https://firestore.googleapis.com"
     scheduler: str = "https://cloudscheduler.googleapis.com"
     region: str = ""  # the deployment's region (GOOGLE_CLOUD_REGION; default: infra's var.region)
-    timeout: float = 20.0
+    timeout: float = 20.0  # one request's limit, cut to what is left of ``budget``
+    budget: float = 55.0  # seconds for the whole run: doctor answers within a minute, whatever hangs
+    clock: Callable[[], float] = time.monotonic
+    started: float | None = None
     session: Any = None  # an authorized requests session for the Google REST calls (your credentials)
     cache: dict[str, Any] = field(default_factory=dict)
+
+    def left(self) -> float:
+        """Seconds left of the run's budget (counted from the first check)."""
+        if self.started is None:
+            self.started = self.clock()
+        return self.budget - (self.clock() - self.started)
+
+    def wait(self) -> float:
+        """The timeout for the next request: ``timeout``, or less when the budget is nearly spent."""
+        return max(1.0, min(self.timeout, self.left()))
 
     def google(self) -> Any:
         if self.session is None:
@@ -82,6 +96,10 @@ def run(ctx: Context, only: Iterable[str] = ()) -> list[Result]:
     for name, fn in CHECKS:
         if wanted and name not in wanted:
             continue
+        if ctx.left() <= 0:  # a slow service used the minute: say which checks never ran
+            results.append(fail(name, f"not checked: the run's {ctx.budget:.0f} s were used up by slower answers "
+                                      "above; run `autopilot doctor " + name + "` on its own"))
+            continue
         try:
             results.extend(fn(ctx))
         except Exception as exc:  # a check that cannot even ask: its own FAIL, the others still run
@@ -110,7 +128,7 @@ def main(argv: list[str] | None = None, ctx: Context | None = None, out: Any = N
     for r in results:
         print(f"{'ok  ' if r.ok else 'FAIL'}  {r.check}: {r.detail}", file=out)
     failed = sum(1 for r in results if not r.ok)
-    print(f"doctor: {len(results) - failed} ok, {failed} FAIL", file=out)
+    print(f"doctor: {len(results) - failed} ok, {failed} FAIL in {ctx.budget - ctx.left():.1f} s", file=out)
     return 1 if failed else 0
 
 
@@ -149,7 +167,7 @@ def secrets_present(ctx: Context) -> list[Result]:
     out = []
     for name in names:
         url = f"{ctx.secretmanager}/v1/projects/{ctx.project}/secrets/{name}/versions"
-        res = ctx.google().get(url, params={"filter": "state:ENABLED"}, timeout=ctx.timeout)
+        res = ctx.google().get(url, params={"filter": "state:ENABLED"}, timeout=ctx.wait())
         if res.status_code == 404:
             out.append(fail(f"secret {name}", "the secret does not exist: run terraform apply in infra/ (README, Deploy, step 6)"))
         elif res.status_code != 200:
@@ -283,7 +301,7 @@ def firestore_indexes_and_ttl(ctx: Context) -> list[Result]:
 
     db = ctx.environ.get(env.FIRESTORE_DATABASE) or "(default)"
     base = f"{ctx.firestore_admin}/v1/projects/{ctx.project}/databases/{db}/collectionGroups"
-    res = ctx.google().get(f"{base}/-/indexes", timeout=ctx.timeout)
+    res = ctx.google().get(f"{base}/-/indexes", timeout=ctx.wait())
     if res.status_code != 200:
         return [fail("firestore", f"the Firestore admin API answered HTTP {res.status_code}: is the database created "
                                   "(terraform apply) and may your account read it (roles/datastore.indexAdmin or viewer)?")]
@@ -303,7 +321,7 @@ def firestore_indexes_and_ttl(ctx: Context) -> list[Result]:
         else:
             out.append(fail(name, "is missing: run terraform apply in infra/ (local.firestore_indexes)"))
     for coll in infra_check.load_infra(ROOT / "infra").locals.get("ttl_collections") or []:
-        res = ctx.google().get(f"{base}/{coll}/fields/expires_at", timeout=ctx.timeout)
+        res = ctx.google().get(f"{base}/{coll}/fields/expires_at", timeout=ctx.wait())
         state = ((res.json().get("ttlConfig") or {}).get("state") if res.status_code == 200 else None)
         out.append(ok(f"ttl {coll}", "active") if state == "ACTIVE" else
                    fail(f"ttl {coll}", f"the TTL policy on {coll}.expires_at is {state or 'missing'}: run terraform apply "
@@ -322,7 +340,7 @@ def _public_url(ctx: Context, name: str, variable: str, function: str, step: str
                           f"(README, Deploy, step {step}); mails with its links are held until then")
     url = base.rstrip("/") + path if path else base
     try:
-        res = requests.get(url, timeout=ctx.timeout, allow_redirects=False)
+        res = requests.get(url, timeout=ctx.wait(), allow_redirects=False)
     except requests.RequestException as exc:
         return fail(name, f"{url} does not answer ({type(exc).__name__}): check {variable} against `terraform output {output}`")
     if res.status_code >= 500 or res.status_code == 404:
@@ -385,7 +403,7 @@ def _zoom_secret(ctx: Context) -> str:
     if ctx.environ.get(env.ZOOM_CLIENT_SECRET):
         return ctx.environ[env.ZOOM_CLIENT_SECRET]
     url = f"{ctx.secretmanager}/v1/projects/{ctx.project}/secrets/{env.ZOOM_CLIENT_SECRET}/versions/latest:access"
-    res = ctx.google().get(url, timeout=ctx.timeout)
+    res = ctx.google().get(url, timeout=ctx.wait())
     if res.status_code != 200:
         return ""
     return base64.b64decode(res.json()["payload"]["data"]).decode()
@@ -417,7 +435,7 @@ def zoom_app_and_hosts(ctx: Context) -> list[Result]:
     api = (ctx.environ.get(env.ZOOM_API_BASE_URL) or zoom.DEFAULT_API_BASE).rstrip("/")
     try:
         res = requests.post(token_url, params={"grant_type": "account_credentials", "account_id": account},
-                            auth=(client, secret), timeout=ctx.timeout)
+                            auth=(client, secret), timeout=ctx.wait())
     except requests.RequestException as exc:
         return [fail("zoom token", f"Zoom's token endpoint does not answer ({type(exc).__name__}): try again later")]
     if res.status_code != 200:
@@ -436,7 +454,7 @@ def zoom_app_and_hosts(ctx: Context) -> list[Result]:
     for key, account_of in hosts:
         name, user = f"zoom host {key}", str(account_of.user)
         try:
-            got = requests.get(f"{api}/users/{quote(user, safe='')}", headers=headers, timeout=ctx.timeout)
+            got = requests.get(f"{api}/users/{quote(user, safe='')}", headers=headers, timeout=ctx.wait())
         except requests.RequestException as exc:
             out.append(fail(name, f"Zoom does not answer ({type(exc).__name__}): try again later"))
             continue
@@ -487,7 +505,7 @@ def scheduler_and_dispatcher(ctx: Context) -> list[Result]:
 
     region = _region(ctx)
     url = f"{ctx.scheduler}/v1/projects/{ctx.project}/locations/{region}/jobs/{TICK_JOB}"
-    res = ctx.google().get(url, timeout=ctx.timeout)
+    res = ctx.google().get(url, timeout=ctx.wait())
     if res.status_code == 404:
         return [fail("scheduler job", f"there is no job {TICK_JOB} in {region}: run terraform apply in infra/ (or set "
                                       f"{env.GOOGLE_CLOUD_REGION} to the region of terraform.tfvars)")]
@@ -505,7 +523,7 @@ def scheduler_and_dispatcher(ctx: Context) -> list[Result]:
                                       "in infra/ (google_cloud_scheduler_job.tick)")]
     out = [ok("scheduler job", f"{TICK_JOB} is enabled in {region} ({job.get('schedule', '')})")]
     try:
-        answer = requests.get(uri, timeout=ctx.timeout, allow_redirects=False)
+        answer = requests.get(uri, timeout=ctx.wait(), allow_redirects=False)
     except requests.RequestException as exc:
         out.append(fail("dispatcher", f"{uri} does not answer ({type(exc).__name__}): is cron_dispatch deployed? "
                                       "(terraform apply; gcloud functions describe cron-dispatch)"))

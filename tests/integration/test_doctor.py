@@ -6,6 +6,7 @@ each failure mode gives its own FAIL line with the fix (exit 1)."""
 from __future__ import annotations
 
 import io
+import re
 from contextlib import ExitStack
 
 import pytest
@@ -98,13 +99,49 @@ def fails(lines: list[str]) -> list[str]:
 def test_a_healthy_deployment_is_all_ok(deployment):
     code, lines = run(deployment)
     assert code == 0, "\n".join(lines)
-    assert fails(lines) == [] and lines[-1].endswith(" ok, 0 FAIL")
+    assert fails(lines) == [] and re.fullmatch(r"doctor: \d+ ok, 0 FAIL in \d+\.\d s", lines[-1]), lines[-1]
     names = {line.split(":")[0][6:] for line in lines[:-1]}
     assert {"secret ACTION_LINK_KEY", "google gmail as form_webhook", "google forms as poll_form_responses", "calendar",
             "applications.form_id", "index applications(status, received_at)", "ttl claims", "action links", "mail",
             "zoom token", "zoom host tanaka", "zoom host suzuki", "scheduler job", "dispatcher", "console",
             "console sign-in", "events pages"} <= names
     assert [e["status"] for e in deployment["cal"].events.values()] == ["cancelled"]  # the probe was deleted again
+
+
+def test_a_slow_service_cannot_keep_doctor_past_its_minute(deployment):
+    """Each request's timeout is cut to what is left of the run's budget, and the checks a slow answer
+    left no time for are reported as not checked (with how to run each alone), not silently dropped."""
+    import os
+
+    now = [0.0]
+    ctx = doctor.Context(os.environ, deployment["project"], secretmanager=deployment["cloud"].base,
+                         firestore_admin=deployment["cloud"].base, scheduler=deployment["cloud"].base,
+                         timeout=10, clock=lambda: now[0])
+    assert ctx.wait() == 10 and ctx.left() == 55
+    now[0] = 50.0
+    assert ctx.wait() == 5  # the next request may wait only for what is left
+    order = [name for name, _ in doctor.CHECKS]
+    ran: list[str] = []
+    original = list(doctor.CHECKS)
+
+    def slow(name, fn):
+        def check(c):
+            ran.append(name)
+            now[0] = 60.0  # this one answered late: the minute is gone
+            return fn(c)
+        return check
+    try:
+        doctor.CHECKS[:] = [(n, slow(n, f)) for n, f in original]
+        now[0] = 0.0
+        ctx.started = None
+        out = io.StringIO()
+        assert doctor.main([], ctx=ctx, out=out) == 1
+    finally:
+        doctor.CHECKS[:] = original
+    lines = out.getvalue().splitlines()
+    assert ran == order[:1]
+    skipped = [line for line in lines if "not checked: the run's 55 s were used up" in line]
+    assert len(skipped) == len(order) - 1 and f"`autopilot doctor {order[1]}` on its own" in skipped[0]
 
 
 def test_each_failure_gives_its_own_fix(deployment, db):
