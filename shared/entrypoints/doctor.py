@@ -391,8 +391,26 @@ def console_settings(ctx: Context) -> list[Result]:
 # ---------------------------------------------------------------------------------------------- Zoom
 
 # What the code calls (docs/provisioning.md): create, update and delete meetings, list a host's
-# upcoming ones, and read users (this check). Zoom's token answer names the app's scopes.
-ZOOM_SCOPES = ("meeting:write:admin", "meeting:read:admin", "user:read:admin")
+# upcoming ones, read one, and read users (this check). Zoom's token answer names the app's scopes.
+# Apps made before Zoom's granular scopes have the classic ones; every Server-to-Server app made
+# since has granular ones (one per call): either set covers a need.
+ZOOM_SCOPES = ("meeting:write:admin", "meeting:read:admin", "user:read:admin")  # classic
+ZOOM_GRANULAR = {
+    "meeting:write:admin": ("meeting:write:meeting:admin", "meeting:update:meeting:admin", "meeting:delete:meeting:admin"),
+    "meeting:read:admin": ("meeting:read:list_meetings:admin", "meeting:read:meeting:admin"),
+    "user:read:admin": ("user:read:user:admin",),
+}
+
+
+def zoom_scopes_missing(granted: set[str]) -> list[str]:
+    """The scopes to add, in the app's own kind (granular when it has any granular scope)."""
+    granular = any(s.count(":") >= 3 for s in granted)
+    missing: list[str] = []
+    for classic in ZOOM_SCOPES:
+        if classic in granted or all(g in granted for g in ZOOM_GRANULAR[classic]):
+            continue
+        missing += [g for g in ZOOM_GRANULAR[classic] if g not in granted] if granular else [classic]
+    return missing
 ZOOM_USER_TYPES = {1: "Basic", 2: "Licensed"}  # GET /users/{userId} ``type``
 
 
@@ -446,10 +464,10 @@ def zoom_app_and_hosts(ctx: Context) -> list[Result]:
                                    "that the app is activated (README, Deploy, step 4)")]
     body = res.json()
     granted = set(str(body.get("scope") or "").split())
-    missing = [s for s in ZOOM_SCOPES if s not in granted]
+    missing = zoom_scopes_missing(granted)
     out = [fail("zoom token", f"the app lacks the scope(s) {' '.join(missing)}: add them on the app's Scopes page and "
                               "activate it again (docs/provisioning.md)") if missing
-           else ok("zoom token", "Server-to-Server OAuth token with " + " ".join(ZOOM_SCOPES))]
+           else ok("zoom token", "Server-to-Server OAuth token with the scopes the code needs")]
     headers = {"Authorization": f"Bearer {body['access_token']}"}
     for key, account_of in hosts:
         name, user = f"zoom host {key}", str(account_of.user)

@@ -252,6 +252,22 @@ def test_zoom_each_failure_gives_its_own_fix(deployment, monkeypatch):
     assert code == 0, lines
 
 
+def test_zoom_granular_scopes_count_as_the_classic_ones(deployment):
+    """Every Server-to-Server app made since Zoom introduced granular scopes has those, one per call
+    (developers.zoom.us, "OAuth scopes"): an app with exactly what our calls need is ok, and a
+    missing one is named in the app's own kind."""
+    zoom = deployment["zoom"]
+    needed = ["meeting:write:meeting:admin", "meeting:update:meeting:admin", "meeting:delete:meeting:admin",
+              "meeting:read:list_meetings:admin", "meeting:read:meeting:admin", "user:read:user:admin"]
+    zoom.scopes = " ".join(needed)
+    code, lines = run(deployment, "zoom")
+    assert code == 0, lines
+    zoom.scopes = " ".join(n for n in needed if n != "meeting:delete:meeting:admin")
+    code, lines = run(deployment, "zoom")
+    assert code == 1 and "FAIL  zoom token: the app lacks the scope(s) meeting:delete:meeting:admin: add them" \
+        in "\n".join(fails(lines)), lines
+
+
 @pytest.mark.parametrize("mode", ["missing", "paused", "no_oidc", "public_dispatcher", "no_dispatcher", "elsewhere"])
 def test_scheduler_each_failure_gives_its_own_fix(deployment, monkeypatch, mode):
     job = deployment["cloud"].jobs[f"locations/asia-northeast1/jobs/{doctor.TICK_JOB}"]
