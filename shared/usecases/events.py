@@ -45,6 +45,19 @@ def venue(cfg: Config, slot: Mapping[str, Any]) -> dict[str, str] | None:
     return None
 
 
+def _on_zoom(slot: Mapping[str, Any], link: str) -> bool:
+    """Whether people join on Zoom: the community's meeting (or one still to be made), or a member
+    event's own link on zoom.us; a member event's Meet or Teams link is not called Zoom in mails."""
+    from urllib.parse import urlsplit
+
+    if not slot.get("online"):
+        return False
+    if slot.get("zoom_mode") != "own":
+        return True
+    host = (urlsplit(link).hostname or "").lower() if link else ""
+    return host == "zoom.us" or host.endswith(".zoom.us")
+
+
 def join_url(slot: Mapping[str, Any]) -> str:
     """The link to join online: the Zoom meeting provisioned for the slot, or a member event's own
     (``shared/domain/slots.py``)."""
@@ -142,7 +155,7 @@ def view(cfg: Config, slot: Mapping[str, Any], locale: str | None = None) -> dic
         "when": texts.fmt_datetime(loc, start), "when_full": f"{texts.fmt_date(loc, start.date())} {times}",
         "minutes": minutes, "open_end": open_end,
         "length": texts.t(loc, "calendar.length_open_end" if open_end else "calendar.length", minutes=minutes),
-        "online": bool(slot.get("online")), "join_url": link, "venue": place,
+        "online": bool(slot.get("online")), "join_url": link, "venue": place, "zoom": _on_zoom(slot, link),
         "where": texts.t(loc, "calendar.online") if slot.get("online") and not place else
         ", ".join(p for p in ((place or {}).get("name", ""), (place or {}).get("address", "")) if p) or texts.t(loc, "calendar.offline"),
         "location": location(cfg, slot, link),

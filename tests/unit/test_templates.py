@@ -198,6 +198,21 @@ def test_an_event_in_full_shows_date_time_place_and_length(locale: str) -> None:
     assert "https://zoom.us/j/1?pwd=a&b" in online and NAME in online
 
 
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_only_a_zoom_link_is_called_zoom(locale: str) -> None:
+    """A member event with its own Meet link is "online", not "online (Zoom)"; the community's own
+    meetings and a member's zoom.us link are Zoom."""
+    def line(slot: dict[str, Any]) -> str:
+        text = template("_event.txt", locale).render(event=event(slot, locale), locale=locale)
+        return next(x for x in text.splitlines() if "https://" in x and ("meet" in x or "zoom" in x))
+
+    meet = {**ONLINE, "zoom_mode": "own", "join_url": "https://meet.google.com/abc-defg-hij", "provision": {}}
+    assert "Zoom" not in line(meet) and "https://meet.google.com/abc-defg-hij" in line(meet)
+    own_zoom = {**meet, "join_url": "https://us02web.zoom.us/j/123"}
+    assert "(Zoom)" in line(own_zoom)
+    assert "(Zoom)" in line(ONLINE)
+
+
 def test_the_action_page_renders_in_every_language() -> None:
     for lang in texts.LANGUAGES:
         html = template("action_page.html", lang).render(title="確認 <b>", lines=[f"{NAME}\nさん"], lang=lang, locale=lang,
