@@ -5,51 +5,12 @@ page shows, what each change does in Firestore, the outbox and the audit log, an
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import functions_framework
-import pytest
-
 from shared import bootstrap
-from tests.conftest import ROOT
 from tests.fakes.mailbox import link_urls, mails
 from tests.helpers import console as c
-from tests.helpers import oidc
-
-SOURCE = str(ROOT / "functions/console/main.py")
-
-
-@pytest.fixture(scope="module")
-def key() -> oidc.KeyPair:
-    return oidc.make_key("k-pages")
-
-
-@pytest.fixture(scope="module")
-def certs(key: oidc.KeyPair) -> Iterator[oidc.CertsServer]:
-    with oidc.certs_server(key) as server:
-        yield server
-
-
-@pytest.fixture
-def world(project, outbox, example_config, certs, monkeypatch):  # type: ignore[no-untyped-def]
-    for name, value in c.environment(certs.url, "https://console.example.test/").items():
-        monkeypatch.setenv(name, value)
-    return c.seed(dt.datetime.now(dt.UTC))
-
-
-def client() -> Any:
-    return functions_framework.create_app("console", SOURCE).test_client()
-
-
-def signed_in(key: oidc.KeyPair, email: str = c.ORGANIZER) -> Any:
-    app = client()
-    c.sign_in(app, key, email)
-    return app
-
-
-def audit(db: Any) -> list[dict[str, Any]]:
-    return sorted((d.to_dict() for d in db.collection("audit").stream()), key=lambda e: -e["seq"])  # oldest first
+from tests.helpers.console import audit, signed_in
 
 
 def test_every_page_renders_in_both_languages(world, key):
@@ -298,3 +259,4 @@ def test_a_member_event_waiting_for_an_organizer_is_confirmed_on_today(world, ke
     again = app.post(f"/proposals/{out.proposal_id}", data={"csrf": c.csrf_of(html)})
     assert again.status_code == 409 and len(audit(db)) == 1
     assert app.post("/proposals/nope", data={"csrf": c.csrf_of(html)}).status_code == 404
+
