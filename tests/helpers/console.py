@@ -46,6 +46,22 @@ def sign_in(client: Any, key: oidc.KeyPair, email: str = ORGANIZER) -> Any:
     return res
 
 
+def signed_in(key: oidc.KeyPair, email: str = ORGANIZER) -> Any:
+    """A fresh test client of the console function, signed in as ``email``."""
+    import functions_framework
+
+    from tests.conftest import ROOT
+
+    client = functions_framework.create_app("console", str(ROOT / "functions/console/main.py")).test_client()
+    sign_in(client, key, email)
+    return client
+
+
+def audit(db: Any) -> list[dict[str, Any]]:
+    """The audit log in Firestore, oldest first (``seq`` falls with time: the log's query lists newest first)."""
+    return sorted((d.to_dict() for d in db.collection("audit").stream()), key=lambda e: -e["seq"])
+
+
 def form_of(client: Any, path: str) -> str:
     """The CSRF token of the page at ``path``."""
     res = client.get(path)

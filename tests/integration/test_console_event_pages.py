@@ -6,44 +6,18 @@ a wrong item): refused, nothing changes."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import functions_framework
-import pytest
 
 from shared import bootstrap
 from tests.conftest import ROOT
 from tests.fakes.mailbox import mails
 from tests.helpers import console as c
 from tests.helpers import oidc
+from tests.helpers.console import audit, signed_in
 
-SOURCE = str(ROOT / "functions/console/main.py")
 HOST = "kimura@example.jp"
-
-
-@pytest.fixture(scope="module")
-def key() -> oidc.KeyPair:
-    return oidc.make_key("k-event-pages")
-
-
-@pytest.fixture(scope="module")
-def certs(key: oidc.KeyPair) -> Iterator[oidc.CertsServer]:
-    with oidc.certs_server(key) as server:
-        yield server
-
-
-@pytest.fixture
-def world(project, outbox, example_config, certs, monkeypatch):  # type: ignore[no-untyped-def]
-    for name, value in c.environment(certs.url, "https://console.example.test/").items():
-        monkeypatch.setenv(name, value)
-    return c.seed(dt.datetime.now(dt.UTC))
-
-
-def signed_in(key: oidc.KeyPair, email: str = c.ORGANIZER) -> Any:
-    app = functions_framework.create_app("console", SOURCE).test_client()
-    c.sign_in(app, key, email)
-    return app
 
 
 def a_host(key: oidc.KeyPair) -> Any:
@@ -53,10 +27,6 @@ def a_host(key: oidc.KeyPair) -> Any:
     roster.add_host(bootstrap.config(), bootstrap.doc_store(), roster.NewHost("kimura", "木村　次郎", HOST, HOST), "tanaka",
                     dt.datetime.now(dt.UTC))
     return signed_in(key, HOST)
-
-
-def audit(db: Any) -> list[dict[str, Any]]:
-    return sorted((d.to_dict() for d in db.collection("audit").stream()), key=lambda e: -e["seq"])  # oldest first
 
 
 def snapshot(db: Any, *collections: str) -> dict[str, Any]:

@@ -5,51 +5,12 @@ page shows, what each change does in Firestore, the outbox and the audit log, an
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import functions_framework
-import pytest
-
 from shared import bootstrap
-from tests.conftest import ROOT
 from tests.fakes.mailbox import link_urls, mails
 from tests.helpers import console as c
-from tests.helpers import oidc
-
-SOURCE = str(ROOT / "functions/console/main.py")
-
-
-@pytest.fixture(scope="module")
-def key() -> oidc.KeyPair:
-    return oidc.make_key("k-pages")
-
-
-@pytest.fixture(scope="module")
-def certs(key: oidc.KeyPair) -> Iterator[oidc.CertsServer]:
-    with oidc.certs_server(key) as server:
-        yield server
-
-
-@pytest.fixture
-def world(project, outbox, example_config, certs, monkeypatch):  # type: ignore[no-untyped-def]
-    for name, value in c.environment(certs.url, "https://console.example.test/").items():
-        monkeypatch.setenv(name, value)
-    return c.seed(dt.datetime.now(dt.UTC))
-
-
-def client() -> Any:
-    return functions_framework.create_app("console", SOURCE).test_client()
-
-
-def signed_in(key: oidc.KeyPair, email: str = c.ORGANIZER) -> Any:
-    app = client()
-    c.sign_in(app, key, email)
-    return app
-
-
-def audit(db: Any) -> list[dict[str, Any]]:
-    return sorted((d.to_dict() for d in db.collection("audit").stream()), key=lambda e: -e["seq"])  # oldest first
+from tests.helpers.console import audit, signed_in
 
 
 def test_every_page_renders_in_both_languages(world, key):
@@ -298,3 +259,110 @@ def test_a_member_event_waiting_for_an_organizer_is_confirmed_on_today(world, ke
     again = app.post(f"/proposals/{out.proposal_id}", data={"csrf": c.csrf_of(html)})
     assert again.status_code == 409 and len(audit(db)) == 1
     assert app.post("/proposals/nope", data={"csrf": c.csrf_of(html)}).status_code == 404
+
+
+def speaker_docs(db: Any) -> dict[str, dict[str, Any]]:
+    return {d.id: d.to_dict() for d in db.collection("speakers").stream()}
+
+
+def test_an_organizer_adds_a_speaker_raises_them_in_the_queue_and_withdraws_a_confirmed_one(world, key, db, outbox):
+    app = signed_in(key)
+    before = speaker_docs(db)
+    res = app.post("/speakers", data={"name": "小林　誠", "email": "kobayashi@example.jp", "topic": "量子計算の今",
+                                      "series": "speaker_night", "earliest": "", "minutes": "45",
+                                      "csrf": c.form_of(app, "/speakers")})
+    assert res.status_code == 303 and "done=speaker_added" in res.headers["Location"]
+    (new_id,) = set(speaker_docs(db)) - set(before)
+    added = speaker_docs(db)[new_id]
+    assert (added["name"], added["email"], added["status"], added["talk_minutes"], added["priority"]) == (
+        "小林　誠", "kobayashi@example.jp", "queued", 45, 0)
+    (entry,) = audit(db)
+    assert entry["action"] == "speaker.add" and entry["target"] == f"speakers/{new_id}" and entry["actor_id"] == "tanaka"
+    assert entry["after"] == {"name": "小林　誠", "series": "speaker_night", "topic": "量子計算の今"} and entry["before"] == {}
+    queue = app.get("/speakers").get_data(as_text=True).split('<ol class="cards">', 1)[1]
+    assert queue.index("中村　優") < queue.index("小林　誠")  # proposed later: behind in the queue
+
+    res = app.post(f"/speakers/{new_id}", data={"action": "priority", "priority": "5", "csrf": c.form_of(app, "/speakers")})
+    assert res.status_code == 303 and "done=speaker_priority" in res.headers["Location"]
+    assert speaker_docs(db)[new_id]["priority"] == 5
+    entry = audit(db)[-1]
+    assert (entry["action"], entry["target"], entry["before"], entry["after"]) == (
+        "speaker.priority", f"speakers/{new_id}", {"priority": 0}, {"priority": 5})
+    queue = app.get("/speakers").get_data(as_text=True).split('<ol class="cards">', 1)[1]
+    assert queue.index("小林　誠") < queue.index("中村　優")  # raised: first in line for the next offer
+
+    confirmed = next(d | {"id": i} for i, d in speaker_docs(db).items() if d["status"] == "confirmed")
+    slot_id = confirmed["confirmed_slot"]
+    assert (db.collection("slots").document(slot_id).get().to_dict()["speaker"] or {}).get("id") == confirmed["id"]
+    res = app.post(f"/speakers/{confirmed['id']}", data={"action": "withdraw", "csrf": c.form_of(app, "/speakers")})
+    assert res.status_code == 303 and "done=speaker_withdrawn" in res.headers["Location"]
+    after = speaker_docs(db)[confirmed["id"]]
+    assert after["status"] == "withdrawn" and after["withdrawn_by"] == "organizer:tanaka"
+    assert not db.collection("slots").document(slot_id).get().to_dict().get("speaker")  # the date opens again
+    sent = mails(outbox)
+    assert f"speaker:withdrawn:{confirmed['id']}" in sent and f"speaker:withdrawn:{confirmed['id']}:organizers" in sent
+    entry = audit(db)[-1]
+    assert (entry["action"], entry["target"], entry["before"], entry["after"]) == (
+        "speaker.withdraw", f"speakers/{confirmed['id']}", {"status": "confirmed", "slot": slot_id}, {"status": "withdrawn"})
+
+    # Withdrawing again changes nothing and is not logged twice.
+    again = app.post(f"/speakers/{confirmed['id']}", data={"action": "withdraw", "csrf": c.form_of(app, "/speakers")})
+    assert again.status_code == 303 and len(audit(db)) == 3 and set(mails(outbox)) == set(sent)
+
+
+def test_a_speaker_with_a_bad_address_a_priority_out_of_range_or_an_unknown_id_is_refused_and_nothing_is_written(world, key, db):
+    app = signed_in(key)
+    token = c.form_of(app, "/speakers")
+    before = speaker_docs(db)
+    res = app.post("/speakers", data={"name": "小林　誠", "email": "kobayashi(at)example.jp", "topic": "量子計算の今",
+                                      "series": "speaker_night", "csrf": token})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 400 and "メールアドレスを正しく入力してください。" in html
+    assert 'value="kobayashi(at)example.jp"' in html and 'value="小林　誠"' in html  # what was typed stays in the form
+    res = app.post("/speakers", data={"name": "小林　誠", "email": "kobayashi@example.jp", "topic": "量子計算の今",
+                                      "series": "speaker_night", "minutes": "3", "csrf": token})
+    assert res.status_code == 400 and "発表時間は 5〜600 分で入力してください。" in res.get_data(as_text=True)
+    queued = next(i for i, d in before.items() if d["status"] == "queued")
+    for value in ("5000", "high"):
+        res = app.post(f"/speakers/{queued}", data={"action": "priority", "priority": value, "csrf": token})
+        assert res.status_code == 400 and "優先度は -1000 から 1000 の数字で入力してください。" in res.get_data(as_text=True)
+    assert app.post("/speakers/nobody", data={"action": "withdraw", "csrf": token}).status_code == 404
+    assert app.post(f"/speakers/{queued}", data={"action": "promote", "csrf": token}).status_code == 400
+    assert speaker_docs(db) == before and audit(db) == []
+
+
+def test_an_organizer_deactivates_a_host_who_leaves_the_rotation_and_is_signed_out(world, key, db):
+    from shared.usecases import assign, roster
+
+    now = dt.datetime.now(dt.UTC)
+    roster.add_host(bootstrap.config(), bootstrap.doc_store(), roster.NewHost("kimura", "木村　次郎", "kimura@example.jp",
+                                                                             "kimura@example.jp"), "tanaka", now)
+    kimura = signed_in(key, "kimura@example.jp")
+    assert kimura.get("/hosts").status_code == 200
+    app = signed_in(key)
+    res = app.post("/hosts/kimura/active", data={"active": "0", "csrf": c.form_of(app, "/hosts")})
+    assert res.status_code == 303 and "done=host_inactive" in res.headers["Location"]
+    assert db.collection("hosts").document("kimura").get().to_dict()["active"] is False
+    (entry,) = audit(db)
+    assert (entry["action"], entry["target"], entry["before"], entry["after"], entry["actor_id"]) == (
+        "host.deactivate", "hosts/kimura", {"active": True}, {"active": False}, "tanaka")
+    assert "kimura" not in {h.id for h in assign.host_pool(bootstrap.config(), bootstrap.doc_store())}
+    assert kimura.get("/hosts").status_code == 303  # their session ends: to the sign-in page
+
+    res = app.post("/hosts/kimura/active", data={"active": "1", "csrf": c.form_of(app, "/hosts")})
+    assert res.status_code == 303 and "done=host_active" in res.headers["Location"]
+    assert "kimura" in {h.id for h in assign.host_pool(bootstrap.config(), bootstrap.doc_store())}
+    assert [e["action"] for e in audit(db)] == ["host.deactivate", "host.activate"]
+
+
+def test_a_config_host_or_an_unknown_one_cannot_be_deactivated_in_the_console(world, key, db):
+    from shared.usecases import assign
+
+    app = signed_in(key)
+    token = c.form_of(app, "/hosts")
+    hosts = sorted((d.id, d.to_dict()) for d in db.collection("hosts").stream())
+    res = app.post("/hosts/suzuki/active", data={"active": "0", "csrf": token})
+    assert res.status_code == 409 and "設定ファイル(レビューされた YAML)で変更してください" in res.get_data(as_text=True)
+    assert app.post("/hosts/nobody/active", data={"active": "0", "csrf": token}).status_code == 404
+    assert sorted((d.id, d.to_dict()) for d in db.collection("hosts").stream()) == hosts and audit(db) == []
+    assert "suzuki" in {h.id for h in assign.host_pool(bootstrap.config(), bootstrap.doc_store())}

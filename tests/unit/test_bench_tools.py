@@ -149,3 +149,15 @@ def test_a_firestore_query_under_a_clock_80_days_ahead_answers(project: str, db)
         worker.start()
         worker.join(60)
     assert counts == [10] * 5, f"the queries stalled after {len(counts)} answers"
+
+
+def test_the_console_benchmark_fails_before_seeding_when_a_registered_page_is_not_measured(tmp_path: Path, monkeypatch):
+    from shared.entrypoints.console import registry
+    from tests.helpers import console_at_scale
+
+    pages = registry.get_pages
+    monkeypatch.setattr(registry, "get_pages", lambda: {**pages(), "venues": "/venues"})
+    monkeypatch.setattr(console_at_scale, "build", lambda *a: pytest.fail("seeded before checking the pages"))
+    ctx = BenchContext(root=ROOT, emulator_host="127.0.0.1:1", workdir=tmp_path)  # no emulator: it must not get that far
+    result = runner.run_module("console", ctx)
+    assert "venues (/venues) is not measured" in result.error and result.figures == []

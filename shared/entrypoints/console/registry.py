@@ -5,12 +5,13 @@ A page is a module in this package that registers its routes with :func:`page`; 
 
     from shared.entrypoints.console.registry import ORGANIZERS, page
 
-    @page("/attendees", name="attendees", label="console.nav.attendees", order=35, roles=ORGANIZERS)
-    def attendees(ctx: Ctx) -> Response:
-        return ctx.render("console/attendees.html", title=ctx.t("console.attendees.title"), ...)
+    @page("/venues", name="venues", label="console.nav.venues", order=65, roles=ORGANIZERS)
+    def venues(ctx: Ctx) -> Response:
+        return ctx.render("console/venues.html", title=ctx.t("console.venues.title"), ...)
 
 then its module name goes into ``PAGES`` in ``shared/entrypoints/console/__init__.py``. The sign-in
-check, the role check and CSRF are done before the handler runs.
+check, the role check and CSRF are done before the handler runs. Every page a GET shows is
+measured for its reads and times (:func:`get_pages`, ``tests/helpers/console_at_scale.py``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ def page(pattern: str, *, name: str, methods: Iterable[str] = ("GET",), label: s
             NAV.append(NavEntry(name, label, order, roles))
         return handler
     return register
+
+
+def get_pages() -> dict[str, str]:
+    """Every registered route a GET shows, by name: its pattern (the page modules must be imported,
+    as ``console.app()`` does)."""
+    return {name: pattern for pattern, _, methods, name, _ in _ROUTES if "GET" in methods}
 
 
 def install(app: WebApp) -> None:
