@@ -215,6 +215,27 @@ def set_host_active(cfg: Config, store: DocStore, actor: Actor, host_id: str, ac
     return Outcome("done", "host_active" if active else "host_inactive")
 
 
+def deactivate_host(service: actions.ActionService, deps: assign.Deps, actor: Actor, host_id: str,
+                    now: dt.datetime) -> Outcome:
+    """A host added in the console leaves the rotation, and every upcoming duty they hold goes to the
+    next host: each through the hand-back link's decision (one per duty, so the host's own click on a
+    link mailed earlier and this count once), after the host is inactive (so the rotation does not
+    pick them again). A host who is signed out cannot hand those back themselves."""
+    outcome = set_host_active(deps.cfg, deps.store, actor, host_id, False, now)
+    if not outcome.ok:
+        return outcome
+    upcoming = [d for d in deps.store.where("host_duties", "start", ">=", now)
+                if d.get("host_id") == host_id and d.get("state") == "active" and d.get("duty_id")]
+    handed = 0
+    for duty in upcoming:
+        if _from_page(service.decide("host_handback", str(duty["duty_id"]), actor.id, actor.name, now)).ok:
+            handed += 1
+            after = _duty(deps.store, str(duty["id"])) or {}
+            audit.record(deps.store, actor, "host.hand_back", f"slots/{duty['id']}", {"host": host_id},
+                         {"host": after.get("host_id")}, now)
+    return Outcome("done", "host_inactive", values={"handed_back": handed})
+
+
 # ------------------------------------------------------------------ member events
 
 

@@ -355,6 +355,33 @@ def test_an_organizer_deactivates_a_host_who_leaves_the_rotation_and_is_signed_o
     assert [e["action"] for e in audit(db)] == ["host.deactivate", "host.activate"]
 
 
+def test_a_deactivated_host_s_upcoming_duties_go_to_the_next_hosts(world, key, db, outbox):
+    """Signed out and out of the rotation, a host could never hand back what they still hold: the
+    deactivation hands each upcoming duty back for them, through the hand-back decision."""
+    from shared.usecases import roster
+
+    now = dt.datetime.now(dt.UTC)
+    roster.add_host(bootstrap.config(), bootstrap.doc_store(), roster.NewHost("kimura", "木村　次郎", "kimura@example.jp",
+                                                                             "kimura@example.jp"), "tanaka", now)
+    duty = world["duties"][0]
+    db.collection("host_duties").document(duty["slot_id"]).update({"host_id": "kimura"})
+    db.collection("slots").document(duty["slot_id"]).update({"host": "kimura"})
+    files = set(mails(outbox))
+    app = signed_in(key)
+    res = app.post("/hosts/kimura/active", data={"active": "0", "csrf": c.form_of(app, "/hosts")})
+    assert res.status_code == 303 and "done=host_inactive" in res.headers["Location"]
+    after = db.collection("host_duties").document(duty["slot_id"]).get().to_dict()
+    assert after["host_id"] not in ("kimura", None) and after["state"] == "active" and after["duty_id"] != duty["duty_id"]
+    slot = db.collection("slots").document(duty["slot_id"]).get().to_dict()
+    assert slot["host"] == after["host_id"] and "kimura" in slot["host_handbacks"]
+    assert [m for m in set(mails(outbox)) - files if m.startswith("host:duty:")] == [f"host:duty:{after['duty_id']}"]
+    assert [(e["action"], e["after"]) for e in audit(db)] == [("host.deactivate", {"active": False}),
+                                                             ("host.hand_back", {"host": after["host_id"]})]
+    # Again (a double submit): nothing more happens.
+    app.post("/hosts/kimura/active", data={"active": "0", "csrf": c.form_of(app, "/hosts")})
+    assert db.collection("host_duties").document(duty["slot_id"]).get().to_dict() == after
+
+
 def test_a_config_host_or_an_unknown_one_cannot_be_deactivated_in_the_console(world, key, db):
     from shared.usecases import assign
 

@@ -122,8 +122,11 @@ def host_add(ctx: Ctx) -> Response:
 
 @page("/hosts/<host_id>/active", name="host_active", methods=("POST",), roles=ORGANIZERS, section="hosts")
 def host_active(ctx: Ctx) -> Response:
-    outcome = operations.set_host_active(bootstrap.config(), bootstrap.doc_store(), auth.actor(ctx), ctx.params["host_id"],
-                                         ctx.form("active", 1) == "1", ctx.now)
+    if ctx.form("active", 1) == "1":
+        outcome = operations.set_host_active(bootstrap.config(), bootstrap.doc_store(), auth.actor(ctx),
+                                             ctx.params["host_id"], True, ctx.now)
+    else:  # their upcoming duties go to the next hosts
+        outcome = operations.deactivate_host(service(), assign_deps(), auth.actor(ctx), ctx.params["host_id"], ctx.now)
     return _answer(ctx, outcome, "hosts", outcome.code)
 
 
