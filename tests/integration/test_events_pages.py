@@ -211,7 +211,7 @@ def test_a_piece_without_consent_is_not_shown_and_a_script_link_is_no_link(clien
     # records the pipeline never writes (a hand edit, an import): the page still shows only what may be shown
     put_piece(db, "iv_none", "同意のない記事", consent=None, member_name="未同意　太郎")
     put_piece(db, "iv_no", "断られた記事", consent={"value": False, "at": future(0), "source": "link"}, member_name="辞退　花子")
-    put_piece(db, "iv_js", "リンクの壊れた記事", link="javascript:alert(document.cookie)")
+    put_piece(db, "iv_z_js", "リンクの壊れた記事", link="javascript:alert(document.cookie)")
     put_piece(db, "iv_back", "差し戻された記事", state="drafted")  # moved back by hand
     put_piece(db, "iv_ok", "ふつうの記事", days_ago=2)
     page = client.get("/stories").get_data(as_text=True)
@@ -239,14 +239,17 @@ def test_reads_per_page_view_do_not_grow_with_members_or_attendees(client: Any, 
     deps = bootstrap.rsvp_deps()
     assert reads("/") == 5  # one query of 2 events + a head each + the interviews' query (billed 1 read when empty)
     for k in range(4):
-        put_piece(db, f"iv_{k}", f"記事 {k}", days_ago=k + 1)
+        put_piece(db, f"iv_{k}", f"記事 {k}", days_ago=20 - k)
     small = (reads("/"), reads("/e/lunch_x"), reads("/stories"))
     for i in range(40):
         db.collection("members").document(f"m{i}").set({"email": E.address(i), "name": f"会員{i}"})
         rid = E.pending_rsvp(db, "lunch_x", i)
         rsvp.confirm(deps, E.token(rsvp.CONFIRM, rid, future(0)), future(0))
     for k in range(4, 8):
-        put_piece(db, f"iv_{k}", f"記事 {k}", days_ago=k + 1)
+        put_piece(db, f"iv_{k}", f"記事 {k}", days_ago=20 - k)
+    listing = client.get("/").get_data(as_text=True)
+    assert all(f"記事 {k}<" in listing for k in (7, 6, 5)) and "記事 4<" not in listing  # the newest, newest first
+    assert listing.index("記事 7<") < listing.index("記事 6<") < listing.index("記事 5<")
     assert (reads("/"), reads("/e/lunch_x")) == small[:2]
     assert small == (4 + events_pages.LATEST_STORIES, 2, 4)  # the list: + the latest pieces; a page: slot + head
     assert reads("/stories") == 8  # the pieces shown, never the members
