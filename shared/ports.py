@@ -94,8 +94,9 @@ class DocStore(Protocol):
         """Every document matching one field filter (unbounded: for small collections)."""
 
     def query(self, collection: str, where: Sequence[Filter] = (), order_by: str | None = None,
-              limit: int = 100) -> list[dict[str, Any]]:
-        """At most ``limit`` documents, ordered by ``order_by`` (default: document id)."""
+              limit: int = 100, descending: bool = False) -> list[dict[str, Any]]:
+        """At most ``limit`` documents, ordered by ``order_by`` (default: document id), highest first
+        with ``descending``. Like Firestore, ordering by a field leaves out documents without it."""
 
     def count(self, collection: str, where: Sequence[Filter] = ()) -> int: ...
 

@@ -64,8 +64,9 @@ class FirestoreDocStore(_Base):
         return self._stream(self._query(collection, [(field, op, value)]))
 
     def query(self, collection: str, where: Sequence[Filter] = (), order_by: str | None = None,
-              limit: int = 100) -> list[dict[str, Any]]:
-        return self._stream(self._query(collection, where).order_by(order_by or "__name__").limit(limit))
+              limit: int = 100, descending: bool = False) -> list[dict[str, Any]]:
+        direction = firestore.Query.DESCENDING if descending else firestore.Query.ASCENDING
+        return self._stream(self._query(collection, where).order_by(order_by or "__name__", direction=direction).limit(limit))
 
     def count(self, collection: str, where: Sequence[Filter] = ()) -> int:
         result = self._query(collection, where).count().get()

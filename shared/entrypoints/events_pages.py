@@ -4,11 +4,13 @@ Routes (one web-kit app, docs/web.md): ``/`` upcoming events, ``/e/<id>`` one ev
 Graph, the RSVP form; POST = the form), ``/e/<id>/sent``, ``/e/<id>/event.ics``, ``/feed.ics``,
 ``/r/<confirm|cancel|accept|status>?t=`` the signed links of the RSVP mails (GET shows a button,
 POST acts, then 303 to the status page), ``/u?t=`` the one-click unsubscribe (RFC 8058: the POST
-carries no cookie, the signed token is the proof), ``/newsletters`` the archive, ``/sitemap.xml``,
-``/robots.txt``.
+carries no cookie, the signed token is the proof), ``/newsletters`` the archive, ``/stories`` the
+published interviews, ``/sitemap.xml``, ``/robots.txt``.
 
-Reads per page view: the list reads its events (one query) and one head document per event that
-takes RSVPs; an event page reads its slot and its head. Nothing grows with members or attendees.
+Reads per page view: the list reads its events (one query), one head document per event that
+takes RSVPs and the latest interviews (one query of at most ``LATEST_STORIES``); an event page
+reads its slot and its head; ``/stories`` one query of at most ``STORIES_LIMIT``. Nothing grows with
+members or attendees.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from shared.entrypoints.web.app import Ctx, HttpError, WebApp
 from shared.platform import texts
 
 FUNCTION = "events"
+LATEST_STORIES = 3  # the newest published interviews on the list page
+STORIES_LIMIT = 100  # /stories: the newest this many (docs/events.md)
 ACTIONS = ("confirm", "cancel", "accept", "status")
 DONE = frozenset({"confirmed", "promoted", "accepted", "waitlisted", "cancelled", "already", "stale", "closed", "too_late"})
 
@@ -140,7 +144,7 @@ def home(ctx: Ctx) -> Response:
     og = open_graph(ctx.t("events.list.heading", community=cfg.community.name), canonical, cfg.community.name, intro,
                     cfg.events.image_url, ctx.locale)
     return ctx.render("events/list.html", title=ctx.t("events.list.title"), events=events, intro=intro, canonical=canonical,
-                      feed_url=ctx.url("feed"), og=og)
+                      feed_url=ctx.url("feed"), og=og, stories=_stories(ctx, LATEST_STORIES))
 
 
 @app.route("/e/<slot_id>", methods=("GET", "POST"), name="event")
@@ -341,6 +345,28 @@ def newsletter(ctx: Ctx) -> Response:
     text = render_issue(bootstrap.config(), content, "", ctx.locale).text
     return ctx.render("events/newsletter.html", title=ctx.t("events.newsletters.issue", month=issue["month"]),
                       month=str(issue["month"]), text=text)
+
+
+# --- the published interviews --------------------------------------------------------------------
+
+
+def _stories(ctx: Ctx, limit: int) -> list[dict[str, str]]:
+    """The newest published pieces the member agreed to, as the templates show them (docs/events.md)."""
+    from zoneinfo import ZoneInfo
+
+    from shared.usecases.stories import published
+
+    zone = ZoneInfo(bootstrap.config().community.timezone)
+    return [{"title": p["title"], "member": p["member"], "link": p["link"],
+             "date": texts.fmt_date(ctx.locale, p["published_at"].astimezone(zone).date()) if p["published_at"] else "",
+             "date_iso": p["published_at"].astimezone(zone).date().isoformat() if p["published_at"] else ""}
+            for p in published(bootstrap.doc_store(), limit=limit)]
+
+
+@app.route("/stories", name="stories")
+def stories(ctx: Ctx) -> Response:
+    return ctx.render("events/stories.html", title=ctx.t("events.stories.title"), stories=_stories(ctx, STORIES_LIMIT),
+                      canonical=ctx.absolute_url("stories"))
 
 
 @app.route("/robots.txt", name="robots")

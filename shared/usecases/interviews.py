@@ -5,8 +5,9 @@
 the member a request with two signed links (agree / not this time, ``interview_agree`` /
 ``interview_decline`` in the actions registry); their answer is the consent, recorded with its time
 (``consent = {value, at, source}``) and moves the piece to ``agreed`` or ``declined``. Nothing goes
-past ``agreed`` without that consent. ``published`` needs the link; published pieces are listed for
-the public page and go into the next newsletter (``newsletter_pending``).
+past ``agreed`` without that consent. ``published`` needs the link; published pieces are listed on
+the events site (``/stories`` and the list page, through :func:`shared.usecases.stories.published`)
+and go into the next newsletter (``newsletter_pending``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from shared.config import Config
 from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
+from shared.usecases.stories import consented
+from shared.usecases.stories import published as published  # the public pages' list (docs/newsletter.md)
 
 INTERVIEWS, MEMBERS = "interviews", "members"
 STATES = ("idea", "asked", "agreed", "drafted", "published")
@@ -64,11 +67,6 @@ def add(store: DocStore, member_id: str, angle: str, now: dt.datetime, title: st
     return iid
 
 
-def _consented(piece: Mapping[str, Any]) -> bool:
-    c = piece.get("consent")
-    return isinstance(c, Mapping) and c.get("value") is True
-
-
 def move(deps: Deps, iid: str, state: str, now: dt.datetime, by: str | None = None, link: str = "") -> dict[str, Any]:
     """One step along the pipeline; moving to ``asked`` mails the member the consent request (once)."""
     piece = deps.store.get(INTERVIEWS, iid)
@@ -82,7 +80,7 @@ def move(deps: Deps, iid: str, state: str, now: dt.datetime, by: str | None = No
     if STATES.index(state) != STATES.index(current) + 1 and state != current:
         raise InterviewError(f"from {current} the next step is {STATES[STATES.index(current) + 1]}"
                              if current != STATES[-1] else "already published", "next_step")
-    if state == "agreed" and not _consented(piece):
+    if state == "agreed" and not consented(piece):
         raise InterviewError("agreed comes from the member's own answer to the request (their consent link)", "needs_consent")
     changes: dict[str, Any] = {"state": state, "history": [*piece.get("history", []), {"state": state, "at": now, "by": by}]}
     if state == "published":
@@ -127,10 +125,3 @@ def pipeline(store: DocStore, limit: int = 200) -> list[dict[str, Any]]:
     order = {s: i for i, s in enumerate((*STATES, DECLINED))}
     return sorted(pieces, key=lambda p: (order.get(str(p.get("state")), 9), -(p.get("created_at") or dt.datetime.min.replace(
         tzinfo=dt.UTC)).timestamp()))
-
-
-def published(store: DocStore, limit: int = 50) -> list[dict[str, Any]]:
-    """Published pieces for the public page: title, member, link, when."""
-    found = store.query(INTERVIEWS, [("state", "==", "published")], limit=limit)
-    return [{"title": str(p.get("title") or ""), "member": str(p.get("member_name") or ""), "link": str(p.get("link") or ""),
-             "published_at": p.get("published_at")} for p in found if _consented(p)]

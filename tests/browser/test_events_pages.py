@@ -140,7 +140,7 @@ def test_find_rsvp_confirm_wait_cancel_and_the_promotion_mail(serve, new_page, s
     shot(english, "rsvp-status-en-phone")
 
 
-def test_the_unsubscribe_and_newsletter_pages_are_accessible(serve, new_page, shot, db, outbox, write_config, monkeypatch):
+def test_the_unsubscribe_newsletter_and_stories_pages_are_accessible(serve, new_page, shot, db, outbox, write_config, monkeypatch):
     from shared.usecases import event_mail, rsvp
 
     start = _setup(db, write_config, monkeypatch)
@@ -149,6 +149,26 @@ def test_the_unsubscribe_and_newsletter_pages_are_accessible(serve, new_page, sh
     page = new_page(viewport=PHONE)
     page.goto(url.rstrip("/") + "/newsletters")
     assert_accessible(page)
+    # the published interviews: on the list and on /stories, the member's name with their consent
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    for iid, title, days in (("iv_a", "元エンジニアが起業して学んだこと", 0), ("iv_b", "子育てと副業、両方あきらめない", 20)):
+        db.collection("interviews").document(iid).set({
+            "member_id": email_key("hanako@example.jp"), "member_name": "山田　花子", "angle": title, "title": title,
+            "state": "published", "link": f"https://example.jp/stories/{iid}", "consent": {"value": True, "at": at, "source": "link"},
+            "newsletter_pending": False, "created_at": at, "published_at": at - dt.timedelta(days=days), "history": []})
+    page.goto(url)
+    assert "元エンジニアが起業して学んだこと" in page.inner_text("main")
+    page.get_by_role("link", name="インタビューをすべて見る").click()
+    page.wait_for_load_state()
+    assert "アルムナイ・インタビュー" in page.inner_text("h1") and "山田　花子 さん" in page.inner_text("main")
+    assert page.get_by_role("link", name="子育てと副業、両方あきらめない").get_attribute("rel") == "noopener"
+    assert_accessible(page)
+    shot(page, "stories-ja-phone")
+    english = new_page(viewport=DESKTOP, locale="en-GB")
+    english.goto(url.rstrip("/") + "/lang/en?next=/stories")
+    assert "Stories from our alumni" in english.inner_text("h1") and "With 山田　花子" in english.inner_text("main")
+    assert_accessible(english)
+    shot(english, "stories-en-desktop")
     links = rsvp.Links(E.KEY, url.rstrip("/"))
     who = email_key("hanako@example.jp")
     db.collection("members").document(who).update({"consents": {"announcements": {"value": True, "at": start, "source": "form"}}})

@@ -74,11 +74,12 @@ class MemoryDocs:
             self.ops.read(len(out))
             return out
 
-    def query(self, col: str, where: Any = (), order_by: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def query(self, col: str, where: Any = (), order_by: str | None = None, limit: int = 100,
+              descending: bool = False) -> list[dict[str, Any]]:
         with self._lock:
             rows = [{**copy.deepcopy(d), "id": i} for i, d in self._col(col).items()
                     if all(f in d and d[f] is not None and _OPS[op](d[f], v) for f, op, v in where)]
-            rows.sort(key=lambda d: (str(d.get(order_by)) if order_by else d["id"]))
+            rows.sort(key=lambda d: (str(d.get(order_by)) if order_by else d["id"]), reverse=descending)
             rows = rows[:limit]
             self.ops.read(len(rows))
             return rows

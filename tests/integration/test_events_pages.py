@@ -161,7 +161,70 @@ def test_one_click_unsubscribe_is_a_post_without_cookies(client: Any, db: Any):
     assert db.collection("members").document(who).get().to_dict()["consents"]["announcements"]["value"] is False
 
 
-def test_reads_per_page_view_do_not_grow_with_members_or_attendees(client: Any, db: Any, outbox: Path):
+def put_piece(db: Any, iid: str, title: str, days_ago: int = 1, **extra: Any) -> None:
+    """A published interview as the pipeline leaves it (shared/usecases/interviews.py), or changed by ``extra``."""
+    at = future(0) - dt.timedelta(days=days_ago)
+    db.collection("interviews").document(iid).set({
+        "member_id": email_key("ichiko@example.jp"), "member_name": "起業　一子", "angle": title, "title": title,
+        "state": "published", "link": f"https://example.jp/stories/{iid}", "newsletter_pending": False,
+        "consent": {"value": True, "at": at, "source": "link"}, "created_at": at, "published_at": at, "history": [], **extra})
+
+
+def test_published_interviews_are_on_the_list_and_the_stories_page_in_japanese_and_english(client: Any, db: Any):
+    from shared.entrypoints.jobs_newsletter import interview_deps
+    from shared.usecases import interviews as iv
+
+    mid = email_key("ichiko@example.jp")
+    db.collection("members").document(mid).set({"name": "起業　一子", "email": "ichiko@example.jp", "locale": "ja",
+                                                "phone": "090-0000-0000"})
+    assert "アルムナイ・インタビュー" not in client.get("/").get_data(as_text=True)  # nothing published: no section
+    assert "公開されたインタビューはまだありません。" in client.get("/stories").get_data(as_text=True)
+    deps, now = interview_deps(), future(0)
+    ids = {}
+    for angle in ("元エンジニアが起業して学んだこと", "子育てと副業", "地方移住とリモートワーク"):
+        ids[angle] = iv.add(deps.store, mid, angle, now)
+        iv.move(deps, ids[angle], "asked", now)
+        assert iv.answer(deps.store, ids[angle], True, now)  # the member's own consent link
+    iv.move(deps, ids["元エンジニアが起業して学んだこと"], "drafted", now)
+    iv.move(deps, ids["元エンジニアが起業して学んだこと"], "published", now, link="https://example.jp/interviews/1")
+    iv.move(deps, ids["子育てと副業"], "drafted", now)  # written, not out yet; 地方移住 only agreed
+
+    for path in ("/", "/stories"):
+        res = client.get(path)
+        page = res.get_data(as_text=True)
+        assert res.status_code == 200 and res.headers["Cache-Control"] == "private, no-cache" and res.headers["Vary"] == "Cookie"
+        assert "アルムナイ・インタビュー" in page and "起業　一子 さん" in page
+        assert '<a href="https://example.jp/interviews/1" rel="noopener">元エンジニアが起業して学んだこと</a>' in page
+        assert "子育てと副業" not in page and "地方移住とリモートワーク" not in page  # drafted, agreed: not public
+        assert "ichiko@example.jp" not in page and "090-0000-0000" not in page
+    assert 'href="/stories"' in client.get("/").get_data(as_text=True)
+
+    client.get("/lang/en")
+    english = client.get("/stories").get_data(as_text=True)
+    assert '<html lang="en">' in english and "<h1>Stories from our alumni</h1>" in english and "With 起業　一子" in english
+    assert '<a href="https://example.jp/interviews/1" rel="noopener">' in english and "Published " in english
+    assert "子育てと副業" not in english
+    assert "Stories from our alumni" in client.get("/").get_data(as_text=True)
+
+
+def test_a_piece_without_consent_is_not_shown_and_a_script_link_is_no_link(client: Any, db: Any):
+    # records the pipeline never writes (a hand edit, an import): the page still shows only what may be shown
+    put_piece(db, "iv_none", "同意のない記事", consent=None, member_name="未同意　太郎")
+    put_piece(db, "iv_no", "断られた記事", consent={"value": False, "at": future(0), "source": "link"}, member_name="辞退　花子")
+    put_piece(db, "iv_z_js", "リンクの壊れた記事", link="javascript:alert(document.cookie)")
+    put_piece(db, "iv_back", "差し戻された記事", state="drafted")  # moved back by hand
+    put_piece(db, "iv_ok", "ふつうの記事", days_ago=2)
+    page = client.get("/stories").get_data(as_text=True)
+    assert "同意のない記事" not in page and "未同意　太郎" not in page
+    assert "断られた記事" not in page and "辞退　花子" not in page and "差し戻された記事" not in page
+    assert "リンクの壊れた記事" in page and "javascript:" not in page  # the title, without a link
+    assert '<a href="https://example.jp/stories/iv_ok" rel="noopener">ふつうの記事</a>' in page
+    assert page.index("リンクの壊れた記事") < page.index("ふつうの記事")  # newest first
+
+
+def test_reads_per_page_view_do_not_grow_with_members_or_attendees(client: Any, db: Any, outbox: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    from shared.entrypoints import events_pages
     from shared.usecases import rsvp
 
     E.put_slot(db, "lunch_x", start=future(10))
@@ -174,10 +237,21 @@ def test_reads_per_page_view_do_not_grow_with_members_or_attendees(client: Any, 
         return ops["reads"] - before
 
     deps = bootstrap.rsvp_deps()
-    small = (reads("/"), reads("/e/lunch_x"))
+    assert reads("/") == 5  # one query of 2 events + a head each + the interviews' query (billed 1 read when empty)
+    for k in range(4):
+        put_piece(db, f"iv_{k}", f"記事 {k}", days_ago=20 - k)
+    small = (reads("/"), reads("/e/lunch_x"), reads("/stories"))
     for i in range(40):
         db.collection("members").document(f"m{i}").set({"email": E.address(i), "name": f"会員{i}"})
         rid = E.pending_rsvp(db, "lunch_x", i)
         rsvp.confirm(deps, E.token(rsvp.CONFIRM, rid, future(0)), future(0))
-    assert (reads("/"), reads("/e/lunch_x")) == small
-    assert small == (4, 2)  # the list: one query of 2 events + a head each; a page: slot + head
+    for k in range(4, 8):
+        put_piece(db, f"iv_{k}", f"記事 {k}", days_ago=20 - k)
+    listing = client.get("/").get_data(as_text=True)
+    assert all(f"記事 {k}<" in listing for k in (7, 6, 5)) and "記事 4<" not in listing  # the newest, newest first
+    assert listing.index("記事 7<") < listing.index("記事 6<") < listing.index("記事 5<")
+    assert (reads("/"), reads("/e/lunch_x")) == small[:2]
+    assert small == (4 + events_pages.LATEST_STORIES, 2, 4)  # the list: + the latest pieces; a page: slot + head
+    assert reads("/stories") == 8  # the pieces shown, never the members
+    monkeypatch.setattr(events_pages, "STORIES_LIMIT", 5)
+    assert reads("/stories") == 5

@@ -190,3 +190,34 @@ def test_the_newsletter_renders_in_japanese_and_english(newsletter_env, db, outb
         for name in sorted(own, key=len, reverse=True):
             rest = rest.replace(name, "")
         assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", rest), rest
+
+
+def test_the_archive_shows_a_sent_edition_without_the_featured_members_and_nothing_else(newsletter_env, db, outbox):
+    from shared.usecases import newsletter
+
+    deps = newsletter_env(mailing_list="alumni-all@googlegroups.com", auto_send_after_days=0)
+    assert newsletter.run(deps(), NOW).status == "sent"
+    issue = db.collection("newsletters").document("2027-03").get().to_dict()
+    featured = issue["content"]["featured"]
+    assert len(featured) == 2  # in the members' mail
+    for n, status in ((4, "preview"), (5, "approved"), (6, "sending")):  # editions that have not gone out (yet)
+        db.collection("newsletters").document(f"2027-0{n}").set({**issue, "month": f"2027-0{n}", "status": status,
+                                                                   "content": {**issue["content"], "month": f"2027-0{n}"}})
+    site = functions_framework.create_app("events", str(ROOT / "functions/events/main.py")).test_client()
+    res = site.get("/newsletters/2027-03")
+    page = res.get_data(as_text=True)
+    assert res.status_code == 200 and "2027-03 号" in page and res.headers["Cache-Control"] == "private, no-cache"
+    assert "イベント speaker_night_2027-02-09" in page and "参加 42人" in page and "https://example.jp/rec" in page
+    assert "元エンジニアの起業" in page and "https://example.jp/interview" in page  # the member agreed to the web too
+    # the featured members' consent covers the members' mail, not the web: none of their entry
+    assert "起業家・経営者名簿から" not in page and "二行目" not in page
+    assert not [f for f in featured if f["company"] in page]
+    assert "@example.com" not in page and "/u?t=" not in page and "javascript:" not in page
+    archive = site.get("/newsletters").get_data(as_text=True)
+    assert "/newsletters/2027-03" in archive and "2027-04" not in archive and "2027-06" not in archive
+    for month in ("2027-04", "2027-05", "2027-06", "2026-12", "nothing"):
+        assert site.get(f"/newsletters/{month}").status_code == 404, month
+    site.get("/lang/en")
+    english = site.get("/newsletters/2027-03").get_data(as_text=True)
+    assert '<html lang="en">' in english and "Issue 2027-03" in english and "4 joined us last month" in english
+    assert not [f for f in featured if f["company"] in english]

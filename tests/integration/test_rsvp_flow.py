@@ -161,6 +161,28 @@ def test_close_to_the_event_a_freed_seat_is_offered_then_passes_on(project: str,
     assert accepted.kind == "accepted" and "METHOD:REQUEST" in ics_of(only(outbox, ":accepted:"))
 
 
+def test_an_event_without_its_own_capacity_takes_its_series_capacity(project: str, db: Any, outbox: Path):
+    from shared.usecases.rsvp_rules import seat_summary
+
+    # the venue of the lunch series has 2 seats; the kind allows 10 (docs/events.md, "Who may RSVP")
+    cfg = E.events_config(capacity=10, series={"lunch": {"capacity": 2}})
+    deps = E.deps(db, outbox, cfg)
+    slot = E.put_slot(db)  # series lunch
+    other = E.put_slot(db, "lunch_elsewhere", start=START + dt.timedelta(days=7), series_id="special")  # a series without one
+    assert seat_summary(cfg, deps.log, slot).capacity == 2 and seat_summary(cfg, deps.log, other).capacity == 10
+    outcomes = [rsvp.confirm(deps, E.token(rsvp.CONFIRM, E.pending_rsvp(db, slot["id"], i), NOW), NOW) for i in range(4)]
+    assert [(o.kind, o.position) for o in outcomes[2:]] == [("waitlisted", 1), ("waitlisted", 2)]
+    assert [o.kind for o in outcomes[:2]] == ["confirmed", "confirmed"]
+    listing = rsvp.attendees(deps, slot["id"])
+    assert (len(listing.confirmed), len(listing.waiting), listing.capacity) == (2, 2, 2)
+    assert len([n for n in mails(outbox) if ":waitlisted:" in n]) == 2
+    # the other series' event takes the kind's capacity: everyone seated
+    assert {rsvp.confirm(deps, E.token(rsvp.CONFIRM, E.pending_rsvp(db, other["id"], i), NOW), NOW).kind
+            for i in range(4)} == {"confirmed"}
+    # an organizer's capacity for the one event comes before the series': the first waiting is promoted
+    assert rsvp.set_capacity(deps, slot["id"], 3, NOW, by="田中").promoted == 1
+
+
 def test_raising_the_capacity_promotes_as_many_as_it_frees_each_mailed_once(project: str, db: Any, outbox: Path):
     deps = E.deps(db, outbox, E.events_config(capacity=2))
     slot = E.put_slot(db)
