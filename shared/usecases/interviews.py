@@ -86,7 +86,9 @@ def move(deps: Deps, iid: str, state: str, now: dt.datetime, by: str | None = No
     if state == "published":
         if not re.fullmatch(r"https?://\S+", link or str(piece.get("link") or "")):
             raise InterviewError("published needs the link to the piece (https://...)", "link")
-        changes.update(link=link or piece.get("link"), published_at=now, newsletter_pending=True)
+        changes["link"] = link or piece.get("link")
+        if current != "published":  # published again (a corrected link): not news twice
+            changes.update(published_at=now, newsletter_pending=True)
     deps.store.update(INTERVIEWS, iid, changes)
     if state == "asked":
         _ask(deps, iid, piece, now)

@@ -32,6 +32,7 @@ from shared.domain.members import consent, consent_path, directory_entry
 from shared.platform import log
 from shared.platform.mail import Mailer, OutgoingMail, parse_address, render
 from shared.ports import DocStore, SlotStore
+from shared.usecases import stories
 
 NEWSLETTERS, BATCHES, TICKETS = "newsletters", "newsletter_batches", "newsletter_tickets"
 MEMBERS, INTERVIEWS = "members", "interviews"
@@ -134,9 +135,11 @@ def content(cfg: Config, slots: SlotStore, store: DocStore, month: str, now: dt.
     ahead = [_event(cfg, s, True) for s in slots.slots_between(max(now, this), following)
              if s.get("status") == "scheduled"][:MAX_EVENTS]
     new_members = store.count(MEMBERS, [("joined_at", ">=", last), ("joined_at", "<", this)])
+    # the same rules as the public page: the member's consent, and only an http(s) link
     pieces = [{"id": p["id"], "title": str(p.get("title") or ""), "member": str(p.get("member_name") or ""),
-               "link": str(p.get("link") or "")}
-              for p in store.query(INTERVIEWS, [("newsletter_pending", "==", True)], limit=10)]
+               "link": stories.web_link(p.get("link"))}
+              for p in store.query(INTERVIEWS, [("newsletter_pending", "==", True)], limit=10)
+              if stories.consented(p) and p.get("state") == "published"]
     return {"month": month, "last_month": last.strftime("%Y-%m"), "past": past, "ahead": ahead, "new_members": new_members,
             "calls": {"speakers_url": nc.calls.speakers_url or "", "hosts_url": nc.calls.hosts_url or "",
                       "member_events_url": nc.calls.member_events_url or ""},

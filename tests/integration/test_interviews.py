@@ -71,6 +71,32 @@ def test_the_pipeline_asks_for_consent_and_publishes_only_with_it(env, db, outbo
     c = newsletter.content(bootstrap.config(), bootstrap.slot_store(), deps.store, "2027-03", now)
     assert [p["link"] for p in c["interviews"]] == ["https://example.jp/interviews/1"]
 
+    # Published again with a corrected link, after it went out: the link changes, the news does not.
+    db.collection("interviews").document(iid).update({"newsletter_pending": False})
+    first = db.collection("interviews").document(iid).get().to_dict()["published_at"]
+    iv.move(deps, iid, "published", now + dt.timedelta(days=3), link="https://example.jp/interviews/1-fixed")
+    again = db.collection("interviews").document(iid).get().to_dict()
+    assert again["link"] == "https://example.jp/interviews/1-fixed" and again["published_at"] == first
+    assert again["newsletter_pending"] is False
+    assert newsletter.content(bootstrap.config(), bootstrap.slot_store(), deps.store, "2027-04", now)["interviews"] == []
+
+
+def test_the_newsletter_takes_only_pieces_the_member_agreed_to_and_never_a_script_link(env, db):
+    """The same rules as the public stories page (shared/usecases/stories.py): a piece set to
+    published by hand, without the member's consent, or with a ``javascript:`` link."""
+    from shared.usecases import newsletter
+
+    deps = env()
+    now = dt.datetime.now(UTC)
+    base = {"member_id": MID, "member_name": "起業　一子", "state": "published", "published_at": now,
+            "newsletter_pending": True, "link": "https://example.jp/a"}
+    db.collection("interviews").document("ok").set({**base, "title": "同意あり", "consent": {"value": True}})
+    db.collection("interviews").document("no").set({**base, "title": "同意なし", "consent": None})
+    db.collection("interviews").document("js").set({**base, "title": "スクリプト", "consent": {"value": True},
+                                                    "link": "javascript:alert(1)"})
+    c = newsletter.content(bootstrap.config(), bootstrap.slot_store(), deps.store, "2027-03", now)
+    assert sorted((p["title"], p["link"]) for p in c["interviews"]) == [("スクリプト", ""), ("同意あり", "https://example.jp/a")]
+
 
 def test_a_declined_request_stops_the_piece(env, db, outbox):
     from shared.usecases import interviews as iv

@@ -46,6 +46,7 @@ def _seed(db, members=7) -> None:
             "gen_flags": {}, **extra})
     db.collection("interviews").document("iv1").set({"title": "元エンジニアの起業", "member_name": "会員　3号",
                                                       "link": "https://example.jp/interview", "state": "published",
+                                                      "consent": {"value": True, "source": "link"},
                                                       "newsletter_pending": True})
 
 
