@@ -5,7 +5,9 @@
     python -m tools.bench --list     # the modules there are
 
 A module that raises is reported as failed; the others still run and the exit code is 1.
-The report goes to reports/bench.json and reports/bench.md (see README, Benchmarks, and docs/benchmarks.md).
+The report of a whole run goes to reports/bench.json and reports/bench.md (see README, Benchmarks, and
+docs/benchmarks.md); a run of some modules goes to reports/partial/ (not committed), so it never
+replaces the whole report with a part of it.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def main(argv: list[str]) -> int:
     finally:
         emu.stop()
         ctx.cleanup()
-    json_path, md_path, markdown = write(ROOT, results, ROOT / "reports", load_start)
+    out = ROOT / "reports" / ("partial" if argv else "")
+    json_path, md_path, markdown = write(ROOT, results, out, load_start)
     print(markdown)
     print(f"Written: {md_path.relative_to(ROOT)} and {json_path.relative_to(ROOT)}")
     missed = [f"{r.name}: {f.name}" for r in results for f in r.figures if f.ok is False]
