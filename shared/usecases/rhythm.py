@@ -319,7 +319,7 @@ def _recipients(cfg: Config, store: RhythmStore, slot: Mapping[str, Any]) -> lis
     if isinstance(sp, Mapping) and sp.get("id") and sp.get("status", "confirmed") == "confirmed":
         doc = store.get(SPEAKERS, str(sp["id"])) or {}
         out.append(("speaker", str(sp["id"]), str(sp.get("name") or doc.get("name") or ""), str(doc.get("email") or sp.get("email") or ""),
-                    str(doc.get("locale") or cfg.community.locale)))
+                    texts.normalise(doc.get("locale"), cfg.community.locale)))
     host = slot.get("host")
     if isinstance(host, Mapping):
         host = host.get("id")
@@ -332,7 +332,7 @@ def _recipients(cfg: Config, store: RhythmStore, slot: Mapping[str, Any]) -> lis
     prop = slot.get("proposer")
     if isinstance(prop, Mapping) and prop.get("email"):
         pid = hashlib.sha256(str(prop["email"]).lower().encode()).hexdigest()[:12]
-        out.append(("proposer", pid, str(prop.get("name") or ""), str(prop["email"]), str(prop.get("locale") or cfg.community.locale)))
+        out.append(("proposer", pid, str(prop.get("name") or ""), str(prop["email"]), texts.normalise(prop.get("locale"), cfg.community.locale)))
     return out
 
 
