@@ -520,7 +520,8 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def export_directory_csv(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE) -> str:
+def export_directory_csv(store: RhythmStore, locale: str) -> str:
+    """The directory as CSV, its header row in ``locale`` (the reader's: the console's page, the CLI's community)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([texts.t(locale, f"directory.columns.{c}") for c in DIRECTORY_COLUMNS])
@@ -532,7 +533,7 @@ def export_directory_csv(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE)
 MEMBER_COLUMNS = ("name", "email", "affiliation", "joined", *CONSENTS)
 
 
-def export_members_csv(store: RhythmStore, zone: str = "Asia/Tokyo") -> str:
+def export_members_csv(store: RhythmStore, zone: str) -> str:
     """Every member with their opt-ins, by name: the same Excel and formula rules as the directory."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -550,7 +551,7 @@ def _md(text: str) -> str:
     return re.sub(r"[\r\n\t]+", " ", text).strip().replace("|", "\\|").replace("<", "&lt;")
 
 
-def export_directory_markdown(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE) -> str:
+def export_directory_markdown(store: RhythmStore, locale: str) -> str:
     head = [texts.t(locale, f"directory.columns.{c}") for c in DIRECTORY_COLUMNS]
     lines = [f"# {texts.t(locale, 'directory.title')}", "", "| " + " | ".join(head) + " |",
              "| " + " | ".join("---" for _ in head) + " |"]
