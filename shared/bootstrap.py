@@ -116,7 +116,7 @@ def mailer() -> ExactlyOnceMailer:
     else:
         raise RuntimeError(f"{env.MAIL_TRANSPORT}={kind!r} is not one of outbox, gmail, smtp")
     return ExactlyOnceMailer(transport, FirestoreIdempotencyStore(ops=ops(), collection="mail_intents"),
-                             reply_to=config().reply_to)
+                             reply_to=config().reply_to, locale=config().community.locale)
 
 
 def application_deps() -> AppDeps:

@@ -163,7 +163,42 @@ EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
-def screen(sub: Submission, cfg: Applications) -> Screening:
+# The names of each language the catalog has (shared/templates/<language>/): an answer to the
+# language question counts only when it names exactly one of them (docs/applications.md, "The
+# applicant's language"). Latin names and codes are whole words (``en-GB`` is ``en`` + ``gb``;
+# ``Engish`` and ``entry`` name nothing); the others are found anywhere (「日本語でお願いします」).
+LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
+    "ja": ("ja", "jp", "jpn", "japanese", "nihongo", "japonais", "japanisch", "japonés", "japones", "japonês",
+           "giapponese", "日本語", "にほんご", "ニホンゴ", "日语", "日文"),
+    "en": ("en", "eng", "english", "eigo", "anglais", "englisch", "inglés", "ingles", "inglês", "inglese",
+           "英語", "えいご", "エイゴ", "英语", "英文"),
+}
+_WORD = re.compile(r"[a-z\u00df-\u00f6\u00f8-\u024f]+")  # a run of Latin letters (after casefold): "englishで" holds "english"
+
+
+def _latin(name: str) -> bool:
+    return bool(_WORD.fullmatch(normalise_text(name)))
+
+
+# per language: (whole words, substrings), compared after normalise_text
+_NAMES = {lang: (frozenset(normalise_text(n) for n in names if _latin(n)),
+                 tuple(normalise_text(n) for n in names if not _latin(n))) for lang, names in LANGUAGE_NAMES.items()}
+
+
+def applicant_language(answer: str, community_locale: str) -> str:
+    """The language an answer to the language question asks for: ``ja`` or ``en`` when it names
+    that one (width and case do not count: ``ＥＮＧＬＩＳＨ``, ``en-GB``, 「英語」); otherwise
+    (another language, no preference, a typo, both named) the community's own locale, never a
+    fixed one: an English community must not write to someone in Japanese because they wrote
+    ``Deutsch``."""
+    text = normalise_text(answer)
+    words = set(_WORD.findall(text))
+    named = [lang for lang, (whole, parts) in _NAMES.items() if words & whole or any(p in text for p in parts)]
+    return named[0] if len(named) == 1 else community_locale
+
+
+def screen(sub: Submission, cfg: Applications, community_locale: str) -> Screening:
+    """``community_locale``: the language of an applicant whose answer names none the catalog has."""
     fields: dict[str, Any] = {}
     titles: dict[str, str] = {}
     for name in FIELDS:
@@ -199,10 +234,9 @@ def screen(sub: Submission, cfg: Applications) -> Screening:
     hints: list[str] = []
     if aff and matched is None:
         hints = [keys[k] for k in difflib.get_close_matches(aff, list(keys), n=3, cutoff=0.5)]
-    lang = normalise_text(fields["language"])
-    if lang:
-        locale = "en" if ("english" in lang or "英語" in lang or lang == "en") else "ja"
-    else:
+    if fields["language"]:
+        locale = applicant_language(fields["language"], community_locale)
+    else:  # no language asked (or left blank): the script of the answers tells
         locale = "ja" if _JAPANESE.search(" ".join(_text(a.answer) for a in sub.answers)) else "en"
     answers = [{"title": a.title, "answer": _text(a.answer)} for a in sub.answers]
     return Screening(fields, answers, missing, matched, hints, relation is not None, locale, consents, directory)

@@ -118,10 +118,11 @@ def has_entry(member: Mapping[str, Any]) -> bool:
 
 
 def new_member(application: Mapping[str, Any], now: dt.datetime, approved_by: str | None,
-               defaults: Mapping[str, bool], member_id: str = "") -> dict[str, Any]:
+               defaults: Mapping[str, bool], member_id: str = "", *, community_locale: str) -> dict[str, Any]:
     """The ``members/<email key>`` record an approval creates: the opt-ins the form asked, dated when
     the applicant answered (source ``form``); the others from the config's defaults (``default``,
-    dated now); the directory entry only with the directory consent."""
+    dated now); the directory entry only with the directory consent. The language is the one
+    screening found, else the community's (an application stored without one)."""
     fields = application.get("fields") or {}
     asked: Mapping[str, bool] | None = application.get("consents")
     if asked is None:  # stored before opt-ins were mapped: only a yes to the directory was recorded
@@ -141,7 +142,7 @@ def new_member(application: Mapping[str, Any], now: dt.datetime, approved_by: st
     return {"application_id": application.get("application_id"), "name": fields.get("name"), "email": fields.get("email"),
             "name_key": name_key(str(fields.get("name") or "")),
             "affiliation": fields.get("affiliation"), "relation": fields.get("relation_kind"),
-            "slack_opt_in": bool(fields.get("slack_opt_in")), "locale": application.get("locale") or "ja",
+            "slack_opt_in": bool(fields.get("slack_opt_in")), "locale": application.get("locale") or community_locale,
             "joined_at": now, "approved_by": approved_by, "consents": consents,
             "directory": entry if entry and any(entry.values()) else None, "link_version": 0,
             "directory_pick": directory_pick(member_id) if consents["directory"]["value"] else None}

@@ -40,6 +40,7 @@ def _render(status: int, locale: str, **context: Any) -> Response:
 def handle(request: Request) -> Response:
     from shared import bootstrap
     from shared.domain.members import CONSENTS, EntryError
+    from shared.platform import texts
     from shared.usecases import members as uc
 
     logger = log.get(FUNCTION)
@@ -78,7 +79,7 @@ def handle(request: Request) -> Response:
         reason = "revoked_link" if exc.kind == "revoked" else exc.kind
         return request_form(exc.status, refused=reason if reason in ("malformed", "tampered", "expired", "revoked_link",
                                                                      "unknown") else "tampered")
-    locale = str(member.get("locale") or cfg.community.locale)
+    locale = texts.normalise(member.get("locale"), cfg.community.locale)
 
     def settings(status: int, notice: str | None = None, error: str | None = None,
                  typed: Mapping[str, Any] | None = None) -> Response:

@@ -96,7 +96,7 @@ class OutgoingMail:
     text: str
     intent: str
     html: str | None = None
-    locale: str = "ja"
+    locale: str = texts.DEFAULT_LOCALE  # every sender passes the person's or the community's (tests/unit/test_mail.py)
     # Where replies go; left empty, the mailer gives it the community's (``Config.reply_to``).
     reply_to: tuple[str, ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -183,7 +183,6 @@ def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = Non
     msg.set_raw("Subject", _encoded(mail.subject))
     msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
     msg.set_raw("Message-ID", mail.message_id)  # one line: folded, some readers keep the leading space
-    msg["Content-Language"] = mail.locale
     msg["X-Autopilot-Intent"] = hashlib.sha256(mail.intent.encode()).hexdigest()[:40]
     for name, value in mail.headers.items():
         msg.set_raw(clean_header(name), _encoded(value))
@@ -196,6 +195,8 @@ def build_message(mail: OutgoingMail, sender: str, now: dt.datetime | None = Non
         msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
                             params={"method": method, "charset": "utf-8"})
         msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+    # After the body: set_content() clears every Content-* header set before it (RFC 3282).
+    msg["Content-Language"] = mail.locale
     return msg
 
 
@@ -328,13 +329,14 @@ def mail_doc(mail: OutgoingMail) -> dict[str, Any] | None:
     return doc if size <= MAX_STORED_CHARS else None
 
 
-def mail_from_doc(intent: str, doc: Mapping[str, Any]) -> OutgoingMail:
+def mail_from_doc(intent: str, doc: Mapping[str, Any], locale: str = texts.DEFAULT_LOCALE) -> OutgoingMail:
+    """The mail :func:`mail_doc` kept; ``locale`` (the community's) when the record has none."""
     headers = {str(k): str(v) for k, v in (doc.get("headers") or {}).items()}
     bcc = [str(a) for a in doc.get("bcc") or []]
     for name in [n for n in headers if n.strip().lower() == "bcc"]:  # a record stored before bcc was a field
         bcc += [a.strip() for a in headers.pop(name).split(",") if a.strip()]
     return OutgoingMail(to=tuple(str(a) for a in doc["to"]), subject=str(doc["subject"]), text=str(doc["text"]),
-                        intent=intent, html=doc.get("html"), locale=str(doc.get("locale") or "ja"),
+                        intent=intent, html=doc.get("html"), locale=str(doc.get("locale") or locale),
                         reply_to=tuple(str(a) for a in _as_list(doc.get("reply_to"))), headers=headers, bcc=tuple(bcc),
                         calendar=doc.get("calendar"), calendar_method=str(doc.get("calendar_method") or "REQUEST"))
 
@@ -357,7 +359,8 @@ class ExactlyOnceMailer:
                  keep: dt.timedelta = dt.timedelta(days=400),
                  clock: Callable[[], dt.datetime] = _utcnow,
                  reply_to: tuple[str, ...] = (),
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None,
+                 locale: str = texts.DEFAULT_LOCALE) -> None:
         self.transport = transport
         self.store = store
         self.lease = lease
@@ -365,6 +368,7 @@ class ExactlyOnceMailer:
         self.clock = clock
         self.reply_to = reply_to  # every mail's Reply-To unless it names its own (Config.reply_to)
         self.environ = environ  # where the links' base URLs are read (None: os.environ)
+        self.locale = locale  # the community's: the language of a kept mail that was stored without one
         self.sent = 0
         self.skipped = 0
         self.held = 0
@@ -432,7 +436,7 @@ class ExactlyOnceMailer:
             self.skipped += 1
             return False
         if existing["status"] == HELD and isinstance(existing.get("mail"), Mapping):
-            mail = self._complete(mail_from_doc(mail.intent, existing["mail"]))  # the message as it was meant then
+            mail = self._complete(mail_from_doc(mail.intent, existing["mail"], self.locale))  # the message as it was meant then
         if existing["status"] == SENDING and existing["lease_until"] > self.clock():
             self.skipped += 1  # a concurrent caller is sending it right now
             return False
@@ -494,7 +498,7 @@ class ExactlyOnceMailer:
             if status == SENDING and rec["lease_until"] > now:
                 continue  # in flight
             if status == HELD and isinstance(body, Mapping) and intent and \
-                    self.waiting_for(mail_from_doc(str(intent), body)):
+                    self.waiting_for(mail_from_doc(str(intent), body, self.locale)):
                 counts["held"] += 1  # its base URL is still unset
                 continue
             key = str(rec.get("id") or self.key(str(intent)))
@@ -508,7 +512,7 @@ class ExactlyOnceMailer:
                 counts["unrebuildable"] += 1
                 continue
             try:
-                if self.send(mail_from_doc(str(intent), body)):
+                if self.send(mail_from_doc(str(intent), body, self.locale)):
                     counts["sent"] += 1
                     continue
             except DeliveryRefused:

@@ -11,9 +11,10 @@ values that are texts (docs/i18n.md). Code names a text by its key, whose first 
 
 Locales: a language (``ja``, ``en``) has a folder with every template and every key; a regional
 variant (``en-US``) has a folder with only the keys that differ (date order, date formats); a key
-it leaves out comes from its language. An unknown locale falls back to ``ja``, the first community's
-language. Values are ``str.format`` templates; a mapping ``{one, other}`` is a plural, chosen by the
-``count`` value (English: one for 1; Japanese has no plural forms); a list is a list (weekday names).
+it leaves out comes from its language. An unknown locale falls back to the default :func:`normalise`
+is given (the community's locale), else to ``ja``, the first community's language. Values are
+``str.format`` templates; a mapping ``{one, other}`` is a plural, chosen by the ``count`` value
+(English: one for 1; Japanese has no plural forms); a list is a list (weekday names).
 
 Each area file is read once per locale, on first use (libyaml when PyYAML has it): a function reads
 only the areas it shows (YAML costs about 1 ms per KB on a cold start; the CLI's texts never reach a
@@ -36,15 +37,20 @@ _ALIASES = {"en-GB": "en"}
 PLURAL_FORMS = frozenset({"zero", "one", "other"})
 
 
-def normalise(locale: str | None) -> str:
-    """A locale this catalog knows: ``en-GB`` -> ``en``, ``en_US`` -> ``en-US``, unknown -> ``ja``."""
-    value = (locale or "").strip().replace("_", "-")
+def normalise(locale: Any, default: str = DEFAULT_LOCALE) -> str:
+    """A locale this catalog knows: ``en-GB`` -> ``en``, ``en_US`` -> ``en-US``; missing or unknown
+    -> ``default``. Whoever has the community config passes its ``community.locale`` as the default
+    (a person's stored locale: ``normalise(member.get("locale"), cfg.community.locale)``); ``ja``,
+    the first community's language, only where no config is at hand."""
+    value = (locale if isinstance(locale, str) else "").strip().replace("_", "-")
     if value in _ALIASES:
         return _ALIASES[value]
     if value in LOCALES:
         return value
     lang = value.split("-")[0].lower()
-    return lang if lang in LANGUAGES else DEFAULT_LOCALE
+    if lang in LANGUAGES:
+        return lang
+    return DEFAULT_LOCALE if default == DEFAULT_LOCALE else normalise(default)
 
 
 def language(locale: str | None) -> str:

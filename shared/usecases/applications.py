@@ -83,7 +83,7 @@ def submit(deps: Deps, sub: Submission, now: dt.datetime, source: str = "webhook
 
 def _new_record(deps: Deps, sub: Submission, app_id: str, now: dt.datetime, source: str) -> dict[str, Any]:
     """The application as screened; a complete one is ``received`` until its address is checked."""
-    s = screen(sub, _apps(deps.config))
+    s = screen(sub, _apps(deps.config), deps.config.community.locale)
     status = RECEIVED if s.complete else INCOMPLETE
     return {
         "application_id": app_id, "form_id": sub.formId, "response_id": sub.responseId,
@@ -195,7 +195,8 @@ def approve(deps: Deps, ctx: actions.ActionContext) -> str:
     record = _decidable(deps, ctx.claims.subject, ctx.locale, APPROVED)
     fields, app_cfg = record["fields"], _apps(deps.config)
     ekey = email_key(fields["email"])
-    member = new_member(record, ctx.now, ctx.actor_name, app_cfg.consent_defaults, ekey)
+    member = new_member(record, ctx.now, ctx.actor_name, app_cfg.consent_defaults, ekey,
+                        community_locale=deps.config.community.locale)
     member["referral_code"] = referrals.issue_code(deps.store, deps.key, ekey, ctx.now)
     if not deps.store.create(MEMBERS, ekey, member):
         member = deps.store.get(MEMBERS, ekey) or member  # a retried approval: the first record stands

@@ -102,7 +102,7 @@ def _send(deps: Deps, intent: str, to: Sequence[str], subject: str, text: str, l
     if not to:
         return
     deps.mailer.send(OutgoingMail(to=tuple(to), subject=subject, text=text, intent=intent,
-                                  locale=locale or deps.cfg.community.locale))
+                                  locale=texts.normalise(locale, deps.cfg.community.locale)))
 
 
 def _local(slot: Mapping[str, Any], zone: ZoneInfo) -> str:
@@ -323,7 +323,7 @@ def _mail_offer(deps: Deps, live: Mapping[str, Any], now: dt.datetime, reminder:
         return
     zone = _zone(deps, slot)
     expires = live["expires_at"]
-    loc = str(doc.get("locale") or deps.cfg.community.locale)
+    loc = texts.normalise(doc.get("locale"), deps.cfg.community.locale)
     values = {"name": doc.get("name", ""), "topic": doc.get("topic", ""),
               "deadline": texts.fmt_datetime(loc, expires, zone),
               "talk_minutes": doc.get("talk_minutes") or deps.cfg.people.speakers.talk_minutes,
@@ -736,7 +736,7 @@ def _mail(deps: Deps, template: str, intent: str, to: Sequence[str], locale: str
         return
     from shared.platform.mail import render
 
-    loc = locale or deps.cfg.community.locale
+    loc = texts.normalise(locale, deps.cfg.community.locale)
     r = render(template, loc, **{**_context(deps, slot, loc), **values})
     deps.mailer.send(OutgoingMail(to=tuple(to), subject=r.subject, text=r.text, html=r.html, intent=intent, locale=loc))
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from shared.config import Config
 from shared.domain import seats as S
 from shared.domain.event_pages import venue_of
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.mail import OutgoingMail, render_text
 from shared.ports import DocStore, RsvpLog, SlotStore
 from shared.usecases import rsvp
@@ -155,7 +155,7 @@ def _invitations(deps: Deps, slot: dict[str, Any], seats: S.Seats, settings: Map
         if invite is None or to is None or invite.get("status") == "cancelled" or invite.get("hash") == version:
             continue  # not invited yet (its own entry does that), or up to date
         seq = int(invite.get("seq") or 0) + 1
-        locale = str(doc.get("locale") or cfg.community.locale)
+        locale = texts.normalise(doc.get("locale"), cfg.community.locale)
         entry = rsvp.invitation_entry(cfg, slot, deps.links, str(invite["uid"]), seq, cancelled=cancelled, locale=locale)
         method = "CANCEL" if cancelled else "REQUEST"
         round_ = int(doc.get("round") or 1)
@@ -182,7 +182,7 @@ def _reminders(deps: Deps, slot: dict[str, Any], seats: S.Seats, settings: Mappi
         to = rsvp.address_of(doc)
         if to is None:
             continue
-        locale = str(doc.get("locale") or cfg.community.locale)
+        locale = texts.normalise(doc.get("locale"), cfg.community.locale)
         subject, text = render_text("rsvp_reminder", locale, name=str(doc.get("name") or ""), community=cfg.community.name,
                                     event=rsvp.mail_view(cfg, slot, deps.links, seated=True, locale=locale),
                                     **rsvp.person_links(deps, slot, rsvp.rsvp_id(sid, who), int(doc.get("round") or 1), now))
@@ -231,7 +231,7 @@ def _thanks(deps: Deps, slot: dict[str, Any], seats: S.Seats, settings: Mapping[
         to = rsvp.address_of(doc)
         if to is None:
             continue
-        locale = str(doc.get("locale") or cfg.community.locale)
+        locale = texts.normalise(doc.get("locale"), cfg.community.locale)
         subject, text = render_text("rsvp_thanks", locale, name=str(doc.get("name") or ""), community=cfg.community.name,
                                     event=rsvp.mail_view(cfg, slot, deps.links, seated=False, locale=locale), survey_url=survey,
                                     recording_url=recording, events_url=deps.links.base_url + "/")
@@ -249,7 +249,7 @@ def _recording(deps: Deps, slot: dict[str, Any], seats: S.Seats, url: str, now: 
         to = rsvp.address_of(doc)
         if to is None:
             continue
-        locale = str(doc.get("locale") or cfg.community.locale)
+        locale = texts.normalise(doc.get("locale"), cfg.community.locale)
         subject, text = render_text("rsvp_recording", locale, name=str(doc.get("name") or ""), community=cfg.community.name,
                                     event=rsvp.mail_view(cfg, slot, deps.links, seated=False, locale=locale), recording_url=url)
         if deps.mailer.send(OutgoingMail(to=(to,), subject=subject, text=text, locale=locale,
@@ -396,7 +396,7 @@ def _send_plan(deps: Deps, plan: Mapping[str, Any], now: dt.datetime) -> int:
             return sent  # today's budget is spent; the next run after midnight goes on from here
         from shared.usecases import members
 
-        locale = str(member.get("locale") or cfg.community.locale)
+        locale = texts.normalise(member.get("locale"), cfg.community.locale)
         views = [{**rsvp.mail_view(cfg, s, deps.links, seated=False, locale=locale), "rsvp": rsvp.kind_rules(cfg, s).rsvp != "none"}
                  for s in live]
         headers, unsubscribe_url = unsubscribe_headers(deps.links, who, now, members.unsubscribe_mailto(cfg))

@@ -100,7 +100,7 @@ def _ask(deps: Deps, iid: str, piece: Mapping[str, Any], now: dt.datetime) -> No
     member = deps.store.get(MEMBERS, str(piece["member_id"])) or {}
     if not member.get("email"):
         return
-    locale = str(member.get("locale") or deps.config.community.locale)
+    locale = texts.normalise(member.get("locale"), deps.config.community.locale)
     links = {a: deps.consent_link(iid, a, now) if deps.consent_link else "" for a in (AGREE, DECLINE)}
     answer_by = texts.fmt_date(locale, (now + CONSENT_TTL).astimezone(ZoneInfo(deps.config.community.timezone)).date())
     r = render("interview_request", locale, community=deps.config.community.name, name=str(member.get("name") or ""),

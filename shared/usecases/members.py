@@ -171,8 +171,8 @@ def remove_entry(deps: Deps, member_id: str, member: Mapping[str, Any], now: dt.
 def _locale(deps: Deps, member: Mapping[str, Any]) -> str:
     """The member's language; the community's own locale when it is that language (its regional formats)."""
     own = deps.config.community.locale
-    loc = str(member.get("locale") or own)
-    return own if texts.language(loc) == texts.language(own) else texts.normalise(loc)
+    loc = texts.normalise(member.get("locale"), own)
+    return own if texts.language(loc) == texts.language(own) else loc
 
 
 def _send_link(deps: Deps, member_id: str, member: Mapping[str, Any], now: dt.datetime, intent: str) -> bool:

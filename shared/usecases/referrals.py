@@ -22,7 +22,7 @@ from shared.config import Config
 from shared.domain import referrals as dr
 from shared.domain.applications import EMAIL, email_key
 from shared.domain.members import consent
-from shared.platform import log
+from shared.platform import log, texts
 from shared.platform.mail import Mailer, OutgoingMail, render
 from shared.ports import DocStore
 
@@ -100,7 +100,7 @@ def record_approval(cfg: Config, store: DocStore, mailer: Mailer, new_id: str, m
     store.create(REFERRALS, new_id, {"referrer": by, "member": new_id, "how": ref.get("how"), "at": now, "month": month})
     store.update(MEMBERS, new_id, {"referred_by": by})
     if consent(referrer, "referral_thanks") and referrer.get("email"):
-        locale = str(referrer.get("locale") or cfg.community.locale)
+        locale = texts.normalise(referrer.get("locale"), cfg.community.locale)
         r = render("referral_thanks", locale, community=cfg.community.name, name=str(referrer.get("name") or ""),
                    newcomer=str(member.get("name") or ""), invite_url=invite_link(cfg, referrer) or "",
                    settings_url=settings_link(str(by), referrer) if settings_link else "")

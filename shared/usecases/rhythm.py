@@ -318,7 +318,7 @@ def _recipients(cfg: Config, store: RhythmStore, slot: Mapping[str, Any]) -> lis
     if isinstance(sp, Mapping) and sp.get("id") and sp.get("status", "confirmed") == "confirmed":
         doc = store.get(SPEAKERS, str(sp["id"])) or {}
         out.append(("speaker", str(sp["id"]), str(sp.get("name") or doc.get("name") or ""), str(doc.get("email") or sp.get("email") or ""),
-                    str(doc.get("locale") or cfg.community.locale)))
+                    texts.normalise(doc.get("locale"), cfg.community.locale)))
     host = slot.get("host")
     if isinstance(host, Mapping):
         host = host.get("id")
@@ -331,7 +331,7 @@ def _recipients(cfg: Config, store: RhythmStore, slot: Mapping[str, Any]) -> lis
     prop = slot.get("proposer")
     if isinstance(prop, Mapping) and prop.get("email"):
         pid = hashlib.sha256(str(prop["email"]).lower().encode()).hexdigest()[:12]
-        out.append(("proposer", pid, str(prop.get("name") or ""), str(prop["email"]), str(prop.get("locale") or cfg.community.locale)))
+        out.append(("proposer", pid, str(prop.get("name") or ""), str(prop["email"]), texts.normalise(prop.get("locale"), cfg.community.locale)))
     return out
 
 
@@ -519,7 +519,8 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def export_directory_csv(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE) -> str:
+def export_directory_csv(store: RhythmStore, locale: str) -> str:
+    """The directory as CSV, its header row in ``locale`` (the reader's: the console's page, the CLI's community)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([texts.t(locale, f"directory.columns.{c}") for c in DIRECTORY_COLUMNS])
@@ -531,7 +532,7 @@ def export_directory_csv(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE)
 MEMBER_COLUMNS = ("name", "email", "affiliation", "joined", *CONSENTS)
 
 
-def export_members_csv(store: RhythmStore, zone: str = "Asia/Tokyo") -> str:
+def export_members_csv(store: RhythmStore, zone: str) -> str:
     """Every member with their opt-ins, by name: the same Excel and formula rules as the directory."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -549,7 +550,7 @@ def _md(text: str) -> str:
     return re.sub(r"[\r\n\t]+", " ", text).strip().replace("|", "\\|").replace("<", "&lt;")
 
 
-def export_directory_markdown(store: RhythmStore, locale: str = texts.DEFAULT_LOCALE) -> str:
+def export_directory_markdown(store: RhythmStore, locale: str) -> str:
     head = [texts.t(locale, f"directory.columns.{c}") for c in DIRECTORY_COLUMNS]
     lines = [f"# {texts.t(locale, 'directory.title')}", "", "| " + " | ".join(head) + " |",
              "| " + " | ".join("---" for _ in head) + " |"]

@@ -408,7 +408,7 @@ def deliver(deps: Deps, slot: Mapping[str, Any], done: Appended, now: dt.datetim
 def _mail_effect(deps: Deps, slot: Mapping[str, Any], n: str, effect: S.Effect, rid: str, doc: Mapping[str, Any],
                  to: str, now: dt.datetime) -> bool:
     cfg = deps.config
-    locale = str(doc.get("locale") or cfg.community.locale)
+    locale = texts.normalise(doc.get("locale"), cfg.community.locale)
     round_ = int(doc.get("round") or 1)
     seated = effect.kind in S.HOLDS_SEAT
     view = mail_view(cfg, slot, deps.links, seated=seated, locale=locale)
@@ -486,7 +486,7 @@ def request(deps: Deps, event_id: str, email: str, name: str, notes: str, now: d
     rid = rsvp_id(event_id, who)
     pending = {"name": clean_text(name, MAX_NAME) or str((member or {}).get("name") or ""),
                "notes": clean_text(notes, MAX_NOTES, multiline=True) if rules.ask_notes else "", "at": now}
-    lang = texts.normalise(locale or str((member or {}).get("locale") or cfg.community.locale))
+    lang = texts.normalise(locale or (member or {}).get("locale"), cfg.community.locale)
     doc = deps.store.get(RSVPS, rid)
     if doc is None:
         fresh = {"event": event_id, "who": who, "email": address, "name": pending["name"], "notes": pending["notes"],

@@ -134,7 +134,7 @@ def acknowledge(deps: Deps, speaker_id: str, doc: dict[str, Any]) -> None:
         return
     cfg = deps.cfg
     series = cfg.series.get(str(doc.get("series_id")))
-    loc = str(doc.get("locale") or cfg.community.locale)
+    loc = texts.normalise(doc.get("locale"), cfg.community.locale)
     r = render("speaker_received", loc, community=cfg.community.name,
                name=doc.get("name", ""), topic=doc.get("topic", ""),
                series=re.sub(r"\s*\{[^}]*\}\s*", " ", series.title).strip() if series else "",
@@ -143,4 +143,4 @@ def acknowledge(deps: Deps, speaker_id: str, doc: dict[str, Any]) -> None:
                not_understood=list(doc.get("dates_not_understood") or ()),
                lead_days=cfg.people.speakers.lead_time_days)
     deps.mailer.send(OutgoingMail(to=(str(doc["email"]),), subject=r.subject, text=r.text, html=r.html,
-                                  intent=f"speaker:received:{speaker_id}", locale=str(doc.get("locale") or cfg.community.locale)))
+                                  intent=f"speaker:received:{speaker_id}", locale=texts.normalise(doc.get("locale"), cfg.community.locale)))

@@ -48,3 +48,7 @@ class MemoryIdempotencyStore:
                 return False
             self.claims.add(name)
             return True
+
+    def by_status(self, statuses, limit):
+        with self.lock:
+            return [{**doc, "id": key} for key, doc in self.docs.items() if doc.get("status") in statuses][:limit]

@@ -307,14 +307,14 @@ def test_directory_exports_and_opt_out(cfg, db):
     db.collection("members").document("b").set({"name": "=cmd()", "consents": consents(directory=True), "directory": {"company": "X"}})
     db.collection("members").document("c").set({"name": "載せない人", "consents": consents(directory=False)})
     store = bootstrap.rhythm_store()
-    rows = list(csv.DictReader(io.StringIO(export_directory_csv(store))))  # headers in the community's words
+    rows = list(csv.DictReader(io.StringIO(export_directory_csv(store, "ja"))))  # headers in the community's words
     assert [r["名前"] for r in rows] == ["'=cmd()", "高橋　一郎"]
     assert rows[1]["紹介"] == "AIの会社です|改行\nあり"
     assert next(csv.reader(io.StringIO(export_directory_csv(store, "en")))) == ["Name", "Company", "Role", "Link", "About"]
-    md = export_directory_markdown(store)
+    md = export_directory_markdown(store, "ja")
     assert "| 高橋　一郎 | 株式会社テスト | 代表取締役 | <https://example.com/a> | AIの会社です\\|改行 あり |" in md
     assert "載せない人" not in md
     deps = Deps(bootstrap.config(), store, bootstrap.mailer(), b"k" * 32)
     assert remove_entry(deps, "a", store.get("members", "a"), dt.datetime.now(UTC)) == ["directory", "directory_entry"]
-    assert "高橋" not in export_directory_csv(store)
+    assert "高橋" not in export_directory_csv(store, "ja")
     assert store.get("members", "a")["directory"] is None  # the texts are gone, not only hidden

@@ -23,8 +23,8 @@ def test_different_companies_stay_different(a, b):
 
 def test_screening_matches_group_company_and_hints_otherwise():
     cfg = load_config(EXAMPLE_CONFIG).applications
-    s = screen(parse_submission(fs.submission(affiliation="ｿﾆｰｾﾐｺﾝﾀﾞｸﾀｿﾘｭｰｼｮﾝｽﾞ㈱", relation="現社員")), cfg)
+    s = screen(parse_submission(fs.submission(affiliation="ｿﾆｰｾﾐｺﾝﾀﾞｸﾀｿﾘｭｰｼｮﾝｽﾞ㈱", relation="現社員")), cfg, "ja")
     assert s.matched_company == "ソニーセミコンダクタソリューションズ株式会社" and s.eligible and s.locale == "ja"
-    s = screen(parse_submission(fs.submission(affiliation="ソニーセミコンダクター", relation="その他")), cfg)
+    s = screen(parse_submission(fs.submission(affiliation="ソニーセミコンダクター", relation="その他")), cfg, "ja")
     assert s.matched_company is None and s.hints[0] == "ソニーセミコンダクタソリューションズ株式会社"
     assert not s.eligible and s.complete

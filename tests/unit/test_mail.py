@@ -167,3 +167,39 @@ def test_bidi_and_zero_width_marks_never_reach_a_subject_or_a_name():
     joined = parse(build_message(OutgoingMail(to=("a@example.jp",), subject="👩\u200d💻 会", text="t", intent="t:zwj"),
                                  "s@example.jp"))
     assert joined["Subject"] == "👩\u200d💻 会"
+
+
+@pytest.mark.parametrize("calendar", [None, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"])
+def test_the_mail_says_its_language_on_the_wire(calendar):
+    """set_content() clears the Content-* headers set before it: Content-Language goes on last."""
+    mail = OutgoingMail(to=("a@example.org",), subject="Welcome", text="Hello", html="<p>Hello</p>", intent="t:lang",
+                        locale="en-GB", calendar=calendar)
+    assert parse(build_message(mail, "s@example.org"))["Content-Language"] == "en-GB"
+
+
+def test_a_kept_mail_without_a_language_is_resumed_in_the_communitys():
+    doc = {"to": ["a@example.org"], "subject": "s", "text": "t"}
+    assert mail_from_doc("x:1", doc, "en-GB").locale == "en-GB"
+    transport, store, clock = Flaky(fail=DeliveryRefused("429")), MemoryIdempotencyStore(), Clock()
+    mailer = ExactlyOnceMailer(transport, store, clock=clock, locale="en-GB")
+    with pytest.raises(DeliveryRefused):
+        mailer.send(OutgoingMail(to=("a@example.org",), subject="s", text="t", intent="t:old", locale="en-GB"))
+    del store.docs[ExactlyOnceMailer.key("t:old")]["mail"]["locale"]  # kept before mails had a language
+    sent = []
+    transport.deliver = lambda mail: sent.append(mail) or "id"  # type: ignore[method-assign]
+    assert mailer.resume()["sent"] == 1 and sent[0].locale == "en-GB"
+
+
+def test_every_mail_names_its_language():
+    """OutgoingMail's default is no one's language: every sender passes the person's or the community's."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    missing = []
+    for path in [*(root / "shared").rglob("*.py"), *(root / "functions").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "OutgoingMail" \
+                    and not any(k.arg == "locale" for k in node.keywords):
+                missing.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert missing == []

@@ -67,10 +67,16 @@ def test_new_member_dates_form_answers_and_defaults_and_never_defaults_the_direc
     app = {"application_id": "app_1", "fields": {"name": "山田　花子", "email": "h@example.jp"}, "locale": "ja",
            "submitted_at": NOW - dt.timedelta(days=2), "consents": {"weekly_prompt": True},
            "directory": {"company": "X"}}
-    m = dm.new_member(app, NOW, "鈴木", {"newsletter": True, "directory": True})
+    m = dm.new_member(app, NOW, "鈴木", {"newsletter": True, "directory": True}, community_locale="en-GB")
+    assert m["locale"] == "ja"
     assert m["consents"]["weekly_prompt"] == {"value": True, "at": NOW - dt.timedelta(days=2), "source": "form"}
     assert m["consents"]["newsletter"] == {"value": True, "at": NOW, "source": "default"}
     assert m["consents"]["directory"]["value"] is False and m["directory"] is None
+
+
+def test_a_member_from_an_application_without_a_language_gets_the_communitys():
+    app = {"application_id": "app_1", "fields": {"name": "Anna Becker", "email": "a@example.org"}}
+    assert dm.new_member(app, NOW, "Fiona", {}, community_locale="en-GB")["locale"] == "en-GB"
 
 
 @pytest.mark.parametrize(("change", "expected"), [

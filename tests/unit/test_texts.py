@@ -86,6 +86,10 @@ def test_plurals_follow_the_language() -> None:
 def test_locales_fall_back_to_their_language_then_to_japanese() -> None:
     assert texts.normalise("en-GB") == "en" and texts.normalise("en_US") == "en-US" and texts.normalise("en-AU") == "en"
     assert texts.normalise("fr") == "ja" and texts.normalise(None) == "ja"
+    # with the community's locale at hand, a missing or unknown one is the community's
+    assert texts.normalise("fr", "en-GB") == "en" and texts.normalise(None, "en-US") == "en-US"
+    assert texts.normalise("", "en") == "en" and texts.normalise("ja", "en-GB") == "ja"
+    assert texts.normalise("de", "xx") == "ja"
     assert texts.language("en-US") == "en"
     with pytest.raises(texts.MissingText):
         texts.t("en", "no.such.key")

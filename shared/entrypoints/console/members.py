@@ -38,7 +38,7 @@ def export(ctx: Ctx) -> Response:
     store = bootstrap.doc_store()
     what = ctx.params["what"]
     if what == "directory.csv":
-        text = rhythm.export_directory_csv(store)
+        text = rhythm.export_directory_csv(store, ctx.locale)  # the headers in the page's language
     elif what == "members.csv":
         text = rhythm.export_members_csv(store, bootstrap.config().community.timezone)
     else:
