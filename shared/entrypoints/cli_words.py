@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from functools import cache
 from typing import Any
 
 from shared import bootstrap
@@ -12,9 +11,10 @@ from shared.config import ConfigError, config_path
 from shared.platform import texts
 
 
-@cache
 def locale() -> str:
-    """The community's locale, read from the config file; a broken file still gives its locale line."""
+    """The community's locale, read from the config file; a broken file still gives its locale line.
+    Not cached here: bootstrap caches the config (and forgets it on reset), so a test that loads
+    another community, or a config read again, speaks that community's language."""
     try:
         return bootstrap.config().community.locale
     except ConfigError:

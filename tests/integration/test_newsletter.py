@@ -13,6 +13,7 @@ import pytest
 
 from shared import bootstrap
 from shared.domain.members import consent_records, directory_pick
+from shared.platform import texts
 from tests.conftest import ROOT
 from tests.fakes import form_submissions as fs
 from tests.fakes.mailbox import link_urls, mails, text_of
@@ -220,5 +221,6 @@ def test_the_archive_shows_a_sent_edition_without_the_featured_members_and_nothi
         assert site.get(f"/newsletters/{month}").status_code == 404, month
     site.get("/lang/en")
     english = site.get("/newsletters/2027-03").get_data(as_text=True)
-    assert '<html lang="en">' in english and "Issue 2027-03" in english and "4 joined us last month" in english
+    title = texts.t("en", "events.newsletters.issue", month="2027-03")
+    assert '<html lang="en">' in english and title in english and "4 joined us last month" in english
     assert not [f for f in featured if f["company"] in english]

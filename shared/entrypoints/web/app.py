@@ -138,8 +138,15 @@ class WebApp:
     def defaults(self, ctx: Ctx) -> dict[str, Any]:
         """What the base layout needs, before the app's own globals and the page's values."""
         return {"site_name": self.site_name(), "nav": [], "flashes": [], "title": "",
-                "languages": [(code, texts.t(code, "web.language_name")) for code in texts.LANGUAGES],
+                "languages": [(code, texts.t(code, "web.language_name")) for code in self.languages()],
                 "here": self.base_path() + ctx.request.path}
+
+    def languages(self) -> list[str]:
+        """The languages a visitor may switch the pages to: the community's own, then English, the
+        common second language of an international alumni network. An English community's pages
+        offer no other language (no Japanese reaches its people); a Japanese one's offer English."""
+        first = texts.language(self.default_locale())
+        return [first] + [code for code in ("en",) if code != first and code in texts.LANGUAGES]
 
     def base_path(self) -> str:
         return urlsplit(self.base_url() or "").path.rstrip("/")
@@ -156,7 +163,7 @@ class WebApp:
 
     def locale_of(self, request: Request) -> str:
         chosen = request.cookies.get(security.cookie_name(self.name, "lang"))
-        return chosen if chosen in texts.LANGUAGES else texts.normalise(self.default_locale())
+        return chosen if chosen in self.languages() else texts.normalise(self.default_locale())
 
     # ------------------------------------------------------------ built-in routes
 
@@ -168,7 +175,7 @@ class WebApp:
 
     def _lang(self, ctx: Ctx) -> Response:
         code = ctx.params["code"]
-        if code not in texts.LANGUAGES:
+        if code not in self.languages():
             raise HttpError(404, "web.error.not_found")
         ctx.set_cookie("lang", code, LANG_COOKIE_AGE)
         back = ctx.request.args.get("next", "")
