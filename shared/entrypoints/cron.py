@@ -23,6 +23,7 @@ from shared.platform import env, log
 
 JOB_HEADER = "X-CloudScheduler-JobName"
 TIME_HEADER = "X-CloudScheduler-ScheduleTime"
+PLAUSIBLE = (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2199, 12, 31, tzinfo=dt.UTC))
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 WAIT_FOR_TWIN_SECONDS = 25.0
@@ -62,6 +63,11 @@ def parse_run(request: Request, now: dt.datetime) -> CronRun:
         raise BadRequest(f"{TIME_HEADER} {when[:40]!r} is not an RFC 3339 time") from None
     if parsed.tzinfo is None:
         raise BadRequest(f"{TIME_HEADER} needs a time zone (e.g. 2026-12-01T00:00:00Z)")
+    # Dates near year 1 or 9999 overflow the jobs' own date arithmetic (a week before, a month
+    # after); no Scheduler run is due outside these years.
+    if not PLAUSIBLE[0] <= parsed <= PLAUSIBLE[1]:
+        raise BadRequest(f"{TIME_HEADER} {when[:40]!r} is not a time a run can be due "
+                         f"({PLAUSIBLE[0]:%Y} to {PLAUSIBLE[1]:%Y})")
     return CronRun(job, parsed.astimezone(dt.UTC), True)
 
 

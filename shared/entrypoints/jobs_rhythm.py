@@ -103,7 +103,10 @@ def register_actions() -> None:
     from shared.usecases import proposals, rhythm
 
     def confirm(ctx: actions.ActionContext) -> str:
-        out = proposals.confirm_proposal(proposal_deps(), ctx.claims.subject, ctx.now, by=ctx.actor_name)
+        try:
+            out = proposals.confirm_proposal(proposal_deps(), ctx.claims.subject, ctx.now, by=ctx.actor_name)
+        except LookupError:  # a signed link whose proposal is gone: a sentence, not a 500
+            raise actions.ActionRefused(texts.t(ctx.locale, "actions.outcome.proposal_unknown")) from None
         if out.status == proposals.SCHEDULED:
             return texts.t(ctx.locale, "actions.outcome.proposal_scheduled")
         return texts.t(ctx.locale, "actions.outcome.proposal_not_scheduled", reasons=" ".join(out.reasons))

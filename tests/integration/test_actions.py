@@ -132,3 +132,26 @@ def test_concurrent_approve_and_reject_exactly_one_wins(apps, db, outbox):
     assert status == ("approved" if winner.startswith("approve") else "rejected")
     assert len(docs(db, "decisions")) == 1
     assert len(docs(db, "members")) == (1 if status == "approved" else 0)
+
+
+def test_a_signed_confirm_link_for_a_proposal_that_is_gone_is_a_sentence_and_changes_nothing(apps, db, outbox):
+    """Found by the bench's fuzz run (10,000+ requests): a well-signed link whose proposal does not
+    exist answered 500 with a LookupError."""
+    _, act = apps
+    now = dt.datetime.now(dt.UTC)
+    token = tokens.issue(fs.ACTION_KEY.encode(), "app_fuzz", "confirm_proposal", now)
+    before = {name: docs(db, name) for name in ("decisions", "action_nonces", "proposals")}
+    res = act.post("/", data={"t": token, "actor": "田中"})
+    page = res.get_data(as_text=True)
+    assert 400 <= res.status_code < 500 and "このイベントの提案は見つかりません" in page, (res.status_code, page[:400])
+    assert {name: docs(db, name) for name in before} == before
+
+
+def test_a_schedule_time_no_run_can_have_is_refused_before_anything_runs(project, outbox, example_config, db):
+    """Also from the fuzz run: 0001-01-01 and 9999-12-31 overflowed the jobs' date arithmetic (a
+    week before, a month after) into 500s."""
+    digest = functions_framework.create_app("send_digest", str(ROOT / "functions/send_digest/main.py")).test_client()
+    for when in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"):
+        res = digest.post("/", headers={"X-CloudScheduler-JobName": "j", "X-CloudScheduler-ScheduleTime": when})
+        assert res.status_code == 400 and "is not a time a run can be due (2000 to 2199)" in res.get_json()["error"]
+    assert docs(db, "idempotency") == {}
