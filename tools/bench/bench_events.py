@@ -172,11 +172,12 @@ def _reads(ctx: BenchContext) -> list[Figure]:
             large = (reads("/"), reads("/e/lunch_bench0"))
         finally:
             bootstrap.reset()
+    what = {"the list (3 events)": "the page's own items: a query returning its events, one head document each, "
+                                   "a query of the newest interviews",
+            "an event page": "the page's own items: the event, its head document"}
     for (label, a), b in zip((("the list (3 events)", small[0]), ("an event page", small[1])), large, strict=True):
         figures.append(Figure(f"reads per view of {label}, 500 attendees and members", b, "reads",
-                              "with 5 attendees and members", a, target="= 1.00 x", ok=a == b,
-                              note="the page's own items: a query returning its events, one head document each, "
-                                   "a query of the newest interviews (the list)"))
+                              "with 5 attendees and members", a, target="= 1.00 x", ok=a == b, note=what[label]))
     return figures
 
 

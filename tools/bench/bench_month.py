@@ -34,7 +34,7 @@ def _figures(size: int, r: dict[str, Any], cold: dict[str, float]) -> list[Figur
                first.daily_max("writes"), note=f"free tier 20,000 per day; second month {second.firestore['writes']:,}"),
         Figure(f"{tag}: Firestore deletes", first.firestore["deletes"], "deletes"),
         Figure(f"{tag}: external API calls", sum(first.external.values()), "calls", note=ext),
-        Figure(f"{tag}: mails sent", first.mails, "mails", note="Gmail API messages (a Bcc batch is one)"),
+        Figure(f"{tag}: mails sent", first.mails, "mails", note="Gmail API messages (bulk mail is a message per member)"),
         Figure(f"{tag}: slots / online events with a meeting", inv["slots"], "slots", "online events", inv["online_events"],
                note="hosts and speakers assigned by assign_speakers; 1 Zoom meeting + 1 calendar entry each"),
         Figure(f"{tag}: meetings per online event", 1 if meetings_ok else 0, "", target="= 1", ok=meetings_ok),

