@@ -157,3 +157,20 @@ def example_config(monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COMMUNITY_CONFIG", str(EXAMPLE_CONFIG))
     bootstrap.config.cache_clear()
     return EXAMPLE_CONFIG
+
+
+@pytest.fixture(scope="module")
+def key():  # type: ignore[no-untyped-def]
+    """A signing key for Google ID tokens (console sign-in) and Scheduler OIDC tokens."""
+    from tests.helpers import oidc
+
+    return oidc.make_key("k-test")
+
+
+@pytest.fixture(scope="module")
+def certs(key):  # type: ignore[no-untyped-def]
+    """The local certs endpoint serving ``key``, as Google's does (a module's own ``certs`` wins)."""
+    from tests.helpers import oidc
+
+    with oidc.certs_server(key) as server:
+        yield server

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,17 +21,6 @@ from tests.helpers import oidc
 
 PAGES = ("today", "schedule", "slot", "attendees-list", "attendees", "applications", "application", "speakers", "hosts",
          "members", "newsletter", "interviews", "referrals", "audit")
-
-
-@pytest.fixture(scope="module")
-def key() -> oidc.KeyPair:
-    return oidc.make_key("k-browser")
-
-
-@pytest.fixture(scope="module")
-def certs(key: oidc.KeyPair) -> Iterator[oidc.CertsServer]:
-    with oidc.certs_server(key) as server:
-        yield server
 
 
 @pytest.fixture

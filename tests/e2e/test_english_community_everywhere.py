@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -31,25 +30,12 @@ from tests.e2e.test_demo_flow import JAPANESE, everything_people_read
 from tests.fakes import form_submissions as fs
 from tests.fakes.mailbox import mails, text_of
 from tests.helpers import console as c
-from tests.helpers import oidc
 
 EDINBURGH = ROOT / "config" / "examples" / "edinburgh.yaml"
 ACTIONS = "https://actions.example.test/"
 EVENTS = "https://events.example.test"
 CONSOLE = "https://console.example.test/"
 LONDON = ZoneInfo("Europe/London")
-# the footer's switch to Japanese, named in Japanese (shared/templates/web/base.html)
-
-
-@pytest.fixture(scope="module")
-def key() -> oidc.KeyPair:
-    return oidc.make_key("k-english")
-
-
-@pytest.fixture(scope="module")
-def certs(key: oidc.KeyPair) -> Iterator[oidc.CertsServer]:
-    with oidc.certs_server(key) as server:
-        yield server
 
 
 @pytest.fixture

@@ -177,8 +177,8 @@ def cold_start(ctx: BenchContext) -> list[Figure]:
     steady = ctx.cold_start("generate_slots", source, headers=scheduler_headers, env=steady_env, runs=COLD_RUNS,
                             with_imports=["google.cloud.firestore"], label="generate_slots/steady", warm=True)
     # As bench_cold measures every function: what being cold costs is the first answer minus the
-    # same request answered warm; this community's run reads and compares 1,690 stored slots, work
-    # a warm instance does as well (docs/proof.md, bench_cold).
+    # same request answered warm; the run's own work (reading and comparing the stored slots) a warm
+    # instance does as well (docs/proof.md, bench_cold).
     penalty = ctx.cold_penalty("generate_slots/steady")
     warm = statistics.median(ctx.samples["warm:cold:generate_slots/steady"])
     first = ctx.cold_start("generate_slots", source, headers=scheduler_headers, env=fresh_project,
@@ -197,7 +197,7 @@ def cold_start(ctx: BenchContext) -> list[Figure]:
         Figure("generate_slots cold start, steady state (first answer minus the same request warm)", penalty, "s",
                "budget", budget, target="<= 1.00 x budget", ok=penalty <= budget,
                note=f"first answer {steady * 1000:.0f} ms ({ctx.spread('cold:generate_slots/steady')}), warm "
-                    f"{warm * 1000:.0f} ms: the run over 1,690 stored slots; a new ScheduleTime per process"),
+                    f"{warm * 1000:.0f} ms: the run itself; slots already there, a new ScheduleTime per process"),
         Figure("generate_slots first answer, steady state (information)", steady, "s", "budget", budget,
                note="includes the request's own work, which a warm instance pays too"),
         Figure("generate_slots cold start vs hello-world", steady, "s", hw, hello),
