@@ -394,7 +394,7 @@ def console_settings(ctx: Context) -> list[Result]:
 # upcoming ones, read one, and read users (this check). Zoom's token answer names the app's scopes.
 # Apps made before Zoom's granular scopes have the classic ones; every Server-to-Server app made
 # since has granular ones (one per call): either set covers a need.
-ZOOM_SCOPES = ("meeting:write:admin", "meeting:read:admin", "user:read:admin")  # classic
+# classic scope -> the granular ones that cover the same calls
 ZOOM_GRANULAR = {
     "meeting:write:admin": ("meeting:write:meeting:admin", "meeting:update:meeting:admin", "meeting:delete:meeting:admin"),
     "meeting:read:admin": ("meeting:read:list_meetings:admin", "meeting:read:meeting:admin"),
@@ -406,10 +406,10 @@ def zoom_scopes_missing(granted: set[str]) -> list[str]:
     """The scopes to add, in the app's own kind (granular when it has any granular scope)."""
     granular = any(s.count(":") >= 3 for s in granted)
     missing: list[str] = []
-    for classic in ZOOM_SCOPES:
-        if classic in granted or all(g in granted for g in ZOOM_GRANULAR[classic]):
+    for classic, fine in ZOOM_GRANULAR.items():
+        if classic in granted or all(g in granted for g in fine):
             continue
-        missing += [g for g in ZOOM_GRANULAR[classic] if g not in granted] if granular else [classic]
+        missing += [g for g in fine if g not in granted] if granular else [classic]
     return missing
 ZOOM_USER_TYPES = {1: "Basic", 2: "Licensed"}  # GET /users/{userId} ``type``
 

@@ -357,10 +357,12 @@ def _stories(ctx: Ctx, limit: int) -> list[dict[str, str]]:
     from shared.usecases.stories import published
 
     zone = ZoneInfo(bootstrap.config().community.timezone)
-    return [{"title": p["title"], "member": p["member"], "link": p["link"],
-             "date": texts.fmt_date(ctx.locale, p["published_at"].astimezone(zone).date()) if p["published_at"] else "",
-             "date_iso": p["published_at"].astimezone(zone).date().isoformat() if p["published_at"] else ""}
-            for p in published(bootstrap.doc_store(), limit=limit)]
+    out = []
+    for p in published(bootstrap.doc_store(), limit=limit):
+        day = p["published_at"].astimezone(zone).date() if p["published_at"] else None
+        out.append({"title": p["title"], "member": p["member"], "link": p["link"],
+                    "date": texts.fmt_date(ctx.locale, day) if day else "", "date_iso": day.isoformat() if day else ""})
+    return out
 
 
 @app.route("/stories", name="stories")

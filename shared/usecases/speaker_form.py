@@ -143,4 +143,4 @@ def acknowledge(deps: Deps, speaker_id: str, doc: dict[str, Any]) -> None:
                not_understood=list(doc.get("dates_not_understood") or ()),
                lead_days=cfg.people.speakers.lead_time_days)
     deps.mailer.send(OutgoingMail(to=(str(doc["email"]),), subject=r.subject, text=r.text, html=r.html,
-                                  intent=f"speaker:received:{speaker_id}", locale=texts.normalise(doc.get("locale"), cfg.community.locale)))
+                                  intent=f"speaker:received:{speaker_id}", locale=loc))
